@@ -1,0 +1,165 @@
+"""The invoice: one document per (account, billing period, mode).
+
+An invoice is born a draft from the billing engine, may be held at approval, and is
+finalized exactly once: that is when it receives its number, issue and due dates. From
+then on the stored document never changes (corrections are credit notes); delivery and
+ERP booking are tracked beside it, as separate states, so a bounce never rewrites the
+legal document.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunMode = Literal["live", "shadow"]
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    HELD = "held"
+    APPROVED = "approved"
+    FINALIZED = "finalized"
+    VOID = "void"
+
+
+class DeliveryStatus(StrEnum):
+    """Per-invoice e-mail delivery, as SES reports it (design: 'sent' only after SES accepted)."""
+
+    NOT_QUEUED = "not_queued"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    SUPPRESSED_SHADOW = "suppressed_shadow"
+
+
+class ErpStatus(StrEnum):
+    NOT_POSTED = "not_posted"
+    POSTED = "posted"
+    FAILED = "failed"
+    SKIPPED_SHADOW = "skipped_shadow"
+
+
+class TaxCategory(StrEnum):
+    """EN 16931 VAT category codes (UNTDID 5305), used on the PDF and in Factur-X."""
+
+    STANDARD = "S"
+    ZERO_RATED = "Z"
+    EXEMPT = "E"
+    REVERSE_CHARGE = "AE"
+    INTRA_COMMUNITY = "K"
+    OUTSIDE_SCOPE = "O"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PostalAddress(Frozen):
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str | None = None
+    region: str | None = None
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class Customer(Frozen):
+    """The customer as billed: a snapshot, so a later address change never alters an invoice."""
+
+    account_id: str
+    name: str
+    email: str
+    address: PostalAddress
+    vat_id: str | None = None
+    locale: str = "en"
+    delivery_method: Literal["email_attachment", "portal_link"] = "email_attachment"
+
+
+class InvoiceLine(Frozen):
+    """One explainable line: ``description`` is the sentence a customer reads on the PDF."""
+
+    line_id: str
+    kind: Literal[
+        "recurring",
+        "proration_credit",
+        "proration_charge",
+        "usage",
+        "minimum_commitment",
+        "one_off",
+        "milestone",
+        "discount",
+    ]
+    description: str
+    product_code: str
+    quantity: Decimal
+    unit_price: Decimal
+    net_amount: Decimal
+    tax_rate: Decimal
+    tax_category: TaxCategory
+    service_start: date
+    service_end: date
+
+
+class TaxSubtotal(Frozen):
+    """One row of the tax breakdown (EN 16931 BG-23): tax is computed per rate, then rounded."""
+
+    tax_category: TaxCategory
+    tax_rate: Decimal
+    taxable_amount: Decimal
+    tax_amount: Decimal
+    exemption_reason: str | None = None
+
+
+class AnomalyFlag(Frozen):
+    code: str
+    message: str
+    holds_invoice: bool = False
+
+
+class Invoice(Frozen):
+    invoice_id: str
+    account_id: str
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period_start: date
+    period_end: date
+    mode: RunMode = "live"
+    run_id: str
+    legal_entity: str
+    currency: str
+    customer: Customer
+    lines: tuple[InvoiceLine, ...]
+    tax_breakdown: tuple[TaxSubtotal, ...]
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+    prices_include_tax: bool = False
+    payment_terms_days: int = 30
+    anomalies: tuple[AnomalyFlag, ...] = ()
+    status: InvoiceStatus = InvoiceStatus.DRAFT
+    number: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    credited_invoice_number: str | None = None
+
+    @property
+    def is_held_by_rule(self) -> bool:
+        return any(flag.holds_invoice for flag in self.anomalies)
+
+
+def invoice_id_for(account_id: str, period: str, mode: RunMode) -> str:
+    """Deterministic id: the same (account, period, mode) always names the same invoice.
+
+    This is what makes a re-run of a period unable to create a second draft: the store
+    writes drafts with a condition that this id does not exist yet.
+    """
+    prefix = "" if mode == "live" else "shadow:"
+    return f"{prefix}{period}:{account_id}"

@@ -1,0 +1,65 @@
+"""The seller: who issues the invoices, in which time zone, and how they look.
+
+Loaded once per cold start from a JSON document (bundled default, or an S3 object named
+by configuration), so a billing team re-brands or moves bank accounts without a deploy.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from invoice_dispatch.invoice import PostalAddress
+
+
+class Branding(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    primary_colour: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
+    accent_colour: str = Field(default="#f2a900", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo_svg: str | None = Field(default=None, description="Inline SVG markup of the logo")
+    footer_note: str | None = None
+
+
+class BankAccount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bank_name: str
+    iban: str
+    bic: str
+
+
+class LegalEntity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(description="Short code used in invoice number series, e.g. 'ACME-EU'")
+    name: str
+    address: PostalAddress
+    vat_id: str | None = None
+    registration: str | None = None
+    email: str
+    timezone: str = Field(description="IANA zone in which billing periods are defined")
+    default_payment_terms_days: int = 30
+    number_format: str = Field(
+        default="INV-{year}-{sequence:06d}",
+        description="Python format string; fields: year, sequence, entity",
+    )
+    shadow_number_format: str = "SHADOW-{year}-{sequence:06d}"
+    bank: BankAccount
+    branding: Branding = Branding()
+
+
+@lru_cache(maxsize=4)
+def load_legal_entity(path: str | None = None) -> LegalEntity:
+    """The configured legal entity; ``None`` means the bundled sample entity."""
+    if path:
+        raw_text = Path(path).read_text(encoding="utf-8")
+    else:
+        raw_text = resources.files("invoice_dispatch.data").joinpath("legal_entity.json").read_text(
+            encoding="utf-8"
+        )
+    return LegalEntity.model_validate(json.loads(raw_text))
