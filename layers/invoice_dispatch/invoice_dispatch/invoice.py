@@ -22,7 +22,6 @@ RunMode = Literal["live", "shadow"]
 class InvoiceStatus(StrEnum):
     DRAFT = "draft"
     HELD = "held"
-    APPROVED = "approved"
     FINALIZED = "finalized"
     VOID = "void"
 

@@ -1,0 +1,63 @@
+"""Approval HTTP API: the summary page (GET), draft previews (GET) and the decision (POST)."""
+
+import base64
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_dispatch.observability import logger, metrics, tracer
+from invoice_dispatch.platform import get_platform
+from invoice_dispatch.workflow.approval_web import Page, decide, draft_preview, show_summary
+
+app = APIGatewayHttpResolver()
+
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
+}
+
+
+def _respond(page: Page) -> Response:
+    return Response(status_code=page.status_code, content_type=page.content_type, body=page.body,
+                    headers=_SECURITY_HEADERS)
+
+
+def _query() -> dict[str, str]:
+    return dict(app.current_event.query_string_parameters or {})
+
+
+@app.get("/approvals/<run_id>")
+def get_summary(run_id: str) -> Response:
+    return _respond(show_summary(run_id, _query(), get_platform()))
+
+
+@app.get("/approvals/<run_id>/drafts/<invoice_id>")
+def get_draft_preview(run_id: str, invoice_id: str) -> Response:
+    return _respond(draft_preview(run_id, invoice_id, _query(), get_platform()))
+
+
+@app.post("/approvals/<run_id>")
+def post_decision(run_id: str) -> Response:
+    event = app.current_event
+    raw_body = event.body or ""
+    if event.is_base64_encoded:
+        raw_body = base64.b64decode(raw_body).decode("utf-8")
+    page = decide(
+        run_id,
+        _query(),
+        parse_qs(raw_body),
+        event.request_context.http.source_ip,
+        event.request_context.http.user_agent or "",
+        get_platform(),
+    )
+    return _respond(page)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,28 @@
+"""DeliveryEvents: SES events (via SNS) move each invoice's delivery state."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_dispatch.observability import logger, metrics, tracer
+from invoice_dispatch.platform import get_platform
+from invoice_dispatch.workflow.delivery_events import apply_ses_event
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+@event_source(data_class=SNSEvent)
+def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    platform = get_platform()
+    applied = 0
+    for record in event.records:
+        update = apply_ses_event(json.loads(record.sns.message), platform)
+        applied += int(update.applied)
+        if update.is_failure:
+            metrics.add_metric(name="FailedDeliveries", unit=MetricUnit.Count, value=1)
+            logger.warning("Delivery failed", extra=update.model_dump(mode="json"))
+    return {"applied": applied}

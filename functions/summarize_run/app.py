@@ -1,0 +1,20 @@
+"""SummarizeRun: write run.json, update the run record and notify the SNS topic."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_dispatch.events import SummarizeEvent
+from invoice_dispatch.observability import logger, metrics, tracer
+from invoice_dispatch.platform import get_platform
+from invoice_dispatch.workflow.summary import summarize_run
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=SummarizeEvent)
+def lambda_handler(event: SummarizeEvent, context: LambdaContext) -> dict[str, Any]:
+    report = summarize_run(event.run, event.outcome, get_platform())
+    return {"status": report["status"], "counts": report["counts"]}

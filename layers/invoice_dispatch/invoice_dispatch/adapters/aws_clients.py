@@ -1,0 +1,35 @@
+"""boto3 clients built once per cold start and reused across invocations."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    return boto3.client(service, config=_RETRIES)
+
+
+@lru_cache(maxsize=None)
+def dynamodb_table(name: str) -> Any:
+    return boto3.resource("dynamodb", config=_RETRIES).Table(name)
+
+
+@lru_cache(maxsize=None)
+def secret_bytes(secret_id: str) -> bytes:
+    """A secret's value, read once per cold start (Secrets Manager is billed per call)."""
+    response = client("secretsmanager").get_secret_value(SecretId=secret_id)
+    return str(response["SecretString"]).encode("utf-8")
+
+
+def reset() -> None:
+    """Forget cached clients: the local runner and tests start a fresh moto per run."""
+    client.cache_clear()
+    dynamodb_table.cache_clear()
+    secret_bytes.cache_clear()

@@ -1,0 +1,474 @@
+"""DynamoDB single-table store for invoices, runs, number series and the audit trail.
+
+Item shapes (PK / SK):
+  ``INVOICE#<invoice_id>`` / ``DOC``            the invoice document and its tracking state
+  ``INVOICE#<invoice_id>`` / ``AUDIT#<ts>#<n>`` one audit event
+  ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, task token, decision)
+  ``SERIES#<series>``      / ``COUNTER``        last number handed out in a number series
+  ``SESMSG#<message_id>``  / ``MSG``            which invoice an SES message belongs to
+GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices.
+
+Every state change is a conditional write, never check-then-write: that is what makes
+a retried Lambda or an overlapping run unable to create a second draft, number or email
+(design.md, 'Where peers got hurt').
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from invoice_dispatch.errors import InvoiceLocked, TransientError
+from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, Invoice, InvoiceStatus
+from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
+from invoice_dispatch.tracking import StoredInvoice
+
+_DOC = "DOC"
+_MAX_NUMBERING_ATTEMPTS = 50
+
+
+def _invoice_pk(invoice_id: str) -> str:
+    return f"INVOICE#{invoice_id}"
+
+
+def _run_pk(run_id: str) -> str:
+    return f"RUN#{run_id}"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DynamoStore:
+    """The one adapter that knows the table layout; the domain sees ``StoredInvoice``."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        # The resource's client (de)serializes attribute values itself, so transactions
+        # and batch reads below take and return plain Python values.
+        self._client = table.meta.client
+
+    # ---------------------------------------------------------------- invoices
+    def create_draft(self, invoice: Invoice) -> bool:
+        """Write a draft unless this (account, period, mode) already has one.
+
+        A draft may only replace a *void* one (left by a rejected run), so a rejected
+        batch can be billed again after the data is fixed, while a pending, held or
+        finalized invoice is never touched. Returns whether this call wrote it.
+        """
+        item = {
+            "PK": _invoice_pk(invoice.invoice_id),
+            "SK": _DOC,
+            "GSI1PK": _run_pk(invoice.run_id),
+            "GSI1SK": invoice.account_id,
+            "status": invoice.status.value,
+            "run_id": invoice.run_id,
+            "document": invoice.model_dump_json(),
+            "delivery_status": DeliveryStatus.NOT_QUEUED.value,
+            "erp_status": ErpStatus.NOT_POSTED.value,
+        }
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(PK) OR #status = :void",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":void": InvoiceStatus.VOID.value},
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get_invoice(self, invoice_id: str) -> StoredInvoice | None:
+        response = self._table.get_item(
+            Key={"PK": _invoice_pk(invoice_id), "SK": _DOC}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _stored_invoice(item) if item else None
+
+    def get_invoices(self, invoice_ids: list[str]) -> dict[str, StoredInvoice]:
+        """Batch read (100 keys per call), for chunk steps that touch many invoices."""
+        found: dict[str, StoredInvoice] = {}
+        for start in range(0, len(invoice_ids), 100):
+            keys = [{"PK": _invoice_pk(i), "SK": _DOC} for i in invoice_ids[start : start + 100]]
+            request: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table.name, []):
+                    stored = _stored_invoice(item)
+                    found[stored.invoice_id] = stored
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def run_invoices(self, run_id: str) -> Iterator[StoredInvoice]:
+        """Every invoice a run drafted (or re-claimed), in account order."""
+        query: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": Key("GSI1PK").eq(_run_pk(run_id)),
+        }
+        while True:
+            response = self._table.query(**query)
+            for item in response["Items"]:
+                yield _stored_invoice(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def set_status(
+        self,
+        invoice_id: str,
+        run_id: str,
+        new_status: InvoiceStatus,
+        expected: tuple[InvoiceStatus, ...],
+        *,
+        claim_for_run: bool = False,
+        reason: str | None = None,
+    ) -> bool:
+        """Move a draft between draft / held / void, only from an expected status.
+
+        ``claim_for_run`` re-assigns a held draft to a new run (release of holds), so
+        it shows up in that run's approval; otherwise the draft must belong to ``run_id``.
+        """
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":new": new_status.value, ":run": run_id}
+        expected_placeholders = []
+        for index, status in enumerate(expected):
+            values[f":e{index}"] = status.value
+            expected_placeholders.append(f":e{index}")
+        condition = f"#status IN ({', '.join(expected_placeholders)})"
+        update = "SET #status = :new, hold_reason = :reason"
+        values[":reason"] = reason
+        if claim_for_run:
+            update += ", run_id = :run, GSI1PK = :gsi"
+            values[":gsi"] = _run_pk(run_id)
+        else:
+            condition += " AND run_id = :run"
+        try:
+            self._table.update_item(
+                Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def finalize(
+        self,
+        invoice_id: str,
+        run_id: str,
+        series: str,
+        finalize_document: Callable[[Invoice, int], Invoice],
+    ) -> tuple[StoredInvoice, bool]:
+        """Give the invoice the next number of ``series`` and lock it, in one transaction.
+
+        The counter increment and the draft -> finalized change commit together or not
+        at all, so a failure never burns a number (Odoo #11859) and a retry of an
+        already-finalized invoice returns it unchanged. Concurrent finalizers race on
+        the counter's condition and retry with the next number: consecutive, no gaps.
+        Returns the stored invoice and whether this call numbered it.
+        """
+        for attempt in range(_MAX_NUMBERING_ATTEMPTS):
+            current = self.get_invoice(invoice_id)
+            if current is None:
+                raise InvoiceLocked(f"Invoice {invoice_id} does not exist")
+            if current.invoice.status is InvoiceStatus.FINALIZED:
+                return current, False
+            if current.invoice.status is not InvoiceStatus.DRAFT or current.invoice.run_id != run_id:
+                raise InvoiceLocked(
+                    f"Invoice {invoice_id} is {current.invoice.status.value} in run "
+                    f"{current.invoice.run_id}; it cannot be finalized by run {run_id}"
+                )
+            last_number = self._last_number(series)
+            finalized = finalize_document(current.invoice, last_number + 1)
+            counter_condition = (
+                {"ConditionExpression": "attribute_not_exists(PK)"}
+                if last_number == 0
+                else {
+                    "ConditionExpression": "last_number = :last",
+                    "ExpressionAttributeValues": {":last": last_number},
+                }
+            )
+            counter_update: dict[str, Any] = {
+                "TableName": self._table.name,
+                "Key": {"PK": f"SERIES#{series}", "SK": "COUNTER"},
+                "UpdateExpression": "SET last_number = :next",
+                **counter_condition,
+            }
+            counter_update.setdefault("ExpressionAttributeValues", {})[":next"] = last_number + 1
+            invoice_update = {
+                "TableName": self._table.name,
+                "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                "UpdateExpression": "SET #status = :finalized, #number = :number, document = :doc",
+                "ConditionExpression": "#status = :draft AND run_id = :run",
+                "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
+                "ExpressionAttributeValues": {
+                    ":finalized": InvoiceStatus.FINALIZED.value,
+                    ":draft": InvoiceStatus.DRAFT.value,
+                    ":number": finalized.number or "",
+                    ":doc": finalized.model_dump_json(),
+                    ":run": run_id,
+                },
+            }
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[{"Update": counter_update}, {"Update": invoice_update}]
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] in (
+                    "TransactionCanceledException",
+                    "TransactionConflictException",
+                ):
+                    time.sleep(min(0.2, 0.005 * (attempt + 1)))
+                    continue
+                raise
+            stored = self.get_invoice(invoice_id)
+            assert stored is not None
+            return stored, True
+        raise TransientError(
+            f"Could not number invoice {invoice_id}: series {series} stayed contended"
+        )
+
+    def _last_number(self, series: str) -> int:
+        response = self._table.get_item(
+            Key={"PK": f"SERIES#{series}", "SK": "COUNTER"}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return int(item["last_number"]) if item else 0
+
+    def record_pdf(self, invoice_id: str, pdf_key: str, pdf_sha256: str) -> None:
+        self._update(invoice_id, {"pdf_key": pdf_key, "pdf_sha256": pdf_sha256})
+
+    def claim_dispatch(self, invoice_id: str) -> bool:
+        """Take the right to send this invoice's e-mail; only one caller ever gets it.
+
+        A claim left behind by a crash mid-send stays ``queued`` with a claim marker
+        and is reported, never blindly re-sent: SES may have accepted it.
+        """
+        try:
+            self._table.update_item(
+                Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                UpdateExpression="SET delivery_status = :queued, dispatch_claimed_at = :now",
+                ConditionExpression=(
+                    "#status = :finalized AND delivery_status IN (:not_queued, :queued) "
+                    "AND attribute_not_exists(dispatch_claimed_at)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":queued": DeliveryStatus.QUEUED.value,
+                    ":not_queued": DeliveryStatus.NOT_QUEUED.value,
+                    ":finalized": InvoiceStatus.FINALIZED.value,
+                    ":now": _now_iso(),
+                },
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def release_dispatch_claim(self, invoice_id: str, reason: str) -> None:
+        """SES refused the message (throttled or failed): it is still queued, with why."""
+        self._table.update_item(
+            Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+            UpdateExpression="SET delivery_detail = :reason REMOVE dispatch_claimed_at",
+            ExpressionAttributeValues={":reason": reason},
+        )
+
+    def record_sent(self, invoice_id: str, message_id: str, status: DeliveryStatus) -> None:
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                        "UpdateExpression": "SET delivery_status = :sent, ses_message_id = :mid, "
+                        "delivery_detail = :none",
+                        "ExpressionAttributeValues": {
+                            ":sent": status.value,
+                            ":mid": message_id,
+                            ":none": None,
+                        },
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table.name,
+                        "Item": {
+                            "PK": f"SESMSG#{message_id}",
+                            "SK": "MSG",
+                            "invoice_id": invoice_id,
+                        },
+                    }
+                },
+            ]
+        )
+
+    def invoice_for_message(self, message_id: str) -> str | None:
+        response = self._table.get_item(Key={"PK": f"SESMSG#{message_id}", "SK": "MSG"})
+        item = response.get("Item")
+        return str(item["invoice_id"]) if item else None
+
+    def record_delivery_status(
+        self, invoice_id: str, status: DeliveryStatus, detail: str, allowed_from: tuple[str, ...]
+    ) -> bool:
+        """Apply an SES event only if it moves the state forward (events arrive out of order)."""
+        values: dict[str, Any] = {":new": status.value, ":detail": detail}
+        placeholders = []
+        for index, previous in enumerate(allowed_from):
+            values[f":p{index}"] = previous
+            placeholders.append(f":p{index}")
+        try:
+            self._table.update_item(
+                Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                UpdateExpression="SET delivery_status = :new, delivery_detail = :detail",
+                ConditionExpression=f"delivery_status IN ({', '.join(placeholders)})",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def record_erp(self, invoice_id: str, status: ErpStatus, erp_id: str | None, detail: str | None) -> None:
+        self._update(invoice_id, {"erp_status": status.value, "erp_id": erp_id, "erp_detail": detail})
+
+    def record_failure(self, invoice_id: str, failure: str) -> None:
+        self._update(invoice_id, {"failure": failure})
+
+    def _update(self, invoice_id: str, fields: dict[str, Any]) -> None:
+        names = {f"#f{index}": name for index, name in enumerate(fields)}
+        values = {f":v{index}": value for index, value in enumerate(fields.values())}
+        assignments = ", ".join(f"#f{index} = :v{index}" for index in range(len(fields)))
+        self._table.update_item(
+            Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+            UpdateExpression=f"SET {assignments}",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    # ------------------------------------------------------------------- audit
+    def append_audit(self, invoice_id: str, event: str, detail: str, actor: str = "system") -> None:
+        """One audit event; the sort key's time + nonce keeps events ordered and distinct."""
+        self._table.put_item(
+            Item={
+                "PK": _invoice_pk(invoice_id),
+                "SK": f"AUDIT#{_now_iso()}#{time.perf_counter_ns() % 1_000_000:06d}",
+                "event": event,
+                "detail": detail,
+                "actor": actor,
+            }
+        )
+
+    def audit_trail(self, invoice_id: str) -> list[dict[str, str]]:
+        response = self._table.query(
+            KeyConditionExpression=Key("PK").eq(_invoice_pk(invoice_id))
+            & Key("SK").begins_with("AUDIT#")
+        )
+        return [
+            {"event": item["event"], "detail": item["detail"], "actor": item["actor"], "at": item["SK"][6:35]}
+            for item in response["Items"]
+        ]
+
+    # -------------------------------------------------------------------- runs
+    def create_run(self, context: RunContext, started_at: str) -> None:
+        """Idempotent: a retried StartRun finds its own record and keeps it."""
+        try:
+            self._table.put_item(
+                Item={
+                    "PK": _run_pk(context.run_id),
+                    "SK": "RUN",
+                    "status": RunStatus.STARTED.value,
+                    "context": context.model_dump_json(),
+                    "started_at": started_at,
+                },
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        response = self._table.get_item(Key={"PK": _run_pk(run_id), "SK": "RUN"}, ConsistentRead=True)
+        item = response.get("Item")
+        if not item:
+            return None
+        run = dict(item)
+        run["context"] = RunContext.model_validate_json(item["context"])
+        if "approval" in item:
+            run["approval"] = ApprovalRecord.model_validate_json(item["approval"])
+        for json_field in ("screening_counts", "summary"):
+            if json_field in item:
+                run[json_field] = json.loads(item[json_field])
+        return run
+
+    def update_run(self, run_id: str, status: RunStatus | None = None, **fields: Any) -> None:
+        values = dict(fields)
+        if status is not None:
+            values["status"] = status.value
+        names = {f"#f{index}": name for index, name in enumerate(values)}
+        expression_values = {f":v{index}": value for index, value in enumerate(values.values())}
+        self._table.update_item(
+            Key={"PK": _run_pk(run_id), "SK": "RUN"},
+            UpdateExpression="SET "
+            + ", ".join(f"#f{index} = :v{index}" for index in range(len(values))),
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=expression_values,
+        )
+
+    def record_decision(self, run_id: str, decision: ApprovalRecord) -> bool:
+        """Single-use: only the first decision on a run awaiting approval is kept."""
+        new_status = RunStatus.APPROVED if decision.decision == "approve" else RunStatus.REJECTED
+        try:
+            self._table.update_item(
+                Key={"PK": _run_pk(run_id), "SK": "RUN"},
+                UpdateExpression="SET approval = :decision, #status = :status",
+                ConditionExpression="#status = :awaiting AND attribute_not_exists(approval)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":decision": decision.model_dump_json(),
+                    ":status": new_status.value,
+                    ":awaiting": RunStatus.AWAITING_APPROVAL.value,
+                },
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
+def _stored_invoice(item: dict[str, Any]) -> StoredInvoice:
+    return StoredInvoice(
+        invoice=Invoice.model_validate_json(item["document"]).model_copy(
+            update={"status": InvoiceStatus(item["status"]), "run_id": item["run_id"]}
+        ),
+        delivery_status=DeliveryStatus(item.get("delivery_status", "not_queued")),
+        delivery_detail=item.get("delivery_detail"),
+        ses_message_id=item.get("ses_message_id"),
+        erp_status=ErpStatus(item.get("erp_status", "not_posted")),
+        erp_id=item.get("erp_id"),
+        erp_detail=item.get("erp_detail"),
+        pdf_key=item.get("pdf_key"),
+        pdf_sha256=item.get("pdf_sha256"),
+        hold_reason=item.get("hold_reason"),
+        failure=item.get("failure"),
+    )

@@ -1,0 +1,65 @@
+"""S3: run manifests, screening reports and invoice PDFs under deterministic keys.
+
+Deterministic keys make a retried step overwrite its own object instead of leaving a
+second copy; the bucket is versioned (and may use Object Lock), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class S3Documents:
+    def __init__(self, s3_client: Any, bucket: str) -> None:
+        self._s3 = s3_client
+        self.bucket = bucket
+
+    def put_json(self, key: str, payload: Any) -> str:
+        body = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(
+            payload, default=str, separators=(",", ":")
+        )
+        self._s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body.encode("utf-8"),
+            ContentType="application/json",
+            ServerSideEncryption="aws:kms",
+        )
+        return key
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.get_bytes(key))
+
+    def put_bytes(self, key: str, body: bytes, content_type: str, metadata: dict[str, str]) -> str:
+        self._s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            Metadata=metadata,
+            ServerSideEncryption="aws:kms",
+        )
+        return key
+
+    def get_bytes(self, key: str) -> bytes:
+        return bytes(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def presigned_url(self, key: str, expires_in_seconds: int) -> str:
+        return str(
+            self._s3.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": key},
+                ExpiresIn=expires_in_seconds,
+            )
+        )
+
+
+def read_uri(s3_client: Any, uri: str) -> bytes:
+    """Read ``s3://bucket/key``: account and usage sources are named this way in settings."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"Source '{uri}' is not an s3://bucket/key address")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bytes(s3_client.get_object(Bucket=bucket, Key=key)["Body"].read())

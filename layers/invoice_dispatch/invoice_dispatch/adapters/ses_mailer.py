@@ -1,0 +1,80 @@
+"""SES v2 sender: raw MIME, a configuration set for event tracking, a steady pace.
+
+A new production SES account accepts about 14 messages per second; a burst above the
+rate gets ``TooManyRequestsException``. The mailer paces itself to the configured rate
+and retries throttling with exponential backoff; if SES still refuses, the caller gets a
+``TransientError`` and the invoice stays queued (never marked sent, never dropped).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from invoice_dispatch.errors import PermanentError, TransientError
+
+_THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException",
+                     "LimitExceededException", "SendingPausedException"}
+_TRANSIENT_CODES = {"InternalFailure", "ServiceUnavailable", "InternalServerError"}
+
+
+class Pacer:
+    """Spaces calls at most ``rate_per_second`` apart (a token bucket of size one)."""
+
+    def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            if now < self._next_slot:
+                self._sleep(self._next_slot - now)
+                now = self._next_slot
+            self._next_slot = now + self._interval
+
+
+class SesMailer:
+    def __init__(self, sesv2_client: Any, configuration_set: str, pacer: Pacer,
+                 max_attempts: int = 6, base_backoff_seconds: float = 0.2,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._ses = sesv2_client
+        self._configuration_set = configuration_set
+        self._pacer = pacer
+        self._max_attempts = max_attempts
+        self._base_backoff = base_backoff_seconds
+        self._sleep = sleep
+
+    def send_raw(self, from_address: str, to_address: str, raw_message: bytes,
+                 tags: dict[str, str]) -> str:
+        """Send and return SES's message id, only once SES has accepted the message."""
+        last_error = ""
+        for attempt in range(self._max_attempts):
+            self._pacer.wait()
+            try:
+                response = self._ses.send_email(
+                    FromEmailAddress=from_address,
+                    Destination={"ToAddresses": [to_address]},
+                    Content={"Raw": {"Data": raw_message}},
+                    ConfigurationSetName=self._configuration_set,
+                    EmailTags=[{"Name": name, "Value": value} for name, value in tags.items()],
+                )
+                return str(response["MessageId"])
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                message = error.response["Error"].get("Message", code)
+                if code not in _THROTTLING_CODES | _TRANSIENT_CODES:
+                    raise PermanentError(f"SES refused the message to {to_address}: {message}") from error
+                last_error = f"SES throttled the send ({code}: {message})"
+                backoff = self._base_backoff * (2**attempt)
+                self._sleep(backoff * (0.5 + random.random() / 2))
+        raise TransientError(f"{last_error}; still queued after {self._max_attempts} attempts")

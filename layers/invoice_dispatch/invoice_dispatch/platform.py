@@ -1,0 +1,97 @@
+"""The ports one Lambda cold start needs, built once and shared by its invocations.
+
+Handlers call ``get_platform()``; tests and the local runner call ``reset_platform()``
+after pointing the environment at a fresh moto, so nothing is patched by import path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
+
+from invoice_dispatch.adapters import aws_clients
+from invoice_dispatch.adapters.dynamodb_store import DynamoStore
+from invoice_dispatch.adapters.s3_documents import S3Documents
+from invoice_dispatch.adapters.ses_mailer import Pacer, SesMailer
+from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
+from invoice_dispatch.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from invoice_dispatch.billing import AnomalyThresholds, Catalog, TaxTable
+    from invoice_dispatch.erp import ErpClient, ErpMapping
+    from invoice_dispatch.rendering import InvoiceRenderer
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    store: DynamoStore
+    documents: S3Documents
+    legal_entity: LegalEntity
+    clients: Any = field(default=aws_clients)
+
+    @cached_property
+    def mailer(self) -> SesMailer:
+        return SesMailer(
+            self.clients.client("sesv2"),
+            self.settings.ses_configuration_set,
+            Pacer(self.settings.ses_max_send_rate),
+        )
+
+    @cached_property
+    def renderer(self) -> InvoiceRenderer:
+        """Built lazily: importing WeasyPrint costs ~0.4 s, only finalize needs it."""
+        from invoice_dispatch.rendering import InvoiceRenderer
+
+        return InvoiceRenderer(self.legal_entity)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        from invoice_dispatch.billing import load_catalog
+
+        return load_catalog()
+
+    @cached_property
+    def tax_table(self) -> TaxTable:
+        from invoice_dispatch.billing import load_tax_table
+
+        return load_tax_table()
+
+    @cached_property
+    def thresholds(self) -> AnomalyThresholds:
+        from invoice_dispatch.billing import AnomalyThresholds
+
+        return AnomalyThresholds()
+
+    @cached_property
+    def erp_mapping(self) -> ErpMapping:
+        from invoice_dispatch.erp import load_erp_mapping
+
+        return load_erp_mapping()
+
+    @cached_property
+    def erp_client(self) -> ErpClient:
+        from invoice_dispatch.adapters.erp_factory import build_erp_client
+
+        return build_erp_client(self.settings)
+
+    def approval_key(self) -> bytes:
+        return self.clients.secret_bytes(self.settings.approval_key_secret_id)
+
+
+@lru_cache(maxsize=1)
+def get_platform() -> Platform:
+    settings = get_settings()
+    return Platform(
+        settings=settings,
+        store=DynamoStore(aws_clients.dynamodb_table(settings.table_name)),
+        documents=S3Documents(aws_clients.client("s3"), settings.documents_bucket),
+        legal_entity=load_legal_entity(settings.legal_entity_path),
+    )
+
+
+def reset_platform() -> None:
+    get_settings.cache_clear()
+    get_platform.cache_clear()
+    aws_clients.reset()

@@ -1,0 +1,60 @@
+"""Configuration, read from the environment once per cold start.
+
+Every Lambda function gets the same variables from the SAM template's Globals, and the
+local runner builds the same environment from that template, so a value cannot differ
+between a laptop run and a deployed one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def _split_csv(value: str | list[str]) -> list[str]:
+    if isinstance(value, list):
+        return value
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str
+    documents_bucket: str
+    alert_topic_arn: str
+    erp_error_queue_url: str
+    ses_configuration_set: str
+    sender_email: str
+    approver_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    approval_base_url: str
+    approval_key_secret_id: str
+    approval_ttl_hours: int = 72
+    auto_approve: bool = False
+    account_source_uri: str = Field(description="s3://bucket/key of the JSON or CSV account source")
+    usage_source_uri: str | None = None
+    legal_entity_path: str | None = None
+    shadow_recipient: str = "billing-shadow@example.com"
+    shadow_account_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    erp_adapter: Literal["http", "tryton", "none"] = "http"
+    erp_endpoint: str | None = None
+    erp_database: str | None = None
+    erp_credentials_secret_id: str | None = None
+    ses_max_send_rate: float = 14.0
+    chunk_size: int = 100
+    portal_link_ttl_hours: int = 168
+
+    @field_validator("approver_emails", "shadow_account_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: str | list[str]) -> list[str]:
+        """CloudFormation parameters are strings, so lists arrive comma-separated."""
+        return _split_csv(value)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]

@@ -1,0 +1,1 @@
+"""Use cases, one module per business step; each takes its ports from ``Platform``."""

@@ -1,0 +1,227 @@
+"""The approval step: summarize the batch, ask the approver, apply the decision.
+
+The task token stays in the run record (server-side); the approver's link only carries
+the run id, the approver, an expiry and an HMAC signature. A decision is written with a
+condition (first one wins), then relayed to Step Functions, so a replayed POST, a second
+approver or a mail scanner's GET can never approve twice or approve a finished run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from invoice_dispatch.approval.links import sign_approval_link
+from invoice_dispatch.approval.models import (
+    ApprovalDecision,
+    ApprovalSummary,
+    CurrencyTotal,
+    DraftRow,
+    ExcludedAccount,
+    FlaggedInvoice,
+    QuarantinedAccount,
+)
+from invoice_dispatch.approval.page import render_approval_email
+from invoice_dispatch.invoice import InvoiceStatus
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus, Screening
+from invoice_dispatch.tracking import StoredInvoice
+from invoice_dispatch.workflow import keys
+from invoice_dispatch.workflow.mime import build_message
+
+
+class BatchOverview(BaseModel):
+    draft_count: int
+    flagged_count: int
+    held_by_rule_count: int
+
+
+def collect_screening(platform: Platform, context: RunContext) -> tuple[Screening, list[QuarantinedAccount]]:
+    """Screening from GatherAccounts plus accounts the engine quarantined while drafting."""
+    screening = Screening.model_validate(platform.documents.get_json(keys.screening_report(context.run_id)))
+    quarantined = [QuarantinedAccount(account_id=q.account_id, reason=q.reason) for q in screening.quarantined]
+    listing = platform.clients.client("s3").list_objects_v2(
+        Bucket=platform.documents.bucket, Prefix=keys.drafting_reports_prefix(context.run_id)
+    )
+    for entry in listing.get("Contents", []):
+        report = platform.documents.get_json(entry["Key"])
+        quarantined.extend(QuarantinedAccount(**q) for q in report["quarantined"])
+    return screening, quarantined
+
+
+def pending_drafts(platform: Platform, run_id: str) -> list[StoredInvoice]:
+    return [s for s in platform.store.run_invoices(run_id) if s.invoice.status is InvoiceStatus.DRAFT]
+
+
+def draft_row(stored: StoredInvoice) -> DraftRow:
+    invoice = stored.invoice
+    return DraftRow(
+        invoice_id=invoice.invoice_id,
+        account_id=invoice.account_id,
+        customer_name=invoice.customer.name,
+        currency=invoice.currency,
+        net_total=invoice.net_total,
+        tax_total=invoice.tax_total,
+        gross_total=invoice.gross_total,
+        flag_count=len(invoice.anomalies),
+        held_by_rule=invoice.is_held_by_rule,
+    )
+
+
+def build_summary(context: RunContext, platform: Platform, expires_at: datetime) -> ApprovalSummary:
+    drafts = pending_drafts(platform, context.run_id)
+    screening, quarantined = collect_screening(platform, context)
+    totals: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0), "count": 0}
+    )
+    flagged = []
+    for stored in drafts:
+        invoice = stored.invoice
+        bucket = totals[invoice.currency]
+        bucket["net"] += invoice.net_total
+        bucket["tax"] += invoice.tax_total
+        bucket["gross"] += invoice.gross_total
+        bucket["count"] += 1
+        if invoice.anomalies:
+            flagged.append(
+                FlaggedInvoice(
+                    invoice_id=invoice.invoice_id,
+                    account_id=invoice.account_id,
+                    customer_name=invoice.customer.name,
+                    gross_total=invoice.gross_total,
+                    currency=invoice.currency,
+                    messages=[flag.message for flag in invoice.anomalies],
+                    held_by_rule=invoice.is_held_by_rule,
+                )
+            )
+    return ApprovalSummary(
+        run_id=context.run_id,
+        period=context.period,
+        mode=context.mode,
+        legal_entity_name=platform.legal_entity.name,
+        totals=[
+            CurrencyTotal(currency=currency, net=t["net"], tax=t["tax"], gross=t["gross"], invoice_count=t["count"])
+            for currency, t in sorted(totals.items())
+        ],
+        eligible_count=screening.eligible_count,
+        excluded=[ExcludedAccount(account_id=e.account_id, reason=e.reason) for e in screening.excluded],
+        quarantined=quarantined,
+        flagged=flagged,
+        held_by_rule_count=sum(1 for f in flagged if f.held_by_rule),
+        expires_at=expires_at,
+    )
+
+
+def overview(context: RunContext, platform: Platform) -> BatchOverview:
+    """What the state machine needs to choose a branch: is there anything to approve?"""
+    drafts = pending_drafts(platform, context.run_id)
+    return BatchOverview(
+        draft_count=len(drafts),
+        flagged_count=sum(1 for d in drafts if d.invoice.anomalies),
+        held_by_rule_count=sum(1 for d in drafts if d.invoice.is_held_by_rule),
+    )
+
+
+def request_approval(context: RunContext, task_token: str, platform: Platform, now: datetime | None = None) -> int:
+    """Store the token, then e-mail each approver their own signed link. Returns e-mails sent."""
+    now = now or datetime.now(UTC)
+    expires_at = now + timedelta(seconds=context.approval_timeout_seconds)
+    platform.store.update_run(
+        context.run_id,
+        RunStatus.AWAITING_APPROVAL,
+        task_token=task_token,
+        approval_expires_at=expires_at.isoformat(),
+    )
+    summary = build_summary(context, platform, expires_at)
+    platform.documents.put_json(keys.approval_summary(context.run_id), summary)
+    key = platform.approval_key()
+    sent = 0
+    for approver in platform.settings.approver_emails:
+        link = sign_approval_link(platform.settings.approval_base_url, context.run_id, approver, expires_at, key)
+        subject, text_body, html_body = render_approval_email(summary, link)
+        message = build_message(
+            sender=platform.settings.sender_email,
+            recipient=approver,
+            subject=subject,
+            text_body=text_body,
+            html_body=html_body,
+        )
+        platform.mailer.send_raw(
+            platform.settings.sender_email, approver, message, {"run_id": context.run_id, "kind": "approval"}
+        )
+        sent += 1
+    return sent
+
+
+def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Platform) -> bool:
+    """Record the first decision and relay it to Step Functions; later ones change nothing."""
+    context: RunContext = run["context"]
+    record = ApprovalRecord(
+        decision=decision.decision,
+        approver=decision.approver,
+        decided_at=decision.decided_at,
+        held_invoice_ids=list(decision.held_invoice_ids),
+        reason=decision.reason,
+        source_ip=decision.source_ip,
+        user_agent=decision.user_agent,
+    )
+    if not platform.store.record_decision(context.run_id, record):
+        return False
+    sfn = platform.clients.client("stepfunctions")
+    if decision.decision == "reject":
+        for stored in pending_drafts(platform, context.run_id):
+            platform.store.set_status(
+                stored.invoice_id, context.run_id, InvoiceStatus.VOID, (InvoiceStatus.DRAFT,),
+                reason=f"Batch rejected by {decision.approver}: {decision.reason}",
+            )
+        sfn.send_task_failure(
+            taskToken=run["task_token"],
+            error="ApprovalRejected",
+            cause=f"Rejected by {decision.approver}: {decision.reason}",
+        )
+        return True
+    held = hold_invoices(context, decision.held_invoice_ids, decision.approver, platform)
+    sfn.send_task_success(
+        taskToken=run["task_token"],
+        output=json.dumps({"decision": "approve", "approver": decision.approver, "held_count": held}),
+    )
+    return True
+
+
+def hold_invoices(context: RunContext, invoice_ids: list[str], approver: str, platform: Platform) -> int:
+    """Held invoices stay unnumbered drafts until a later run releases them."""
+    held = 0
+    for invoice_id in invoice_ids:
+        if platform.store.set_status(
+            invoice_id, context.run_id, InvoiceStatus.HELD, (InvoiceStatus.DRAFT,),
+            reason=f"Held by {approver}",
+        ):
+            platform.store.append_audit(invoice_id, "held", f"Held at approval by {approver}", approver)
+            held += 1
+    return held
+
+
+def auto_approve(context: RunContext, platform: Platform) -> int:
+    """Trusted set-ups skip the human step; invoices that trip a hold threshold stay held."""
+    held_ids = [d.invoice_id for d in pending_drafts(platform, context.run_id) if d.invoice.is_held_by_rule]
+    platform.store.update_run(context.run_id, RunStatus.APPROVED, approval=ApprovalRecord(
+        decision="approve", approver="auto-approve", decided_at=datetime.now(UTC), held_invoice_ids=held_ids,
+    ).model_dump_json())
+    return hold_invoices(context, held_ids, "auto-approve", platform)
+
+
+def release_held(context: RunContext, platform: Platform, held_ids: list[str]) -> int:
+    """Bring held drafts of this period into this run so they go through approval again."""
+    released = 0
+    for invoice_id in held_ids:
+        if platform.store.set_status(
+            invoice_id, context.run_id, InvoiceStatus.DRAFT, (InvoiceStatus.HELD,), claim_for_run=True
+        ):
+            platform.store.append_audit(invoice_id, "released", f"Released for approval in run {context.run_id}")
+            released += 1
+    return released

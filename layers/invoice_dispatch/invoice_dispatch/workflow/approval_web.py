@@ -1,0 +1,147 @@
+"""The approver's page and decision, as plain functions of (request, platform) -> page.
+
+GET never changes state (mail scanners prefetch links); POST needs both the signed link
+and the page's own signed form token; the run record decides who was first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from invoice_dispatch.approval.decision import InvalidDecision, parse_decision_form
+from invoice_dispatch.approval.form_token import issue_form_token, verify_form_token
+from invoice_dispatch.approval.links import LinkClaims, LinkRejected, verify_approval_link
+from invoice_dispatch.approval.models import ApprovalDecision, ApprovalSummary
+from invoice_dispatch.approval.page import (
+    render_decided_page,
+    render_error_page,
+    render_summary_page,
+    sort_and_page,
+)
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunStatus
+from invoice_dispatch.workflow import keys
+from invoice_dispatch.workflow.approval import apply_decision, draft_row, pending_drafts
+
+FORM_TOKEN_TTL = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Page:
+    status_code: int
+    body: str | bytes
+    content_type: str = "text/html; charset=utf-8"
+
+
+def _error(status_code: int, title: str, message: str) -> Page:
+    return Page(status_code, render_error_page(title, message))
+
+
+def _verified(run_id: str, query: Mapping[str, str], platform: Platform, now: datetime) -> LinkClaims:
+    return verify_approval_link(
+        run_id,
+        query.get("approver", ""),
+        query.get("exp", ""),
+        query.get("sig", ""),
+        platform.approval_key(),
+        now,
+    )
+
+
+def _decided_page(run: dict[str, Any], run_id: str) -> Page:
+    record = run["approval"]
+    decision = ApprovalDecision(
+        decision=record.decision,
+        held_invoice_ids=record.held_invoice_ids,
+        reason=record.reason,
+        approver=record.approver,
+        decided_at=record.decided_at,
+        source_ip=record.source_ip or "",
+        user_agent=record.user_agent or "",
+    )
+    return Page(409, render_decided_page(decision, run_id))
+
+
+def _signed_query(query: Mapping[str, str]) -> dict[str, str]:
+    return {name: query[name] for name in ("approver", "exp", "sig") if name in query}
+
+
+def show_summary(run_id: str, query: Mapping[str, str], platform: Platform, now: datetime | None = None) -> Page:
+    now = now or datetime.now(UTC)
+    try:
+        claims = _verified(run_id, query, platform, now)
+    except LinkRejected as rejected:
+        return _error(rejected.status_code, "This link cannot be used", rejected.reason)
+    run = platform.store.get_run(run_id)
+    if run is None:
+        return _error(404, "Unknown run", f"There is no billing run '{run_id}'.")
+    if run.get("approval") is not None:
+        return _decided_page(run, run_id)
+    if run["status"] != RunStatus.AWAITING_APPROVAL.value:
+        return _error(409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}.")
+    summary = ApprovalSummary.model_validate(platform.documents.get_json(keys.approval_summary(run_id)))
+    rows = [draft_row(stored) for stored in pending_drafts(platform, run_id)]
+    try:
+        page_number = max(1, int(query.get("page", "1")))
+        page_size = min(500, max(10, int(query.get("size", "50"))))
+    except ValueError:
+        return _error(400, "Bad page number", "The page and size must be whole numbers.")
+    sort = query.get("sort", "customer")
+    if sort not in ("customer", "gross", "currency", "flags"):
+        return _error(400, "Unknown sort order", f"Cannot sort by '{sort}'.")
+    drafts = sort_and_page(rows, sort, query.get("desc") == "1", page_number, page_size)
+    signed = _signed_query(query)
+    base = platform.settings.approval_base_url.rstrip("/")
+    html = render_summary_page(
+        summary,
+        drafts,
+        issue_form_token(run_id, claims.approver, platform.approval_key(), now, FORM_TOKEN_TTL),
+        f"{base}/approvals/{run_id}?{urlencode(signed)}",
+        lambda invoice_id: f"{base}/approvals/{run_id}/drafts/{invoice_id}?{urlencode(signed)}",
+    )
+    return Page(200, html)
+
+
+def draft_preview(run_id: str, invoice_id: str, query: Mapping[str, str], platform: Platform,
+                  now: datetime | None = None) -> Page:
+    """A DRAFT-marked PDF of one pending invoice, rendered on demand and cached in S3."""
+    now = now or datetime.now(UTC)
+    try:
+        _verified(run_id, query, platform, now)
+    except LinkRejected as rejected:
+        return _error(rejected.status_code, "This link cannot be used", rejected.reason)
+    stored = platform.store.get_invoice(invoice_id)
+    if stored is None or stored.invoice.run_id != run_id:
+        return _error(404, "Unknown invoice", f"Invoice '{invoice_id}' is not part of run {run_id}.")
+    pdf = platform.renderer.render_pdf(stored.invoice)
+    return Page(200, pdf, "application/pdf")
+
+
+def decide(run_id: str, query: Mapping[str, str], form: Mapping[str, list[str]], source_ip: str,
+           user_agent: str, platform: Platform, now: datetime | None = None) -> Page:
+    now = now or datetime.now(UTC)
+    run = platform.store.get_run(run_id)
+    if run is None:
+        return _error(404, "Unknown run", f"There is no billing run '{run_id}'.")
+    if run.get("approval") is not None:
+        return _decided_page(run, run_id)
+    try:
+        claims = _verified(run_id, query, platform, now)
+        verify_form_token((form.get("form_token") or [""])[0], run_id, platform.approval_key(), now)
+    except LinkRejected as rejected:
+        return _error(rejected.status_code, "This decision cannot be accepted", rejected.reason)
+    if run["status"] != RunStatus.AWAITING_APPROVAL.value:
+        return _error(409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}.")
+    known_ids = {stored.invoice_id for stored in pending_drafts(platform, run_id)}
+    try:
+        decision = parse_decision_form(form, known_ids, claims.approver, source_ip, user_agent, now)
+    except InvalidDecision as invalid:
+        return _error(400, "The decision is incomplete", invalid.reason)
+    if not apply_decision(run, decision, platform):
+        latest = platform.store.get_run(run_id) or run
+        return _decided_page(latest, run_id)
+    return Page(200, render_decided_page(decision, run_id))

@@ -1,0 +1,72 @@
+"""DeliveryEvents: SES's reports (delivery, bounce, complaint, reject) move each invoice.
+
+Events can arrive twice or out of order; each status may only be entered from the
+states that precede it, so a late "delivery" never overwrites a "bounce" and a repeated
+event changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from invoice_dispatch.invoice import DeliveryStatus
+from invoice_dispatch.platform import Platform
+
+_SENT_OR_EARLIER = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENT.value)
+
+#: SES eventType -> (new status, statuses it may be entered from)
+TRANSITIONS: dict[str, tuple[DeliveryStatus, tuple[str, ...]]] = {
+    "Delivery": (DeliveryStatus.DELIVERED, _SENT_OR_EARLIER),
+    "Bounce": (DeliveryStatus.BOUNCED, (*_SENT_OR_EARLIER, DeliveryStatus.DELIVERED.value)),
+    "Complaint": (DeliveryStatus.COMPLAINED, (*_SENT_OR_EARLIER, DeliveryStatus.DELIVERED.value)),
+    "Reject": (DeliveryStatus.REJECTED, _SENT_OR_EARLIER),
+    "Rendering Failure": (DeliveryStatus.FAILED, _SENT_OR_EARLIER),
+}
+FAILED_DELIVERY_STATUSES = {
+    DeliveryStatus.BOUNCED, DeliveryStatus.COMPLAINED, DeliveryStatus.REJECTED, DeliveryStatus.FAILED,
+}
+
+
+class DeliveryUpdate(BaseModel):
+    message_id: str
+    event_type: str
+    invoice_id: str | None
+    new_status: DeliveryStatus | None
+    applied: bool
+
+    @property
+    def is_failure(self) -> bool:
+        return self.applied and self.new_status in FAILED_DELIVERY_STATUSES
+
+
+def _detail(event: dict[str, Any]) -> str:
+    if "bounce" in event:
+        bounce = event["bounce"]
+        recipients = ", ".join(r.get("emailAddress", "?") for r in bounce.get("bouncedRecipients", []))
+        return f"{bounce.get('bounceType', 'Bounce')} bounce ({bounce.get('bounceSubType', '')}) for {recipients}"
+    if "complaint" in event:
+        return f"Recipient marked the e-mail as spam ({event['complaint'].get('complaintFeedbackType', 'abuse')})"
+    if "reject" in event:
+        return f"SES rejected the message: {event['reject'].get('reason', 'unknown reason')}"
+    if "delivery" in event:
+        return f"Delivered to {', '.join(event['delivery'].get('recipients', []))}"
+    return event.get("eventType", "SES event")
+
+
+def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate:
+    event_type = event.get("eventType") or event.get("notificationType") or ""
+    message_id = event.get("mail", {}).get("messageId", "")
+    invoice_id = platform.store.invoice_for_message(message_id) if message_id else None
+    transition = TRANSITIONS.get(event_type)
+    if invoice_id is None or transition is None:
+        return DeliveryUpdate(message_id=message_id, event_type=event_type, invoice_id=invoice_id,
+                              new_status=None, applied=False)
+    new_status, allowed_from = transition
+    detail = _detail(event)
+    applied = platform.store.record_delivery_status(invoice_id, new_status, detail, allowed_from)
+    if applied:
+        platform.store.append_audit(invoice_id, f"delivery_{new_status.value}", detail, "ses")
+    return DeliveryUpdate(message_id=message_id, event_type=event_type, invoice_id=invoice_id,
+                          new_status=new_status, applied=applied)

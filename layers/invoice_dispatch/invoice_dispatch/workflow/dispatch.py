@@ -1,0 +1,85 @@
+"""DispatchInvoice: e-mail each finalized invoice once, and only call it sent when SES says so.
+
+Odoo #195327 marked invoices sent although the send call failed. Here the invoice is
+claimed first (a conditional write: one sender ever), SES is called, and only SES's
+message id turns it to ``sent``; throttling leaves it queued with the reason and the
+chunk is retried by the state machine, skipping what was already sent.
+"""
+
+from __future__ import annotations
+
+from invoice_dispatch.errors import TransientError
+from invoice_dispatch.invoice import DeliveryStatus, InvoiceStatus
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.rendering import render_invoice_email
+from invoice_dispatch.run import RunContext
+from invoice_dispatch.tracking import StoredInvoice
+from invoice_dispatch.workflow.finalize import ChunkOutcome
+from invoice_dispatch.workflow.mime import build_message
+
+
+def _message_for(stored: StoredInvoice, recipient: str, platform: Platform) -> bytes:
+    invoice = stored.invoice
+    settings = platform.settings
+    portal_url = None
+    attachment = None
+    if invoice.customer.delivery_method == "portal_link":
+        portal_url = platform.documents.presigned_url(
+            stored.pdf_key or "", settings.portal_link_ttl_hours * 3600
+        )
+    else:
+        attachment = platform.documents.get_bytes(stored.pdf_key or "")
+    email = render_invoice_email(invoice, platform.legal_entity, portal_url)
+    return build_message(
+        sender=settings.sender_email,
+        recipient=recipient,
+        subject=email.subject,
+        text_body=email.text_body,
+        html_body=email.html_body,
+        attachment_name=f"{invoice.number}.pdf" if attachment else None,
+        attachment=attachment,
+        reply_to=platform.legal_entity.email,
+    )
+
+
+def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platform) -> ChunkOutcome:
+    outcome = ChunkOutcome()
+    still_queued: list[str] = []
+    stored_by_id = platform.store.get_invoices(invoice_ids)
+    for invoice_id in invoice_ids:
+        stored = stored_by_id.get(invoice_id)
+        if stored is None or stored.invoice.status is not InvoiceStatus.FINALIZED or not stored.pdf_key:
+            outcome.failed[invoice_id] = "Not dispatched: the invoice was not finalized with a PDF"
+            continue
+        if not platform.store.claim_dispatch(invoice_id):
+            outcome.skipped.append(invoice_id)
+            continue
+        recipient = (
+            platform.settings.shadow_recipient if context.mode == "shadow" else stored.invoice.customer.email
+        )
+        try:
+            message = _message_for(stored, recipient, platform)
+            message_id = platform.mailer.send_raw(
+                platform.settings.sender_email,
+                recipient,
+                message,
+                {"run_id": context.run_id, "invoice_id": invoice_id.replace(":", "_"), "mode": context.mode},
+            )
+        except TransientError as error:
+            platform.store.release_dispatch_claim(invoice_id, str(error))
+            still_queued.append(invoice_id)
+            continue
+        except Exception as error:  # a permanent refusal is recorded, the chunk goes on
+            reason = f"E-mail not sent: {error}"
+            platform.store.release_dispatch_claim(invoice_id, reason)
+            platform.store.record_failure(invoice_id, reason)
+            outcome.failed[invoice_id] = reason
+            continue
+        platform.store.record_sent(invoice_id, message_id, DeliveryStatus.SENT)
+        platform.store.append_audit(invoice_id, "emailed", f"SES message {message_id} to {recipient}")
+        outcome.done.append(invoice_id)
+    if still_queued:
+        raise TransientError(
+            f"{len(still_queued)} invoice(s) still queued after SES throttling: {', '.join(still_queued[:5])}"
+        )
+    return outcome

@@ -1,0 +1,91 @@
+"""GenerateDrafts: one draft per (account, period, mode), written with a condition.
+
+Overlapping or repeated runs are the classic source of double billing (Lago #958,
+#1086, #1988). Here the invoice id is derived from (account, period, mode) and the
+store writes it only if it does not exist yet, so a second run, a retried chunk or two
+runs racing each other all end with exactly one draft.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from invoice_dispatch.billing import (
+    BillingContext,
+    BillingHistory,
+    billing_period,
+    generate_draft,
+    screen_account,
+)
+from invoice_dispatch.invoice import InvoiceStatus, invoice_id_for
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunContext, ScreenedOut
+from invoice_dispatch.workflow import keys
+
+
+class DraftChunkResult(BaseModel):
+    chunk_index: int
+    drafted: int
+    already_existed: int
+    quarantined: int
+
+
+def previous_period(period: str) -> str:
+    year, month = (int(part) for part in period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def _history_from_store(platform: Platform, account_id: str, context: RunContext) -> BillingHistory | None:
+    """The previous period's finalized invoice is the best baseline for anomaly checks."""
+    previous = platform.store.get_invoice(
+        invoice_id_for(account_id, previous_period(context.period), context.mode)
+    )
+    if previous is None or previous.invoice.status is not InvoiceStatus.FINALIZED:
+        return None
+    return BillingHistory(previous_gross_total=Decimal(previous.invoice.gross_total))
+
+
+def draft_chunk(context: RunContext, chunk_index: int, chunk_key: str, platform: Platform) -> DraftChunkResult:
+    period = billing_period(context.period)
+    billing_context = BillingContext(
+        period=period,
+        run_id=context.run_id,
+        mode=context.mode,
+        legal_entity=platform.legal_entity,
+        catalog=platform.catalog,
+        tax_table=platform.tax_table,
+        thresholds=platform.thresholds,
+    )
+    drafted = existed = 0
+    quarantined: list[ScreenedOut] = []
+    for raw in platform.documents.get_json(chunk_key):
+        screening = screen_account(raw, period, platform.catalog)
+        if screening.account is None:
+            quarantined.append(ScreenedOut(account_id=screening.account_id, reason=screening.reason or ""))
+            continue
+        account = screening.account
+        history = _history_from_store(platform, account.account_id, context) or account.history
+        result = generate_draft(account, billing_context, history)
+        if result.invoice is None:
+            quarantined.append(
+                ScreenedOut(account_id=account.account_id, reason=result.quarantine_reason or "")
+            )
+            continue
+        if platform.store.create_draft(result.invoice):
+            drafted += 1
+            platform.store.append_audit(
+                result.invoice.invoice_id, "drafted", f"Draft created by run {context.run_id}"
+            )
+            for flag in result.invoice.anomalies:
+                platform.store.append_audit(result.invoice.invoice_id, "flagged", flag.message)
+        else:
+            existed += 1
+    platform.documents.put_json(
+        keys.drafting_report(context.run_id, chunk_index),
+        {"quarantined": [entry.model_dump() for entry in quarantined], "already_existed": existed},
+    )
+    return DraftChunkResult(
+        chunk_index=chunk_index, drafted=drafted, already_existed=existed, quarantined=len(quarantined)
+    )

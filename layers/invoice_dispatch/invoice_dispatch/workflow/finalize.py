@@ -1,0 +1,87 @@
+"""FinalizeInvoice: number, lock, render, store; exactly once per invoice.
+
+The number is assigned in the same DynamoDB transaction that turns the draft into a
+finalized invoice, so held or failed invoices never consume one and a retried step
+finds the invoice already numbered. The PDF goes to a deterministic key with its
+SHA-256 in the audit trail; a retry after a rendering failure renders again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from invoice_dispatch.errors import TransientError
+from invoice_dispatch.invoice import Invoice, InvoiceStatus
+from invoice_dispatch.legal_entity import LegalEntity
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunContext
+from invoice_dispatch.workflow import keys
+
+
+class ChunkOutcome(BaseModel):
+    """What a chunk step did, invoice by invoice; failures carry readable reasons."""
+
+    done: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
+
+
+def number_series(legal_entity: LegalEntity, mode: str, year: int) -> str:
+    """One gapless series per legal entity and year; shadow runs count separately."""
+    return f"{legal_entity.code}:{'SHADOW' if mode == 'shadow' else 'LIVE'}:{year}"
+
+
+def finalized_copy(draft: Invoice, legal_entity: LegalEntity, sequence: int, issued_at: datetime) -> Invoice:
+    issue_date = issued_at.astimezone(ZoneInfo(legal_entity.timezone)).date()
+    number_format = legal_entity.shadow_number_format if draft.mode == "shadow" else legal_entity.number_format
+    number = number_format.format(year=issue_date.year, sequence=sequence, entity=legal_entity.code)
+    return draft.model_copy(
+        update={
+            "status": InvoiceStatus.FINALIZED,
+            "number": number,
+            "issue_date": issue_date,
+            "due_date": issue_date + timedelta(days=draft.payment_terms_days),
+        }
+    )
+
+
+def finalize_chunk(context: RunContext, invoice_ids: list[str], platform: Platform, now: datetime) -> ChunkOutcome:
+    outcome = ChunkOutcome()
+    legal_entity = platform.legal_entity
+    series = number_series(legal_entity, context.mode, now.astimezone(ZoneInfo(legal_entity.timezone)).year)
+    for invoice_id in invoice_ids:
+        try:
+            stored, numbered = platform.store.finalize(
+                invoice_id,
+                context.run_id,
+                series,
+                lambda draft, sequence: finalized_copy(draft, legal_entity, sequence, now),
+            )
+            invoice = stored.invoice
+            if numbered:
+                platform.store.append_audit(invoice_id, "numbered", f"Finalized as {invoice.number}")
+            if stored.pdf_key:
+                outcome.skipped.append(invoice_id)
+                continue
+            pdf = platform.renderer.render_pdf(invoice)
+            digest = hashlib.sha256(pdf).hexdigest()
+            pdf_key = platform.documents.put_bytes(
+                keys.invoice_pdf(context.mode, context.period, invoice.number or invoice_id),
+                pdf,
+                "application/pdf",
+                {"invoice-number": invoice.number or "", "sha256": digest},
+            )
+            platform.store.record_pdf(invoice_id, pdf_key, digest)
+            platform.store.append_audit(invoice_id, "rendered", f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}")
+            outcome.done.append(invoice_id)
+        except TransientError:
+            raise
+        except Exception as error:  # one bad invoice must not stop its chunk
+            reason = f"Finalize failed: {error}"
+            platform.store.record_failure(invoice_id, reason)
+            outcome.failed[invoice_id] = reason
+    return outcome

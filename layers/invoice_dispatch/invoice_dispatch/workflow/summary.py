@@ -1,0 +1,117 @@
+"""SummarizeRun: the run report a billing team reads the morning after.
+
+Counts, totals per currency of what was finalized, every quarantined or excluded
+account with its reason, held invoices, failed deliveries and ERP problems: written to
+``runs/<run>/run.json``, kept on the run record and announced on the SNS topic.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunContext, RunStatus
+from invoice_dispatch.workflow import keys
+from invoice_dispatch.workflow.approval import collect_screening
+from invoice_dispatch.workflow.delivery_events import FAILED_DELIVERY_STATUSES
+
+
+def _erp_latencies(platform: Platform, run_id: str) -> list[float]:
+    listing = platform.clients.client("s3").list_objects_v2(
+        Bucket=platform.documents.bucket, Prefix=keys.erp_reports_prefix(run_id)
+    )
+    latencies: list[float] = []
+    for entry in listing.get("Contents", []):
+        latencies.extend(platform.documents.get_json(entry["Key"])["latencies_seconds"])
+    return latencies
+
+
+def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict[str, Any]:
+    status = {
+        "completed": RunStatus.COMPLETED,
+        "rejected": RunStatus.REJECTED,
+        "expired": RunStatus.EXPIRED,
+        "nothing_to_bill": RunStatus.NOTHING_TO_BILL,
+    }[outcome]
+    run = platform.store.get_run(context.run_id) or {}
+    screening, quarantined = collect_screening(platform, context)
+    invoices = list(platform.store.run_invoices(context.run_id))
+    statuses = Counter(s.invoice.status.value for s in invoices)
+    deliveries = Counter(s.delivery_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED)
+    erp = Counter(s.erp_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED)
+    totals: dict[str, dict[str, Decimal | int]] = defaultdict(
+        lambda: {"invoices": 0, "net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0)}
+    )
+    for stored in invoices:
+        if stored.invoice.status is InvoiceStatus.FINALIZED:
+            bucket = totals[stored.invoice.currency]
+            bucket["invoices"] += 1
+            bucket["net"] += stored.invoice.net_total
+            bucket["tax"] += stored.invoice.tax_total
+            bucket["gross"] += stored.invoice.gross_total
+    latencies = _erp_latencies(platform, context.run_id)
+    approval = run.get("approval")
+    report: dict[str, Any] = {
+        "run_id": context.run_id,
+        "period": context.period,
+        "mode": context.mode,
+        "status": status.value,
+        "started_at": run.get("started_at"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts": {
+            **(run.get("screening_counts") or {}),
+            "drafts_in_run": len(invoices),
+            "held": statuses.get(InvoiceStatus.HELD.value, 0),
+            "finalized": statuses.get(InvoiceStatus.FINALIZED.value, 0),
+            "voided": statuses.get(InvoiceStatus.VOID.value, 0),
+            "emails_sent": sum(deliveries.get(s.value, 0) for s in (
+                DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.BOUNCED,
+                DeliveryStatus.COMPLAINED, DeliveryStatus.REJECTED)),
+            "failed_deliveries": sum(deliveries.get(s.value, 0) for s in FAILED_DELIVERY_STATUSES),
+            "erp_posted": erp.get(ErpStatus.POSTED.value, 0),
+            "erp_failed": erp.get(ErpStatus.FAILED.value, 0),
+        },
+        "totals_by_currency": {
+            currency: {name: str(value) for name, value in values.items()}
+            for currency, values in sorted(totals.items())
+        },
+        "excluded": [e.model_dump() for e in screening.excluded],
+        "quarantined": [q.model_dump() for q in quarantined],
+        "held": [
+            {"invoice_id": s.invoice_id, "customer": s.invoice.customer.name, "reason": s.hold_reason}
+            for s in invoices if s.invoice.status is InvoiceStatus.HELD
+        ],
+        "failures": [
+            {"invoice_id": s.invoice_id, "number": s.invoice.number, "reason": s.failure}
+            for s in invoices if s.failure
+        ],
+        "failed_deliveries": [
+            {"invoice_id": s.invoice_id, "number": s.invoice.number, "status": s.delivery_status.value,
+             "detail": s.delivery_detail}
+            for s in invoices if s.delivery_status in FAILED_DELIVERY_STATUSES
+        ],
+        "erp_problems": [
+            {"invoice_id": s.invoice_id, "number": s.invoice.number, "detail": s.erp_detail}
+            for s in invoices if s.erp_status is ErpStatus.FAILED
+        ],
+        "erp_latency_seconds": {
+            "calls": len(latencies),
+            "median": round(statistics.median(latencies), 4) if latencies else None,
+            "max": round(max(latencies), 4) if latencies else None,
+        },
+        "approval": approval.model_dump(mode="json") if approval else None,
+    }
+    platform.documents.put_json(keys.run_report(context.run_id), report)
+    platform.store.update_run(context.run_id, status, summary=json.dumps(report["counts"]))
+    platform.clients.client("sns").publish(
+        TopicArn=platform.settings.alert_topic_arn,
+        Subject=f"Invoice run {context.period} ({context.mode}): {status.value}"[:100],
+        Message=json.dumps({k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")}, indent=2),
+    )
+    return report
