@@ -37,14 +37,13 @@ class DeliveryStatus(StrEnum):
     COMPLAINED = "complained"
     REJECTED = "rejected"
     FAILED = "failed"
-    SUPPRESSED_SHADOW = "suppressed_shadow"
 
 
 class ErpStatus(StrEnum):
     NOT_POSTED = "not_posted"
     POSTED = "posted"
     FAILED = "failed"
-    SKIPPED_SHADOW = "skipped_shadow"
+    SKIPPED = "skipped"
 
 
 class TaxCategory(StrEnum):

@@ -185,7 +185,8 @@ def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Pl
             cause=f"Rejected by {decision.approver}: {decision.reason}",
         )
         return True
-    held = hold_invoices(context, decision.held_invoice_ids, decision.approver, platform)
+    held_by_rule = [d.invoice_id for d in pending_drafts(platform, context.run_id) if d.invoice.is_held_by_rule]
+    held = hold_invoices(context, [*decision.held_invoice_ids, *held_by_rule], decision.approver, platform)
     sfn.send_task_success(
         taskToken=run["task_token"],
         output=json.dumps({"decision": "approve", "approver": decision.approver, "held_count": held}),

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from invoice_dispatch.approval.decision import InvalidDecision, parse_decision_form
+from invoice_dispatch.approval.drafts import PageRequest
 from invoice_dispatch.approval.form_token import issue_form_token, verify_form_token
 from invoice_dispatch.approval.links import LinkClaims, LinkRejected, verify_approval_link
 from invoice_dispatch.approval.models import ApprovalDecision, ApprovalSummary
@@ -20,7 +21,6 @@ from invoice_dispatch.approval.page import (
     render_decided_page,
     render_error_page,
     render_summary_page,
-    sort_and_page,
 )
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunStatus
@@ -85,15 +85,7 @@ def show_summary(run_id: str, query: Mapping[str, str], platform: Platform, now:
         return _error(409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}.")
     summary = ApprovalSummary.model_validate(platform.documents.get_json(keys.approval_summary(run_id)))
     rows = [draft_row(stored) for stored in pending_drafts(platform, run_id)]
-    try:
-        page_number = max(1, int(query.get("page", "1")))
-        page_size = min(500, max(10, int(query.get("size", "50"))))
-    except ValueError:
-        return _error(400, "Bad page number", "The page and size must be whole numbers.")
-    sort = query.get("sort", "customer")
-    if sort not in ("customer", "gross", "currency", "flags"):
-        return _error(400, "Unknown sort order", f"Cannot sort by '{sort}'.")
-    drafts = sort_and_page(rows, sort, query.get("desc") == "1", page_number, page_size)
+    drafts = PageRequest.from_query(query).apply(rows)
     signed = _signed_query(query)
     base = platform.settings.approval_base_url.rstrip("/")
     html = render_summary_page(

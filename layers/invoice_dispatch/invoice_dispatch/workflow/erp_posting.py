@@ -38,8 +38,9 @@ def post_chunk(
         if stored.invoice.status is not InvoiceStatus.FINALIZED or stored.erp_status is ErpStatus.POSTED:
             outcome.skipped.append(invoice_id)
             continue
-        if context.mode == "shadow":
-            platform.store.record_erp(invoice_id, ErpStatus.SKIPPED_SHADOW, None, "Shadow run: not booked")
+        if context.mode == "shadow" or platform.settings.erp_adapter == "none":
+            reason = "Shadow run: not booked" if context.mode == "shadow" else "No ERP configured"
+            platform.store.record_erp(invoice_id, ErpStatus.SKIPPED, None, reason)
             outcome.skipped.append(invoice_id)
             continue
         started = time.perf_counter()

@@ -1,0 +1,144 @@
+"""Benchmark of the invoice renderer against a naive WeasyPrint call (issue 7, Speed (b), (c)).
+
+Issue 7 asks that the branded PDF/A-3b with embedded Factur-X cost at most 1.3x a plain
+``weasyprint.HTML(string=html).write_pdf()`` of the same invoice HTML, and that the cold
+start (fresh interpreter, import to first PDF) be reported. Both are measured in one run,
+naive and project calls interleaved round by round so that a noisy neighbour on the
+machine slows both sides alike; medians are reported.
+
+Run: ``.venv/bin/python bench/bench_rendering.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LAYER_PATH = REPO_ROOT / "layers" / "invoice_dispatch"
+if str(LAYER_PATH) not in sys.path:
+    sys.path.insert(0, str(LAYER_PATH))
+
+import facturx  # noqa: E402
+from invoice_dispatch.legal_entity import load_legal_entity  # noqa: E402
+from invoice_dispatch.rendering import InvoiceRenderer, build_facturx_xml  # noqa: E402
+from invoice_dispatch.rendering.preview import sample_invoice  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+
+#: Runs in a fresh interpreter: the clock starts before the first import of the domain,
+#: as it would in a Lambda init phase, and stops when the first PDF exists.
+_COLD_START_SCRIPT = """
+import json, time
+started = time.perf_counter()
+from invoice_dispatch.legal_entity import load_legal_entity
+from invoice_dispatch.rendering import InvoiceRenderer
+from invoice_dispatch.rendering.preview import sample_invoice
+imported = time.perf_counter()
+renderer = InvoiceRenderer(load_legal_entity())
+pdf = renderer.render_pdf(sample_invoice())
+finished = time.perf_counter()
+print(json.dumps({"import_s": imported - started, "import_to_pdf_s": finished - started,
+                  "bytes": len(pdf)}))
+"""
+
+
+def run_benchmark(rounds: int = 20, warmup: int = 3) -> dict[str, float | str]:
+    """Naive vs project ms/page for a one-page invoice, Factur-X cost, and the cold start."""
+    legal_entity = load_legal_entity()
+    renderer = InvoiceRenderer(legal_entity)
+    invoice = sample_invoice()
+    html = renderer.render_html(invoice)
+    pages = _page_count(renderer.render_pdf(invoice))
+
+    def naive() -> bytes:
+        return HTML(string=html).write_pdf()
+
+    def project() -> bytes:
+        return renderer.render_pdf(invoice)
+
+    facturx_xml = build_facturx_xml(invoice, legal_entity)
+
+    def facturx_library() -> bytes:
+        pdf_a = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+        return facturx.generate_from_binary(
+            pdf_a, facturx_xml, flavor="factur-x", level="en16931", check_xsd=False
+        )
+
+    naive_s, project_s, library_s = _interleaved((naive, project, facturx_library), rounds, warmup)
+    long_invoice = sample_invoice(line_count=60)
+    long_pages = _page_count(renderer.render_pdf(long_invoice))
+    long_s = _median_seconds(lambda: renderer.render_pdf(long_invoice), max(3, rounds // 4), 1)
+    cold = _cold_start()
+
+    naive_ms = naive_s * 1000 / pages
+    project_ms = project_s * 1000 / pages
+    return {
+        "invoice": "sample_invoice(): 5 lines, de/EUR, one A4 page",
+        "pages": float(pages),
+        "naive_ms_per_page": round(naive_ms, 1),
+        "project_ms_per_page": round(project_ms, 1),
+        "ratio": round(project_ms / naive_ms, 3),
+        "target_ratio": 1.3,
+        "facturx_library_ms_per_invoice": round(library_s * 1000, 1),
+        "facturx_library_ratio": round(library_s / naive_s, 3),
+        "long_invoice_pages": float(long_pages),
+        "long_invoice_ms_per_page": round(long_s * 1000 / long_pages, 1),
+        "cold_start_import_s": round(cold["import_s"], 3),
+        "cold_start_import_to_first_pdf_s": round(cold["import_to_pdf_s"], 3),
+        "cold_start_process_s": round(cold["process_s"], 3),
+    }
+
+
+def _page_count(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _interleaved(
+    calls: tuple[Callable[[], bytes], ...], rounds: int, warmup: int
+) -> tuple[float, ...]:
+    for _ in range(warmup):
+        for call in calls:
+            call()
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for index, call in enumerate(calls):
+            started = time.perf_counter()
+            call()
+            samples[index].append(time.perf_counter() - started)
+    return tuple(statistics.median(timings) for timings in samples)
+
+
+def _median_seconds(call: Callable[[], bytes], rounds: int, warmup: int) -> float:
+    return _interleaved((call,), rounds, warmup)[0]
+
+
+def _cold_start() -> dict[str, float]:
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(LAYER_PATH), environment.get("PYTHONPATH")])
+    )
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-c", _COLD_START_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        cwd=REPO_ROOT,
+    )
+    process_s = time.perf_counter() - started
+    measured = json.loads(completed.stdout.strip().splitlines()[-1])
+    return {**measured, "process_s": process_s}
+
+
+if __name__ == "__main__":
+    for name, value in run_benchmark().items():
+        print(f"{name:36} {value}")

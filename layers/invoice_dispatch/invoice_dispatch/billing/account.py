@@ -1,0 +1,466 @@
+"""The account as the billing engine sees it, and the screening that decides its fate.
+
+Screening turns one raw record from any account source (S3 JSON/CSV, DynamoDB, HTTP) into
+exactly one of three outcomes, each with a sentence a billing person can act on:
+``eligible`` (billed), ``excluded`` (nothing to bill: paused, cancelled, not started) or
+``quarantined`` (the data is wrong). It never raises: one bad row must not stop a run of
+100,000 accounts, and it must never vanish silently either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
+from invoice_dispatch.billing.period import (
+    BillingPeriod,
+    is_known_timezone,
+    local_date,
+    months_between,
+    term_containing,
+)
+from invoice_dispatch.invoice import PostalAddress
+from invoice_dispatch.money import is_supported_currency
+
+_EMAIL = re.compile(
+    r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
+_PERIOD_LABEL = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+Moment = date | datetime
+
+
+class _Model(BaseModel):
+    """Unknown fields are rejected: a misspelt ``discounts`` must quarantine, not under-bill."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BillingHistory(_Model):
+    """What the last period looked like, for the 'changed a lot' anomaly checks."""
+
+    previous_gross_total: Decimal | None = None
+    trailing_usage_average: dict[str, Decimal] = Field(default_factory=dict)
+
+
+class CustomerInfo(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    email: str
+    address: PostalAddress
+    vat_id: str | None = None
+    locale: Literal["en", "de", "fr"] = "en"
+    delivery_method: Literal["email_attachment", "portal_link"] = "email_attachment"
+    tax_exempt: bool = False
+    exemption_reason: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email_is_deliverable_shape(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"'{value}' is not a valid e-mail address")
+        return value
+
+
+class PlanChange(_Model):
+    """From ``effective`` (first day on the new terms) the plan, seats or price change."""
+
+    effective: Moment
+    plan: str | None = None
+    quantity: Decimal | None = Field(default=None, ge=0)
+    unit_price: Decimal | None = Field(default=None, ge=0)
+
+
+class Subscription(_Model):
+    """One recurring contract. ``end`` is the last day of service, inclusive."""
+
+    subscription_id: str = Field(min_length=1)
+    plan: str
+    quantity: Decimal = Field(default=Decimal(1), ge=0)
+    start: Moment
+    end: Moment | None = None
+    cadence: Cadence | None = None
+    interval_months: int | None = Field(default=None, ge=1, le=60)
+    billing_timing: Literal["advance", "arrears"] = "advance"
+    anchor: date | None = Field(default=None, description="Month the terms are aligned on")
+    unit_price: Decimal | None = Field(default=None, ge=0, description="Negotiated price")
+    trial_end: date | None = Field(default=None, description="Last free day, inclusive")
+    changes: tuple[PlanChange, ...] = ()
+
+    def term_months(self, default_cadence: str) -> int:
+        cadence = self.cadence or default_cadence
+        if cadence == "custom":
+            return self.interval_months or 1
+        return CADENCE_MONTHS[cadence]
+
+
+class UsageRecord(_Model):
+    metric: str
+    quantity: Decimal = Field(ge=0)
+    pricing: str | None = Field(default=None, description="Catalog pricing model name")
+    source: str | None = Field(default=None, description="Where the reading came from")
+
+
+class MinimumCommitment(_Model):
+    """Usage is topped up to ``amount`` per period (a true-up line, product MIN-COMMIT)."""
+
+    amount: Decimal = Field(gt=0)
+    metrics: tuple[str, ...] = ()
+
+
+class OneOffCharge(_Model):
+    product: Literal["ONBOARDING"] = "ONBOARDING"
+    description: str | None = None
+    quantity: Decimal = Field(default=Decimal(1), gt=0)
+    unit_price: Decimal | None = Field(default=None, ge=0)
+    bill_in: str | None = Field(default=None, pattern=_PERIOD_LABEL)
+
+
+class MilestonePart(_Model):
+    share: Decimal = Field(gt=0)
+    label: str | None = None
+    due_period: str = Field(pattern=_PERIOD_LABEL)
+
+
+class Milestone(_Model):
+    """A project amount billed in parts; the parts always sum to ``contract_amount``."""
+
+    milestone_id: str
+    description: str
+    contract_amount: Decimal = Field(gt=0)
+    parts: tuple[MilestonePart, ...] = Field(min_length=1)
+
+
+class Discount(_Model):
+    """A coupon: percentage or fixed, on the invoice or on one product, for N periods."""
+
+    discount_id: str
+    description: str | None = None
+    kind: Literal["percentage", "fixed"]
+    percent: Decimal | None = Field(default=None, gt=0, le=100)
+    amount: Decimal | None = Field(default=None, gt=0)
+    applies_to: str = Field(default="invoice", description="'invoice' or a product code")
+    first_period: str | None = Field(default=None, pattern=_PERIOD_LABEL)
+    periods: int | None = Field(default=None, ge=1, description="None: applies forever")
+
+    def applies_in(self, period_label: str) -> bool:
+        if self.first_period is None:
+            return True
+        offset = months_between(self.first_period, period_label)
+        return offset >= 0 and (self.periods is None or offset < self.periods)
+
+
+class Account(_Model):
+    account_id: str = Field(min_length=1, max_length=100)
+    status: Literal["active", "paused", "cancelled"] = "active"
+    currency: str
+    timezone: str | None = Field(default=None, description="Overrides the seller's zone")
+    prices_include_tax: bool = False
+    payment_terms_days: int | None = Field(default=None, ge=0, le=365)
+    tax_rate_override: Decimal | None = Field(
+        default=None, ge=0, le=100, description="Fixed rate carried over from a legacy system"
+    )
+    customer: CustomerInfo
+    subscriptions: tuple[Subscription, ...] = ()
+    usage: tuple[UsageRecord, ...] = ()
+    minimum_commitment: MinimumCommitment | None = None
+    one_offs: tuple[OneOffCharge, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    discounts: tuple[Discount, ...] = ()
+    history: BillingHistory | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_is_billable(cls, value: str) -> str:
+        if not is_supported_currency(value):
+            raise ValueError(f"'{value}' is not a supported ISO 4217 currency")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_iana(cls, value: str | None) -> str | None:
+        if value is not None and not is_known_timezone(value):
+            raise ValueError(f"'{value}' is not an IANA time zone")
+        return value
+
+
+_ACCOUNT_ADAPTER: TypeAdapter[Account] = TypeAdapter(Account)
+
+Outcome = Literal["eligible", "excluded", "quarantined"]
+
+
+class AccountScreening(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    account_id: str
+    outcome: Outcome
+    reason: str | None = None
+    account: Account | None = None
+
+
+def _first_error_sentence(error: ValidationError) -> str:
+    """Pydantic's first error as 'Field 'a.b': message', plus how many more there were."""
+    errors = error.errors(include_url=False)
+    first = errors[0]
+    location = ".".join(str(part) for part in first["loc"]) or "account"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] not in ("value_error", "missing", "extra_forbidden") and "input" in first:
+        message = f"{message} (got {first['input']!r})"
+    sentence = f"Field '{location}': {message}"
+    if len(errors) > 1:
+        sentence += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return sentence
+
+
+def _label_for(raw: Mapping[str, Any]) -> str:
+    account_id = raw.get("account_id") if isinstance(raw, Mapping) else None
+    if isinstance(account_id, str) and account_id:
+        return account_id
+    label = raw.get("_label") if isinstance(raw, Mapping) else None
+    return str(label) if label else "<unlabelled record>"
+
+
+def recurring_due(
+    subscription: Subscription,
+    start: date,
+    end: date | None,
+    term_months: int,
+    period: BillingPeriod,
+    change_dates: Sequence[date] = (),
+) -> bool:
+    """Whether this period's invoice carries a charge for the subscription.
+
+    Advance: the term is billed in the period holding its first active day (and any change
+    is settled in the period it takes effect). Arrears: in the period holding its last
+    active day. A quarterly plan therefore shows up once a quarter, not as zero lines.
+    """
+    if end is not None and end < period.start:
+        return False
+    if start > period.end:
+        return False
+    if term_months == 1:
+        return True
+    anchor = subscription.anchor or start
+    if subscription.billing_timing == "advance":
+        term = term_containing(max(start, period.start), anchor, term_months)
+        first_active = max(term.start, start)
+        return period.contains(first_active) or any(period.contains(day) for day in change_dates)
+    term = term_containing(min(end or period.end, period.end), anchor, term_months)
+    last_active = min(term.end, end) if end else term.end
+    return period.contains(last_active)
+
+
+def _check_semantics(
+    account: Account, period: BillingPeriod, catalog: Catalog, timezone: str
+) -> str | None:
+    """Rules pydantic cannot know: catalog codes, prices in the currency, date order."""
+    for index, sub in enumerate(account.subscriptions):
+        where = f"Subscription '{sub.subscription_id}'"
+        plans = [sub.plan, *(change.plan for change in sub.changes if change.plan)]
+        for plan_code in plans:
+            plan = catalog.plans.get(plan_code)
+            if plan is None:
+                return f"{where}: plan '{plan_code}' is not in catalog {catalog.version}"
+            if sub.unit_price is None and account.currency not in plan.prices:
+                return (
+                    f"{where}: plan '{plan_code}' has no {account.currency} price in catalog "
+                    f"{catalog.version} and the contract sets none"
+                )
+        cadence = sub.cadence or catalog.plans[sub.plan].default_cadence
+        if cadence == "custom" and sub.interval_months is None:
+            return f"{where}: a custom cadence needs 'interval_months'"
+        start = local_date(sub.start, timezone)
+        if sub.end is not None:
+            end = local_date(sub.end, timezone)
+            if end < start:
+                return f"{where} ends on {end.isoformat()}, before it starts on {start.isoformat()}"
+        previous = start
+        for change in sub.changes:
+            effective = local_date(change.effective, timezone)
+            if effective <= previous:
+                return (
+                    f"{where}: change effective {effective.isoformat()} is not after "
+                    f"{previous.isoformat()}"
+                )
+            previous = effective
+        del index
+    for record in account.usage:
+        metric = catalog.metrics.get(record.metric)
+        if metric is None:
+            return f"Usage metric '{record.metric}' is not in catalog {catalog.version}"
+        model = record.pricing or metric.default_model
+        if account.currency not in metric.models.get(model, {}):
+            return f"Usage metric '{record.metric}' has no {account.currency} '{model}' pricing"
+    for one_off in account.one_offs:
+        if (
+            one_off.unit_price is None
+            and account.currency not in catalog.one_offs[one_off.product].prices
+        ):
+            return f"One-off '{one_off.product}' has no {account.currency} price and none is set"
+    for discount in account.discounts:
+        if discount.kind == "percentage" and discount.percent is None:
+            return f"Discount '{discount.discount_id}' is a percentage but sets no 'percent'"
+        if discount.kind == "fixed" and discount.amount is None:
+            return f"Discount '{discount.discount_id}' is fixed but sets no 'amount'"
+        if discount.applies_to != "invoice" and discount.applies_to not in (
+            catalog.plans.keys() | catalog.metrics.keys() | catalog.one_offs.keys()
+        ):
+            return (
+                f"Discount '{discount.discount_id}' applies to '{discount.applies_to}', "
+                "which is neither 'invoice' nor a catalog product"
+            )
+    return None
+
+
+def _exclusion(
+    account: Account, period: BillingPeriod, catalog: Catalog, timezone: str
+) -> str | None:
+    if account.status == "paused":
+        return "Account is paused"
+    has_other_charges = (
+        bool(account.usage)
+        or any(one_off.bill_in in (None, period.label) for one_off in account.one_offs)
+        or any(
+            part.due_period == period.label
+            for milestone in account.milestones
+            for part in milestone.parts
+        )
+    )
+    if has_other_charges:
+        return None
+    if not account.subscriptions:
+        return "Account has nothing to bill: no subscription, usage or one-off charge"
+    starts = [local_date(sub.start, timezone) for sub in account.subscriptions]
+    ends = [
+        None if sub.end is None else local_date(sub.end, timezone) for sub in account.subscriptions
+    ]
+    if all(start > period.end for start in starts):
+        return f"Subscription starts on {min(starts).isoformat()}, after this period"
+    if all(end is not None and end < period.start for end in ends):
+        last_end = max(end for end in ends if end is not None)
+        return (
+            f"Account was cancelled: its last subscription ended on {last_end.isoformat()}, "
+            "before this period"
+        )
+    for sub, start, end in zip(account.subscriptions, starts, ends, strict=True):
+        months = sub.term_months(catalog.plans[sub.plan].default_cadence)
+        change_dates = [local_date(change.effective, timezone) for change in sub.changes]
+        if recurring_due(sub, start, end, months, period, change_dates):
+            return None
+    return "Nothing is due this period: every plan is billed in another month of its term"
+
+
+def screen_account(
+    raw: Mapping[str, Any], period: BillingPeriod, catalog: Catalog
+) -> AccountScreening:
+    """Validate one raw account and say whether this period bills it (never raises)."""
+    label = _label_for(raw)
+    try:
+        if not isinstance(raw, Mapping):
+            return AccountScreening(
+                account_id=label, outcome="quarantined", reason="Record is not a JSON object"
+            )
+        if any(key.startswith("_") for key in raw):
+            raw = {key: value for key, value in raw.items() if not key.startswith("_")}
+        account = _ACCOUNT_ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        return AccountScreening(
+            account_id=label, outcome="quarantined", reason=_first_error_sentence(error)
+        )
+    try:
+        timezone = account.timezone or period.timezone
+        problem = _check_semantics(account, period, catalog, timezone)
+        if problem is not None:
+            return AccountScreening(account_id=label, outcome="quarantined", reason=problem)
+        excluded = _exclusion(account, period, catalog, timezone)
+    except Exception as error:  # a bad record must never stop the run
+        return AccountScreening(
+            account_id=label,
+            outcome="quarantined",
+            reason=f"Account could not be read: {error}",
+        )
+    if excluded is not None:
+        return AccountScreening(account_id=label, outcome="excluded", reason=excluded)
+    return AccountScreening(account_id=label, outcome="eligible", account=account)
+
+
+def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
+    """CSV with one row per subscription -> raw account dicts, same shape as the JSON source.
+
+    Rows sharing an ``account_id`` become one account; customer columns are read from the
+    first row. Empty cells mean 'not given'. Rows without an id get a ``_label`` of
+    ``<row N>`` (N counts data rows from 1) so screening can name them.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    accounts: dict[str, dict[str, Any]] = {}
+    for row_number, row in enumerate(reader, start=1):
+        cells = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+        account_key = cells.get("account_id") or f"<row {row_number}>"
+        account = accounts.get(account_key)
+        if account is None:
+            address: dict[str, Any] = {
+                "line1": cells.get("line1", ""),
+                "city": cells.get("city", ""),
+                "country": cells.get("country", ""),
+            }
+            for optional in ("postal_code", "region"):
+                if cells.get(optional):
+                    address[optional] = cells[optional]
+            customer: dict[str, Any] = {
+                "name": cells.get("company_name", ""),
+                "email": cells.get("email", ""),
+                "address": address,
+            }
+            for optional in ("vat_id", "locale"):
+                if cells.get(optional):
+                    customer[optional] = cells[optional]
+            account = {
+                "status": cells.get("status") or "active",
+                "currency": cells.get("currency", ""),
+                "customer": customer,
+                "subscriptions": [],
+            }
+            if cells.get("account_id"):
+                account["account_id"] = cells["account_id"]
+            else:
+                account["_label"] = account_key
+            accounts[account_key] = account
+        if cells.get("plan"):
+            subscription: dict[str, Any] = {
+                "subscription_id": cells.get("subscription_id")
+                or f"{account_key}-{len(account['subscriptions']) + 1}",
+                "plan": cells["plan"],
+                "quantity": cells.get("quantity") or "1",
+                "start": cells.get("start", ""),
+            }
+            for optional in ("end", "cadence", "billing_timing", "unit_price"):
+                if cells.get(optional):
+                    subscription[optional] = cells[optional]
+            account["subscriptions"].append(subscription)
+    return list(accounts.values())
+
+
+__all__ = [
+    "Account",
+    "AccountScreening",
+    "BillingHistory",
+    "CustomerInfo",
+    "Discount",
+    "Milestone",
+    "MilestonePart",
+    "MinimumCommitment",
+    "OneOffCharge",
+    "PlanChange",
+    "Subscription",
+    "UsageRecord",
+    "parse_accounts_csv",
+    "recurring_due",
+    "screen_account",
+]

@@ -1,0 +1,643 @@
+"""The billing engine: one account and one period in, one explainable draft invoice out.
+
+Pure computation (no AWS, no clock, no I/O), so the same draft comes out on every re-run
+and in every test. Validation of the account happens once, at screening; here the work is
+plain ``Decimal`` arithmetic. The invoice models are built with their normal validating
+constructors: in pydantic 2.14 that is faster than ``model_construct`` (measured 4 us
+against 6 us per line), so there is no reason to skip the check.
+
+Rounding (EN 16931): every line is rounded half up to the currency's minor unit when it is
+made; tax is computed per (category, rate) on the sum of those rounded lines and rounded
+once; totals are plain sums. ``gross_total == net_total + tax_total`` and
+``net_total == sum(line.net_amount)`` hold to the minor unit on every draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from invoice_dispatch.billing import anomalies as checks
+from invoice_dispatch.billing.account import Account, BillingHistory, Subscription, recurring_due
+from invoice_dispatch.billing.anomalies import AnomalyThresholds
+from invoice_dispatch.billing.catalog import (
+    CADENCE_MONTHS,
+    Catalog,
+    Plan,
+    describe_usage_pricing,
+    packages_needed,
+    price_usage,
+)
+from invoice_dispatch.billing.period import (
+    BillingPeriod,
+    local_date,
+    months_between,
+    term_containing,
+)
+from invoice_dispatch.billing.proration import prorate, split_by_shares
+from invoice_dispatch.billing.tax import NoTaxRate, TaxTable, TaxTreatment, resolve_tax
+from invoice_dispatch.invoice import (
+    AnomalyFlag,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    TaxSubtotal,
+    invoice_id_for,
+)
+from invoice_dispatch.legal_entity import LegalEntity
+from invoice_dispatch.money import quantum, round_money
+
+_ONE_DAY = timedelta(days=1)
+_HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
+_UNIT_PRICE_PLACES = Decimal("0.000001")
+_CADENCE_WORDS = {1: "", 3: ", quarterly", 12: ", annual"}
+
+
+@dataclass(frozen=True, slots=True)
+class BillingContext:
+    """Everything a draft depends on besides the account, fixed for a whole run."""
+
+    period: BillingPeriod
+    run_id: str
+    mode: Literal["live", "shadow"]
+    legal_entity: LegalEntity
+    catalog: Catalog
+    tax_table: TaxTable
+    thresholds: AnomalyThresholds = field(default_factory=AnomalyThresholds)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftResult:
+    """A draft, or the reason the account must be quarantined, or why nothing is billed."""
+
+    invoice: Invoice | None
+    quarantine_reason: str | None = None
+    skipped_reason: str | None = None
+
+
+@dataclass(slots=True)
+class _PlanState:
+    plan: Plan
+    quantity: Decimal
+    unit_price: Decimal
+    negotiated: bool
+
+    def units(self) -> Decimal:
+        if self.plan.model == "package":
+            return packages_needed(self.quantity, self.plan.package_size or 1)
+        return self.quantity
+
+    def label(self) -> str:
+        if self.plan.model == "per_seat":
+            unit = self.plan.unit_label + ("" if self.quantity == 1 else "s")
+            return f"{self.plan.name}, {self.quantity} {unit}"
+        if self.plan.model == "package":
+            return (
+                f"{self.plan.name}, {self.units()} x {self.plan.package_size} "
+                f"{self.plan.unit_label} ({self.quantity} {self.plan.unit_label} used)"
+            )
+        if self.quantity != 1:
+            return f"{self.plan.name} x {self.quantity}"
+        return self.plan.name
+
+
+class _Draft:
+    """Accumulates lines while one draft is computed."""
+
+    __slots__ = ("currency", "flags", "lines", "treatment")
+
+    def __init__(self, currency: str, treatment: TaxTreatment) -> None:
+        self.currency = currency
+        self.treatment = treatment
+        self.lines: list[InvoiceLine] = []
+        self.flags: list[AnomalyFlag] = []
+
+    def add(
+        self,
+        kind: str,
+        description: str,
+        product_code: str,
+        quantity: Decimal,
+        unit_price: Decimal,
+        net_amount: Decimal,
+        service_start: date,
+        service_end: date,
+    ) -> None:
+        self.lines.append(
+            InvoiceLine(
+                line_id=f"L{len(self.lines) + 1:03d}",
+                kind=kind,
+                description=description,
+                product_code=product_code,
+                quantity=quantity,
+                unit_price=unit_price,
+                net_amount=net_amount,
+                tax_rate=self.treatment.rate,
+                tax_category=self.treatment.category,
+                service_start=service_start,
+                service_end=service_end,
+            )
+        )
+
+
+def _span(start: date, end: date, term_days: int) -> str:
+    days = (end - start).days + 1
+    if days == term_days:
+        return f"{start.isoformat()} to {end.isoformat()}"
+    return f"{days} of {term_days} days, {start.isoformat()} to {end.isoformat()}"
+
+
+def _states(sub: Subscription, catalog: Catalog, currency: str, timezone: str):
+    """(effective date, plan state) pairs: the subscription's contract history in order."""
+    plan = catalog.plans[sub.plan]
+    catalog_price = plan.prices.get(currency)
+    state = _PlanState(
+        plan=plan,
+        quantity=sub.quantity,
+        unit_price=sub.unit_price if sub.unit_price is not None else catalog_price,  # type: ignore[arg-type]
+        negotiated=sub.unit_price is not None,
+    )
+    result = [(local_date(sub.start, timezone), state)]
+    for change in sub.changes:
+        new_plan = catalog.plans[change.plan] if change.plan else state.plan
+        if change.unit_price is not None:
+            price, negotiated = change.unit_price, True
+        elif new_plan is state.plan and state.negotiated:
+            price, negotiated = state.unit_price, True
+        else:
+            price, negotiated = new_plan.prices[currency], False
+        state = _PlanState(
+            plan=new_plan,
+            quantity=change.quantity if change.quantity is not None else state.quantity,
+            unit_price=price,
+            negotiated=negotiated,
+        )
+        result.append((local_date(change.effective, timezone), state))
+    return result
+
+
+def _state_on(states, day: date) -> _PlanState:
+    current = states[0][1]
+    for effective, state in states:
+        if effective <= day:
+            current = state
+        else:
+            break
+    return current
+
+
+def _bill_subscription(
+    draft: _Draft, sub: Subscription, account: Account, context: BillingContext, timezone: str
+) -> None:
+    period = context.period
+    catalog = context.catalog
+    currency = account.currency
+    plan = catalog.plans[sub.plan]
+    months = sub.term_months(plan.default_cadence)
+    start = local_date(sub.start, timezone)
+    end = None if sub.end is None else local_date(sub.end, timezone)
+    states = _states(sub, catalog, currency, timezone)
+    if not recurring_due(sub, start, end, months, period, [eff for eff, _ in states[1:]]):
+        return
+    anchor = sub.anchor or start
+    for _, state in states:
+        if state.negotiated:
+            flag = checks.price_off_catalog_flag(
+                state.plan.name,
+                state.unit_price,
+                state.plan.prices.get(currency),
+                currency,
+                catalog.version,
+                context.thresholds,
+            )
+            if flag is not None:
+                draft.flags.append(flag)
+    first_paid = start if sub.trial_end is None else max(start, sub.trial_end + _ONE_DAY)
+    cadence_note = _CADENCE_WORDS.get(months, f", every {months} months")
+    if sub.billing_timing == "arrears":
+        cadence_note += ", in arrears"
+    trial_note = "" if sub.trial_end is None else f" (free trial until {sub.trial_end.isoformat()})"
+
+    def charge(
+        kind: str,
+        prefix: str,
+        state: _PlanState,
+        seg_start: date,
+        seg_end: date,
+        term_days: int,
+        sign: int,
+        note: str = "",
+    ) -> None:
+        # Catalog prices are per the plan's own cadence (ENTERPRISE: a year); a term of
+        # another length scales it by months before the single rounding of the line.
+        plan_months = CADENCE_MONTHS[state.plan.default_cadence]
+        units = state.units()
+        amount = prorate(
+            units * state.unit_price * months,
+            (seg_end - seg_start).days + 1,
+            term_days * plan_months,
+            currency,
+        )
+        term_price = state.unit_price
+        if months != plan_months:
+            term_price = (term_price * months / plan_months).quantize(_UNIT_PRICE_PLACES)
+        draft.add(
+            kind,
+            f"{prefix}{state.label()}{cadence_note}, {_span(seg_start, seg_end, term_days)}{note}",
+            state.plan.code,
+            units,
+            term_price,
+            amount if sign > 0 else -amount,
+            seg_start,
+            seg_end,
+        )
+
+    if sub.billing_timing == "advance":
+        term = term_containing(max(start, period.start), anchor, months)
+        first_active = max(term.start, start)
+        if period.contains(first_active):
+            coverage_end = term.end if end is None else min(term.end, end)
+            seg_start = max(first_active, first_paid)
+            if seg_start <= coverage_end:
+                note = trial_note if seg_start != first_active else ""
+                charge(
+                    "recurring",
+                    "",
+                    _state_on(states, first_active),
+                    seg_start,
+                    coverage_end,
+                    term.days,
+                    1,
+                    note,
+                )
+        for index in range(1, len(states)):
+            effective, new_state = states[index]
+            if not period.contains(effective) or (end is not None and effective > end):
+                continue
+            old_state = states[index - 1][1]
+            change_term = term_containing(effective, anchor, months)
+            coverage_end = change_term.end if end is None else min(change_term.end, end)
+            seg_start = max(effective, first_paid)
+            if seg_start > coverage_end:
+                continue
+            charge(
+                "proration_credit",
+                "Unused time on ",
+                old_state,
+                seg_start,
+                coverage_end,
+                change_term.days,
+                -1,
+            )
+            charge(
+                "proration_charge",
+                "Remaining time on ",
+                new_state,
+                seg_start,
+                coverage_end,
+                change_term.days,
+                1,
+            )
+        return
+
+    last_day = period.end if end is None else min(end, period.end)
+    term = term_containing(last_day, anchor, months)
+    last_active = term.end if end is None else min(term.end, end)
+    boundaries = [max(term.start, start, first_paid)]
+    boundaries += [eff for eff, _ in states[1:] if boundaries[0] < eff <= last_active]
+    for position, seg_start in enumerate(boundaries):
+        seg_end = (
+            boundaries[position + 1] - _ONE_DAY if position + 1 < len(boundaries) else last_active
+        )
+        if seg_start > seg_end:
+            continue
+        note = trial_note if position == 0 and seg_start == first_paid and sub.trial_end else ""
+        charge(
+            "recurring", "", _state_on(states, seg_start), seg_start, seg_end, term.days, 1, note
+        )
+
+
+def _bill_usage(
+    draft: _Draft, account: Account, context: BillingContext, history: BillingHistory | None
+) -> None:
+    period = context.period
+    currency = account.currency
+    catalog = context.catalog
+    usage_by_metric: dict[str, Decimal] = {}
+    for record in account.usage:
+        metric = catalog.metrics[record.metric]
+        pricing = catalog.usage_pricing(record.metric, record.pricing, currency)
+        amount = price_usage(pricing, record.quantity, currency)
+        quantity = record.quantity
+        if pricing.model == "per_unit":
+            unit_price = pricing.unit_price or _ZERO
+        elif pricing.model == "package":
+            quantity = packages_needed(record.quantity, pricing.package_size or 1)
+            unit_price = pricing.package_price or _ZERO
+        else:
+            unit_price = (
+                (amount / record.quantity).quantize(Decimal("0.000001"))
+                if record.quantity
+                else _ZERO
+            )
+        draft.add(
+            "usage",
+            f"{metric.name}: {record.quantity:,} {metric.unit_label} "
+            f"({describe_usage_pricing(pricing)}), {period.start.isoformat()} to "
+            f"{period.end.isoformat()}",
+            record.metric,
+            quantity,
+            unit_price,
+            amount,
+            period.start,
+            period.end,
+        )
+        usage_by_metric[record.metric] = usage_by_metric.get(record.metric, _ZERO) + amount
+        if history is not None:
+            flag = checks.usage_spike_flag(
+                metric.name,
+                record.metric,
+                record.quantity,
+                history.trailing_usage_average.get(record.metric),
+                context.thresholds,
+            )
+            if flag is not None:
+                draft.flags.append(flag)
+    commitment = account.minimum_commitment
+    if commitment is None:
+        return
+    covered = [
+        amount
+        for code, amount in usage_by_metric.items()
+        if not commitment.metrics or code in commitment.metrics
+    ]
+    usage_total = sum(covered, _ZERO)
+    minimum = round_money(commitment.amount, currency)
+    if usage_total < minimum:
+        shortfall = minimum - usage_total
+        draft.add(
+            "minimum_commitment",
+            f"Minimum usage commitment of {minimum:,} {currency} per month; usage came to "
+            f"{usage_total:,} {currency}",
+            "MIN-COMMIT",
+            Decimal(1),
+            shortfall,
+            shortfall,
+            period.start,
+            period.end,
+        )
+
+
+def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> None:
+    period = context.period
+    currency = account.currency
+    for one_off in account.one_offs:
+        if one_off.bill_in not in (None, period.label):
+            continue
+        product = context.catalog.one_offs[one_off.product]
+        unit_price = (
+            one_off.unit_price if one_off.unit_price is not None else product.prices[currency]
+        )
+        draft.add(
+            "one_off",
+            one_off.description or product.name,
+            one_off.product,
+            one_off.quantity,
+            unit_price,
+            round_money(one_off.quantity * unit_price, currency),
+            period.start,
+            period.end,
+        )
+    for milestone in account.milestones:
+        shares = [part.share for part in milestone.parts]
+        amounts = split_by_shares(milestone.contract_amount, shares, currency)
+        weight_total = sum(shares, _ZERO)
+        for index, (part, amount) in enumerate(zip(milestone.parts, amounts, strict=True)):
+            if part.due_period != period.label:
+                continue
+            percent = (part.share * _HUNDRED / weight_total).quantize(Decimal("0.01")).normalize()
+            label = f" '{part.label}'" if part.label else ""
+            draft.add(
+                "milestone",
+                f"{milestone.description}: milestone {index + 1} of {len(milestone.parts)}{label}, "
+                f"{percent:f} % of {round_money(milestone.contract_amount, currency):,} {currency}",
+                "MILESTONE",
+                Decimal(1),
+                amount,
+                amount,
+                period.start,
+                period.end,
+            )
+
+
+def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -> None:
+    """Line discounts first, then invoice discounts; each is capped at what it discounts.
+
+    The cap is taken on the amount still positive after earlier discounts, so no discount
+    can push a total below zero (a credit can, and is flagged instead).
+    """
+    period = context.period
+    currency = account.currency
+    already_discounted: dict[str, Decimal] = {}
+    ordered = sorted(account.discounts, key=lambda d: d.applies_to == "invoice")
+    for discount in ordered:
+        if not discount.applies_in(period.label):
+            continue
+        target = discount.applies_to
+        if target == "invoice":
+            base = sum((line.net_amount for line in draft.lines), _ZERO)
+            target_name = "the invoice"
+        else:
+            base = sum(
+                (line.net_amount for line in draft.lines if line.product_code == target), _ZERO
+            ) - already_discounted.get(target, _ZERO)
+            target_name = _product_name(context.catalog, target)
+        base = max(base, _ZERO)
+        if discount.kind == "percentage":
+            assert discount.percent is not None
+            amount = round_money(base * discount.percent / _HUNDRED, currency)
+            what = f"{discount.percent.normalize():f} % off {target_name}"
+        else:
+            assert discount.amount is not None
+            amount = min(round_money(discount.amount, currency), base)
+            what = f"{round_money(discount.amount, currency):,} {currency} off {target_name}"
+        if amount <= 0:
+            continue
+        already_discounted[target] = already_discounted.get(target, _ZERO) + amount
+        coupon = ""
+        if discount.first_period and discount.periods:
+            position = months_between(discount.first_period, period.label) + 1
+            coupon = f", period {position} of {discount.periods}"
+        draft.add(
+            "discount",
+            f"{discount.description or discount.discount_id}: {what}{coupon}",
+            "DISCOUNT",
+            Decimal(1),
+            -amount,
+            -amount,
+            period.start,
+            period.end,
+        )
+
+
+def _product_name(catalog: Catalog, code: str) -> str:
+    for table in (catalog.plans, catalog.metrics, catalog.one_offs):
+        if code in table:
+            return table[code].name
+    return code
+
+
+def _tax_totals(
+    draft: _Draft, prices_include_tax: bool
+) -> tuple[list[InvoiceLine], TaxSubtotal, Decimal, Decimal, Decimal]:
+    """Tax per rate on the sum of rounded lines (EN 16931 BR-CO-17), rounded once.
+
+    With tax-inclusive prices the lines hold gross amounts; the group's net is derived once,
+    the tax is gross minus net (so the customer pays exactly the advertised gross), and the
+    net is spread back over the lines so they still add up to the taxable amount.
+    """
+    currency = draft.currency
+    rate = draft.treatment.rate
+    lines = draft.lines
+    line_sum = sum((line.net_amount for line in lines), _ZERO)
+    if not prices_include_tax or rate == 0:
+        taxable = line_sum
+        tax = round_money(taxable * rate / _HUNDRED, currency)
+    else:
+        gross = line_sum
+        taxable = round_money(gross * _HUNDRED / (_HUNDRED + rate), currency)
+        tax = gross - taxable
+        nets = [
+            round_money(line.net_amount * _HUNDRED / (_HUNDRED + rate), currency) for line in lines
+        ]
+        residue = taxable - sum(nets, _ZERO)
+        if residue and nets:
+            biggest = max(range(len(nets)), key=lambda i: abs(lines[i].net_amount))
+            nets[biggest] += residue
+        lines = [
+            line.model_copy(update={"net_amount": net})
+            for line, net in zip(lines, nets, strict=True)
+        ]
+    subtotal = TaxSubtotal(
+        tax_category=draft.treatment.category,
+        tax_rate=rate,
+        taxable_amount=taxable,
+        tax_amount=tax,
+        exemption_reason=draft.treatment.exemption_reason,
+    )
+    return lines, subtotal, taxable, tax, taxable + tax
+
+
+def generate_draft(
+    account: Account, context: BillingContext, history: BillingHistory | None = None
+) -> DraftResult:
+    """The draft invoice of ``account`` for ``context.period`` (never raises for bad data)."""
+    try:
+        return _generate(account, context, history)
+    except NoTaxRate as error:
+        return DraftResult(invoice=None, quarantine_reason=str(error))
+    except (KeyError, ValueError, ArithmeticError) as error:
+        return DraftResult(
+            invoice=None,
+            quarantine_reason=f"Draft could not be computed: {type(error).__name__}: {error}",
+        )
+
+
+def _generate(
+    account: Account, context: BillingContext, history: BillingHistory | None
+) -> DraftResult:
+    period = context.period
+    currency = account.currency
+    quantum(currency)
+    customer_info = account.customer
+    address = customer_info.address
+    timezone = account.timezone or context.legal_entity.timezone
+    treatment = resolve_tax(
+        country=address.country,
+        region=address.region,
+        vat_id=customer_info.vat_id,
+        tax_exempt=customer_info.tax_exempt,
+        exemption_reason=customer_info.exemption_reason,
+        rate_override=account.tax_rate_override,
+        seller_country=context.legal_entity.address.country,
+        table=context.tax_table,
+    )
+    draft = _Draft(currency, treatment)
+    for sub in account.subscriptions:
+        _bill_subscription(draft, sub, account, context, timezone)
+    _bill_usage(draft, account, context, history)
+    _bill_one_offs(draft, account, context)
+    _apply_discounts(draft, account, context)
+    if not draft.lines:
+        return DraftResult(
+            invoice=None, skipped_reason="Nothing to bill for this account in this period"
+        )
+    lines, subtotal, net_total, tax_total, gross_total = _tax_totals(
+        draft, account.prices_include_tax
+    )
+    thresholds = context.thresholds
+    flags = draft.flags
+    flags.extend(checks.duplicate_line_flags(lines, currency, thresholds))
+    if account.tax_rate_override is not None and treatment.expected_rate != treatment.rate:
+        flag = checks.tax_rate_flag(
+            treatment.rate,
+            treatment.expected_rate,
+            address.country,
+            address.region,
+            context.tax_table.version,
+            thresholds,
+        )
+        if flag is not None:
+            flags.append(flag)
+    if history is not None:
+        flag = checks.total_change_flag(
+            gross_total, history.previous_gross_total, currency, thresholds
+        )
+        if flag is not None:
+            flags.append(flag)
+    flag = checks.non_positive_total_flag(gross_total, currency, thresholds)
+    if flag is not None:
+        flags.append(flag)
+    customer = Customer(
+        account_id=account.account_id,
+        name=customer_info.name,
+        email=customer_info.email,
+        address=address,
+        vat_id=customer_info.vat_id,
+        locale=customer_info.locale,
+        delivery_method=customer_info.delivery_method,
+    )
+    invoice = Invoice(
+        invoice_id=invoice_id_for(account.account_id, period.label, context.mode),
+        account_id=account.account_id,
+        period=period.label,
+        period_start=period.start,
+        period_end=period.end,
+        mode=context.mode,
+        run_id=context.run_id,
+        legal_entity=context.legal_entity.code,
+        currency=currency,
+        customer=customer,
+        lines=tuple(lines),
+        tax_breakdown=(subtotal,),
+        net_total=net_total,
+        tax_total=tax_total,
+        gross_total=gross_total,
+        prices_include_tax=account.prices_include_tax,
+        payment_terms_days=(
+            account.payment_terms_days
+            if account.payment_terms_days is not None
+            else context.legal_entity.default_payment_terms_days
+        ),
+        anomalies=tuple(flags),
+        status=InvoiceStatus.DRAFT,
+        number=None,
+        issue_date=None,
+        due_date=None,
+        credited_invoice_number=None,
+    )
+    return DraftResult(invoice=invoice)

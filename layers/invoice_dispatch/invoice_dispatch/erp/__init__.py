@@ -1,0 +1,42 @@
+"""ERP booking: the port, the mapping and the exactly-once posting rule.
+
+Pure domain: no boto3, no HTTP library. The adapters in ``invoice_dispatch.adapters``
+(``erp_tryton``, ``erp_http``) implement ``ErpClient``.
+"""
+
+from invoice_dispatch.erp.booking import (
+    ErpBooking,
+    ErpBookingLine,
+    ErpCustomer,
+    ErpReceipt,
+    ErpTaxLine,
+    build_booking,
+)
+from invoice_dispatch.erp.errors import (
+    ErpError,
+    ErpPermanentError,
+    ErpTransientError,
+    InvalidErpMapping,
+    MissingMapping,
+)
+from invoice_dispatch.erp.mapping import ErpMapping, load_erp_mapping, parse_erp_mapping
+from invoice_dispatch.erp.posting import ErpClient, post_invoice_once
+
+__all__ = [
+    "ErpBooking",
+    "ErpBookingLine",
+    "ErpClient",
+    "ErpCustomer",
+    "ErpError",
+    "ErpMapping",
+    "ErpPermanentError",
+    "ErpReceipt",
+    "ErpTaxLine",
+    "ErpTransientError",
+    "InvalidErpMapping",
+    "MissingMapping",
+    "build_booking",
+    "load_erp_mapping",
+    "parse_erp_mapping",
+    "post_invoice_once",
+]

@@ -1,0 +1,161 @@
+"""A small real HTTP JSON ERP (stdlib only): the local demo's default ERP and a test peer.
+
+It implements the contract of ``invoice_dispatch.adapters.erp_http``: ``POST /bookings``
+with ``Idempotency-Key`` stores a booking once (a repeated key returns the first answer
+with ``created: false``), ``GET /bookings?external_id=`` looks one up. It can be told to
+fail the next N requests with 503 (``fail_next``) to exercise retries, rejects bookings
+whose totals do not add up with 422 and a readable message, and can dump what it holds to
+a directory (``out/<run>/erp/``), one JSON file per booking with the ERP's own id.
+
+CLI: ``python tools/erp/http_erp_server.py --port 8765 --dump-dir out/demo/erp``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+class HttpErpState:
+    """Bookings by external id; guarded by one lock because the server is threaded."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.bookings: dict[str, dict[str, Any]] = {}
+        self.erp_ids: dict[str, str] = {}
+        self.failures_left = 0
+        self.requests_seen = 0
+
+    def fail_next(self, count: int) -> None:
+        with self.lock:
+            self.failures_left = count
+
+    def dump(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            for external_id, booking in self.bookings.items():
+                record = {"erp_id": self.erp_ids[external_id], "booking": booking}
+                (directory / f"{external_id}.json").write_text(
+                    json.dumps(record, indent=2, sort_keys=True), encoding="utf-8"
+                )
+
+
+def _validation_error(booking: dict[str, Any]) -> str | None:
+    try:
+        net = sum(Decimal(line["net_amount"]) for line in booking["lines"])
+        tax = sum(Decimal(tax_line["tax_amount"]) for tax_line in booking["tax_lines"])
+        gross = Decimal(booking["gross_total"])
+        external_id = booking["external_id"]
+    except (KeyError, TypeError, ArithmeticError) as error:
+        return f"Booking is incomplete: missing or malformed field {error}"
+    if net != Decimal(booking["net_total"]) or net + tax != gross:
+        return (
+            f"Booking {external_id} does not balance: lines sum to {net} net + {tax} tax"
+            f" but the totals say {booking['net_total']} net, {gross} gross"
+        )
+    return None
+
+
+def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Quiet: tests and the demo read the dump, not the access log."""
+
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _should_fail(self) -> bool:
+            with state.lock:
+                state.requests_seen += 1
+                if state.failures_left > 0:
+                    state.failures_left -= 1
+                    return True
+            return False
+
+        def do_GET(self) -> None:
+            if self._should_fail():
+                self._answer(503, {"message": "ERP is under maintenance, try again later"})
+                return
+            query = parse_qs(urlsplit(self.path).query)
+            external_id = (query.get("external_id") or [""])[0]
+            with state.lock:
+                erp_id = state.erp_ids.get(external_id)
+            if erp_id is None:
+                self._answer(404, {"message": f"No booking with external id {external_id}"})
+            else:
+                self._answer(200, {"erp_id": erp_id, "external_id": external_id})
+
+        def do_POST(self) -> None:
+            if self._should_fail():
+                self._answer(503, {"message": "ERP is under maintenance, try again later"})
+                return
+            key = self.headers.get("Idempotency-Key")
+            if not key:
+                self._answer(400, {"message": "Idempotency-Key header is required"})
+                return
+            try:
+                booking = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            except (ValueError, TypeError, KeyError):
+                self._answer(400, {"message": "Body is not JSON"})
+                return
+            problem = _validation_error(booking)
+            if problem:
+                self._answer(422, {"message": problem})
+                return
+            with state.lock:
+                if key in state.erp_ids:
+                    self._answer(200, {"erp_id": state.erp_ids[key], "created": False})
+                    return
+                erp_id = f"JE-{len(state.erp_ids) + 1:06d}"
+                state.erp_ids[key] = erp_id
+                state.bookings[key] = booking
+            self._answer(201, {"erp_id": erp_id, "created": True})
+
+    return Handler
+
+
+@contextlib.contextmanager
+def running_http_erp(
+    port: int = 0, dump_dir: Path | None = None
+) -> Iterator[tuple[str, HttpErpState]]:
+    """Serve on localhost (``port=0``: a free one); yields the bookings URL and the state."""
+    state = HttpErpState()
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/bookings", state
+    finally:
+        server.shutdown()
+        server.server_close()
+        if dump_dir is not None:
+            state.dump(dump_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--dump-dir", type=Path)
+    arguments = parser.parse_args(argv)
+    with running_http_erp(arguments.port, arguments.dump_dir) as (url, _state):
+        print(url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Local run: the real state machine in moto, the real handlers in-process."""

@@ -1,0 +1,134 @@
+"""``make demo``: a complete monthly run on the bundled sample accounts, no AWS account.
+
+    python -m tools.local_run [--accounts FILE] [--period YYYY-MM] [--mode live|shadow]
+                              [--wait-for-approval] [--erp http|tryton|none] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from tools.local_run.runner import ApprovalPlan, LocalEnvironment, RunResult
+from tools.local_run.wiring import REPO_ROOT
+
+DEFAULT_ACCOUNTS = REPO_ROOT / "events" / "accounts" / "sample-accounts.json"
+DEFAULT_PERIOD = "2026-11"  # the period the bundled sample accounts describe
+
+
+class Progress:
+    """One line per business step, with the elapsed time: readable in a terminal and in CI logs."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.last_step = ""
+        self.step_counts: dict[str, int] = {}
+
+    def __call__(self, step: str) -> None:
+        self.step_counts[step] = self.step_counts.get(step, 0) + 1
+        if step == self.last_step:
+            self._bar(step)
+            return
+        if self.last_step:
+            sys.stdout.write("\n")
+        self.last_step = step
+        self._bar(step)
+
+    def _bar(self, step: str) -> None:
+        count = self.step_counts[step]
+        elapsed = time.monotonic() - self.started
+        bar = "#" * min(count, 30)
+        suffix = f" [{bar:<30}] chunk {count}" if step.endswith(("drafts", "invoices", "ERP")) else ""
+        sys.stdout.write(f"\r  {elapsed:6.1f}s  {step:<28}{suffix}")
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def erp_for(kind: str, dump_dir: Path) -> Iterator[tuple[str | None, str]]:
+    if kind == "none":
+        yield None, "none"
+        return
+    if kind == "tryton":
+        from tools.erp.tryton_server import running_tryton
+
+        with running_tryton() as server:
+            yield server.url, "tryton"
+        return
+    from tools.erp.http_erp_server import running_http_erp
+
+    with running_http_erp(dump_dir=dump_dir) as (url, _state):
+        yield url, "http"
+
+
+def print_summary(result: RunResult, seconds: float) -> None:
+    report = result.report or {}
+    counts = report.get("counts", {})
+    print("\n")
+    print(f"Run {result.run_id}: {result.status} ({report.get('status', 'no report')}) in {seconds:.1f} s")
+    if result.error:
+        print(f"  error: {result.error}")
+    for label, key in (("accounts in source", "source_accounts"), ("eligible", "eligible"),
+                       ("excluded", "excluded"), ("quarantined", "quarantined"), ("held", "held"),
+                       ("finalized", "finalized"), ("e-mails sent", "emails_sent"),
+                       ("booked in ERP", "erp_posted"), ("ERP problems", "erp_failed")):
+        print(f"  {label:<20} {counts.get(key, 0)}")
+    for currency, totals in report.get("totals_by_currency", {}).items():
+        print(f"  total {currency:<14} net {totals['net']:>14}  tax {totals['tax']:>12}  gross {totals['gross']:>14}")
+    for entry in report.get("quarantined", []):
+        print(f"  quarantined {entry['account_id']}: {entry['reason']}")
+    for entry in report.get("failures", []):
+        print(f"  FAILED {entry['invoice_id']}: {entry['reason']}")
+    out = result.out_dir
+    print(f"\nOutput in {out}/")
+    print(f"  invoices/  {len(list((out / 'invoices').glob('*.pdf')))} PDF(s)")
+    print(f"  outbox/    {len(list((out / 'outbox').glob('*.eml')))} e-mail(s) as SES was asked to send them")
+    if (out / "erp").exists():
+        print(f"  erp/       {len(list((out / 'erp').glob('*.json')))} booking(s) as the ERP received them")
+    print("  run.json   counts, totals per currency, quarantined accounts with reasons")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--accounts", type=Path, default=DEFAULT_ACCOUNTS, help="JSON or CSV account file")
+    parser.add_argument("--period", default=DEFAULT_PERIOD, help="billing period, YYYY-MM")
+    parser.add_argument("--mode", choices=("live", "shadow"), default="live")
+    parser.add_argument("--wait-for-approval", action="store_true",
+                        help="serve the approval page on localhost and wait for a real click")
+    parser.add_argument("--erp", choices=("http", "tryton", "none"), default="http")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "out")
+    arguments = parser.parse_args(argv)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", arguments.period):
+        parser.error(f"--period must look like 2026-11, not '{arguments.period}'")
+    if not arguments.accounts.exists():
+        parser.error(f"--accounts: no such file {arguments.accounts}")
+
+    started = time.monotonic()
+    progress = Progress()
+    erp_dump = arguments.out / "_erp"
+    print(f"Monthly invoice run for {arguments.period} ({arguments.mode}) on {arguments.accounts.name}")
+
+    def announce(link: str) -> None:
+        if arguments.wait_for_approval:
+            print(f"\n\n  Open this link to review and approve the batch:\n\n    {link}\n", flush=True)
+
+    approval = ApprovalPlan(wait_for_person=arguments.wait_for_approval, on_link=announce)
+    with erp_for(arguments.erp, erp_dump) as (erp_url, adapter):
+        with LocalEnvironment(arguments.accounts, arguments.out, erp_url, adapter, progress=progress) as env:
+            result = env.run(
+                {"period": arguments.period, "mode": arguments.mode}, approval,
+                timeout_seconds=3600 if arguments.wait_for_approval else 900,
+            )
+    if erp_dump.exists():
+        erp_dir = result.out_dir / "erp"
+        erp_dump.rename(erp_dir) if not erp_dir.exists() else None
+    print_summary(result, time.monotonic() - started)
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

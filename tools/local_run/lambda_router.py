@@ -1,0 +1,89 @@
+"""Route the state machine's Lambda invokes to the real handlers, in this process.
+
+moto's LambdaSimpleBackend.invoke answers every invoke with canned text. Replacing that
+one method with this router runs the real handler code without Docker (design.md). A
+handler's exception becomes a Lambda function error with the exception's class name as
+``errorType``, exactly what Step Functions' Retry and Catch match on in AWS.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from tools.approval_server import LocalLambdaContext
+from tools.local_run.wiring import FunctionSpec
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def load_handler(spec: FunctionSpec) -> Handler:
+    module_name, _, attribute = spec.handler.rpartition(".")
+    unique_name = f"local_lambda_{spec.logical_id}_{module_name}"
+    module: ModuleType | None = sys.modules.get(unique_name)
+    if module is None:
+        file_spec = importlib.util.spec_from_file_location(unique_name, spec.code_dir / f"{module_name}.py")
+        assert file_spec is not None and file_spec.loader is not None
+        module = importlib.util.module_from_spec(file_spec)
+        sys.modules[unique_name] = module
+        file_spec.loader.exec_module(module)
+    return getattr(module, attribute)  # type: ignore[no-any-return]
+
+
+class LambdaRouter:
+    def __init__(self, functions: dict[str, FunctionSpec]) -> None:
+        self._functions = functions
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+        self.invocations: list[tuple[str, bool]] = []
+        self.on_invoke: Callable[[str], None] | None = None
+        self._original_invoke = LambdaSimpleBackend.invoke
+
+    def handler_for(self, name_or_arn: str) -> tuple[FunctionSpec, Handler]:
+        logical_id = name_or_arn.rsplit(":", 1)[-1] if name_or_arn.startswith("arn:") else name_or_arn
+        spec = self._functions[logical_id]
+        with self._lock:
+            if logical_id not in self._handlers:
+                self._handlers[logical_id] = load_handler(spec)
+        return spec, self._handlers[logical_id]
+
+    def invoke(self, function_name: str, payload: dict[str, Any]) -> tuple[Any, str | None]:
+        spec, handler = self.handler_for(function_name)
+        if self.on_invoke:
+            self.on_invoke(spec.logical_id)
+        context = LocalLambdaContext(function_name=spec.logical_id, invoked_function_arn=spec.arn, timeout_seconds=900)
+        try:
+            result = handler(payload, context)
+        except Exception as error:
+            self.invocations.append((spec.logical_id, False))
+            return {
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_exception(error)[-3:],
+            }, "Unhandled"
+        self.invocations.append((spec.logical_id, True))
+        return result, None
+
+    def install(self) -> None:
+        router = self
+
+        def routed_invoke(backend: Any, function_name: str, qualifier: str | None, body: Any,
+                          headers: Any, response_headers: Any) -> bytes:
+            payload = json.loads(body) if body else {}
+            result, function_error = router.invoke(function_name, payload)
+            if function_error:
+                response_headers["x-amz-function-error"] = function_error
+            return json.dumps(result, default=str).encode("utf-8")
+
+        LambdaSimpleBackend.invoke = routed_invoke  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        LambdaSimpleBackend.invoke = self._original_invoke  # type: ignore[method-assign]

@@ -1,0 +1,245 @@
+"""The local monthly run: a whole run of the real state machine on this machine.
+
+One ``LocalEnvironment`` is one moto account with the stack provisioned from the SAM
+template; ``run()`` starts an execution and drives it to the end, approving through the
+real approval HTTP handler (as an approver's browser would) or waiting for a person's
+click. Several runs can share one environment, which is how the tests prove that a
+second run for the same period creates nothing.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import warnings
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from invoice_dispatch.platform import get_platform, reset_platform
+from tools.approval_server import ApprovalServer, serve_lambda
+from tools.local_run.lambda_router import LambdaRouter
+from tools.local_run.stack import LocalStack
+from tools.local_run.wiring import ACCOUNT_ID, REGION, Template
+
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+logging.getLogger("moto").setLevel(logging.CRITICAL)
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+assert ACCOUNT_ID == DEFAULT_ACCOUNT_ID
+
+#: Business names of the steps, for progress lines.
+STEP_NAMES = {
+    "StartRunFunction": "Starting run",
+    "ReleaseHeldFunction": "Releasing held invoices",
+    "GatherAccountsFunction": "Gathering accounts",
+    "GenerateDraftsFunction": "Generating drafts",
+    "ReviewDraftsFunction": "Reviewing drafts",
+    "RequestApprovalFunction": "Requesting approval",
+    "AutoApproveFunction": "Auto-approving",
+    "PlanDeliveryFunction": "Planning delivery",
+    "FinalizeInvoicesFunction": "Finalizing invoices",
+    "DispatchInvoicesFunction": "E-mailing invoices",
+    "PostToErpFunction": "Booking in the ERP",
+    "RecordChunkFailureFunction": "Recording a failed chunk",
+    "SummarizeRunFunction": "Summarizing",
+}
+
+
+@dataclass
+class ApprovalPlan:
+    """How the local run answers the approval request."""
+
+    wait_for_person: bool = False
+    hold_invoice_ids: list[str] = field(default_factory=list)
+    reject_reason: str | None = None
+    on_link: Callable[[str], None] | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str
+    report: dict[str, Any] | None
+    out_dir: Path
+    approval_link: str | None
+    error: str | None = None
+
+
+class LocalEnvironment:
+    def __init__(self, accounts_file: Path, out_root: Path, erp_url: str | None = None,
+                 erp_adapter: str = "http", parameters: dict[str, Any] | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.accounts_file = accounts_file
+        self.out_root = out_root
+        self.template = Template()
+        self.router = LambdaRouter(self.template.functions())
+        self.progress = progress or (lambda message: None)
+        self._mock = mock_aws(config=MOTO_CONFIG)
+        self._approval_server: ApprovalServer | None = None
+        self._saved_environ: dict[str, str] = {}
+        self.stack = LocalStack(self.template, parameters=parameters or {})
+        self.erp_url = erp_url
+        self.erp_adapter = erp_adapter
+        self.state_machine_arn = ""
+
+    # --------------------------------------------------------------- set-up
+    def __enter__(self) -> LocalEnvironment:
+        self._saved_environ = dict(os.environ)
+        self._mock.start()
+        os.environ.update(self.stack.environment())
+        self._approval_server = serve_lambda(self._approval_handler)
+        self.stack.approval_base_url = self._approval_server.url.rstrip("/")
+        os.environ["APPROVAL_BASE_URL"] = self.stack.approval_base_url
+        os.environ["ERP_ADAPTER"] = self.erp_adapter if self.erp_url else "none"
+        if self.erp_url:
+            os.environ["ERP_ENDPOINT"] = self.erp_url
+        reset_platform()
+        self.stack.provision()
+        self.upload_accounts(self.accounts_file)
+        self.router.install()
+        self.state_machine_arn = self.stack.create_state_machine()
+        return self
+
+    def _approval_handler(self, event: dict[str, Any], context: Any) -> Any:
+        """The approval API function, loaded on first request (after the environment is set)."""
+        return self.router.handler_for("ApprovalApiFunction")[1](event, context)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._approval_server:
+            self._approval_server.shutdown()
+        self.router.uninstall()
+        self._mock.stop()
+        os.environ.clear()
+        os.environ.update(self._saved_environ)
+        reset_platform()
+
+    def upload_accounts(self, accounts_file: Path) -> None:
+        key = str(self.stack.parameter("AccountSourceKey"))
+        if accounts_file.suffix == ".csv":
+            key = key.rsplit(".", 1)[0] + ".csv"
+            os.environ["ACCOUNT_SOURCE_URI"] = f"s3://{self.stack.names.bucket}/{key}"
+            reset_platform()
+        boto3.client("s3", region_name=REGION).put_object(
+            Bucket=self.stack.names.bucket, Key=key, Body=accounts_file.read_bytes()
+        )
+
+    # ------------------------------------------------------------------ run
+    def run(self, start_input: dict[str, Any], approval: ApprovalPlan | None = None,
+            run_id: str | None = None, timeout_seconds: float = 600) -> RunResult:
+        approval = approval or ApprovalPlan()
+        period = start_input.get("period", "run")
+        run_id = run_id or f"{period}-{start_input.get('mode', 'live')}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.router.on_invoke = lambda logical_id: self.progress(STEP_NAMES.get(logical_id, logical_id))
+        first_message = len(self.sent_messages())
+        execution_arn = sfn.start_execution(
+            stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(start_input)
+        )["executionArn"]
+        approval_link: str | None = None
+        deadline = time.monotonic() + timeout_seconds
+        status = "RUNNING"
+        description: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            status = description["status"]
+            if status != "RUNNING":
+                break
+            run = get_platform().store.get_run(run_id)
+            if approval_link is None and run and run.get("status") == "awaiting_approval":
+                try:
+                    approval_link = self.approval_link_from_outbox(run_id)
+                except LookupError:  # the e-mail leaves just after the token is stored
+                    time.sleep(0.05)
+                    continue
+                self.progress(f"Approval requested: {approval_link}")
+                if approval.on_link:
+                    approval.on_link(approval_link)
+                if not approval.wait_for_person:
+                    self.click_approval(approval_link, approval)
+            time.sleep(0.05)
+        else:
+            raise TimeoutError(f"Run {run_id} did not finish within {timeout_seconds} s")
+        out_dir = self.export(run_id, first_message)
+        report_path = out_dir / "run.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else None
+        error = None if status == "SUCCEEDED" else f"{description.get('error', '')}: {description.get('cause', '')}"
+        return RunResult(run_id, status, report, out_dir, approval_link, error)
+
+    # ------------------------------------------------------------- approval
+    def sent_messages(self) -> list[Any]:
+        return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
+
+    def approval_link_from_outbox(self, run_id: str) -> str:
+        for message in reversed(self.sent_messages()):
+            raw = getattr(message, "raw_data", "")
+            if f"/approvals/{run_id}" in raw:
+                parsed = email.message_from_string(raw, policy=email.policy.default)
+                body = parsed.get_body(preferencelist=("plain",))
+                text = body.get_content() if body else raw
+                match = re.search(r"(http://\S+/approvals/\S+)", text)
+                if match:
+                    return match.group(1)
+        raise LookupError(f"No approval e-mail for run {run_id} in the outbox")
+
+    def click_approval(self, link: str, plan: ApprovalPlan) -> requests.Response:
+        """Do what an approver's browser does: open the link, submit the form on the page."""
+        page = requests.get(link, timeout=30)
+        page.raise_for_status()
+        token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+        if token is None:
+            raise LookupError("The approval page has no decision form")
+        form: dict[str, Any] = {"form_token": unescape(token.group(1))}
+        if plan.reject_reason:
+            form.update(decision="reject", reason=plan.reject_reason)
+        elif plan.hold_invoice_ids:
+            form.update(decision="approve_with_holds", hold=plan.hold_invoice_ids)
+        else:
+            form.update(decision="approve")
+        response = requests.post(link, data=form, timeout=60)
+        response.raise_for_status()
+        return response
+
+    # --------------------------------------------------------------- output
+    def export(self, run_id: str, first_message: int) -> Path:
+        """Write what the run produced where a person can look at it."""
+        out_dir = self.out_root / run_id
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        (out_dir / "invoices").mkdir(parents=True)
+        (out_dir / "outbox").mkdir()
+        s3 = boto3.client("s3", region_name=REGION)
+        bucket = self.stack.names.bucket
+        store = get_platform().store
+        for stored in store.run_invoices(run_id):
+            if stored.pdf_key:
+                (out_dir / "invoices" / Path(stored.pdf_key).name).write_bytes(
+                    s3.get_object(Bucket=bucket, Key=stored.pdf_key)["Body"].read()
+                )
+        for index, message in enumerate(self.sent_messages()[first_message:], start=1):
+            (out_dir / "outbox" / f"{index:05d}.eml").write_text(getattr(message, "raw_data", ""))
+        try:
+            report = s3.get_object(Bucket=bucket, Key=f"runs/{run_id}/run.json")["Body"].read()
+            (out_dir / "run.json").write_bytes(report)
+        except s3.exceptions.NoSuchKey:
+            pass
+        return out_dir
+

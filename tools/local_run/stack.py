@@ -1,0 +1,147 @@
+"""Build the stack's resources inside moto from the SAM template, and resolve its intrinsics."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from tools.local_run.wiring import ACCOUNT_ID, REGION, LocalNames, Template
+
+#: Parameter values for the local stack; anything else takes the template's default.
+LOCAL_PARAMETERS: dict[str, Any] = {
+    "SenderEmail": "billing@northwind.example",
+    "ApproverEmails": ["controller@northwind.example"],
+    "AccountSourceKey": "sources/accounts.json",
+    "ShadowAccountIds": "",
+    "ErpEndpoint": "",
+}
+
+
+@dataclass
+class LocalStack:
+    template: Template
+    names: LocalNames = field(default_factory=LocalNames)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    approval_base_url: str = "http://127.0.0.1:8765"
+
+    def parameter(self, name: str) -> Any:
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in LOCAL_PARAMETERS:
+            return LOCAL_PARAMETERS[name]
+        return self.template.parameter_default(name)
+
+    # ------------------------------------------------------------ intrinsics
+    def ref(self, logical_id: str) -> Any:
+        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::URLSuffix": "amazonaws.com",
+                  "AWS::Partition": "aws"}
+        if logical_id in pseudo:
+            return pseudo[logical_id]
+        if logical_id in self.template.document["Parameters"]:
+            return self.parameter(logical_id)
+        local = {
+            "BillingTable": self.names.table,
+            "DocumentsBucket": self.names.bucket,
+            "AlertTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{self.names.alert_topic}",
+            "DeliveryEventsTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{self.names.delivery_topic}",
+            "ErpErrorQueue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{self.names.erp_error_queue}",
+            "SesConfigurationSet": self.names.configuration_set,
+            "ApprovalKeySecret": self.names.approval_secret,
+            "ErpCredentialsSecret": self.names.erp_secret,
+            "ApprovalHttpApi": "local",
+        }
+        if logical_id in local:
+            return local[logical_id]
+        resource_type = self.template.resources[logical_id]["Type"]
+        if resource_type == "AWS::Serverless::Function":
+            return logical_id
+        raise KeyError(f"No local stand-in for !Ref {logical_id} ({resource_type})")
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        if attribute == "Arn" and self.template.resources[logical_id]["Type"] == "AWS::Serverless::Function":
+            return self.template.functions()[logical_id].arn
+        raise KeyError(f"No local stand-in for !GetAtt {logical_id}.{attribute}")
+
+    def resolve(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self.ref(value["Ref"])
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            logical_id, attribute = target if isinstance(target, list) else target.split(".", 1)
+            return self.get_att(logical_id, attribute)
+        if "Fn::Join" in value:
+            separator, items = value["Fn::Join"]
+            resolved = self.resolve(items) if isinstance(items, dict) else [self.resolve(i) for i in items]
+            return separator.join(resolved if isinstance(resolved, list) else [resolved])
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"]
+            import re
+
+            def replace(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if "." in name:
+                    return str(self.get_att(*name.split(".", 1)))
+                return str(self.ref(name))
+
+            return re.sub(r"\$\{([^}]+)\}", replace, text)
+        raise KeyError(f"Unsupported intrinsic in the local run: {sorted(value)}")
+
+    def environment(self) -> dict[str, str]:
+        env = {name: str(self.resolve(value)) for name, value in self.template.global_environment().items()}
+        env["APPROVAL_BASE_URL"] = self.approval_base_url
+        # Templates and fonts come from the repository locally, not from /opt (the layer).
+        env.pop("TEMPLATES_DIR", None)
+        env.pop("FONTCONFIG_PATH", None)
+        env.update(
+            AWS_DEFAULT_REGION=REGION,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            POWERTOOLS_TRACE_DISABLED="true",
+            POWERTOOLS_METRICS_DISABLED="true",
+            POWERTOOLS_LOG_LEVEL="ERROR",
+        )
+        return env
+
+    # ------------------------------------------------------------- provision
+    def provision(self) -> None:
+        """Create, inside moto, each resource the functions use, shaped as in the template."""
+        table = self.template.resources["BillingTable"]["Properties"]
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=self.names.table,
+            BillingMode=table["BillingMode"],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+        )
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=self.names.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        sns = boto3.client("sns", region_name=REGION)
+        sns.create_topic(Name=self.names.alert_topic)
+        sns.create_topic(Name=self.names.delivery_topic)
+        boto3.client("sqs", region_name=REGION).create_queue(QueueName=self.names.erp_error_queue)
+        secrets_client = boto3.client("secretsmanager", region_name=REGION)
+        secrets_client.create_secret(Name=self.names.approval_secret, SecretString=secrets.token_hex(32))
+        secrets_client.create_secret(Name=self.names.erp_secret, SecretString=json.dumps({"token": "local"}))
+        sesv2 = boto3.client("sesv2", region_name=REGION)
+        sesv2.create_email_identity(EmailIdentity=str(self.parameter("SenderEmail")))
+        boto3.client("ses", region_name=REGION).verify_email_identity(
+            EmailAddress=str(self.parameter("SenderEmail"))
+        )
+        sesv2.create_configuration_set(ConfigurationSetName=self.names.configuration_set)
+
+    def create_state_machine(self) -> str:
+        definition = self.template.state_machine_definition(self.resolve)
+        response = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name="MonthlyRun",
+            definition=definition,
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/local-monthly-run",
+            type="STANDARD",
+        )
+        return str(response["stateMachineArn"])

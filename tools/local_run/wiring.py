@@ -1,0 +1,88 @@
+"""Read the wiring of the local run from ``infra/template.yaml``.
+
+Function names, code locations, handlers, environment variables and the state
+machine's substitutions all come from the SAM template, so the laptop run and the
+deployed stack cannot drift apart (serverless-test-samples do the same in tests).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import cfn_yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
+ACCOUNT_ID = "123456789012"
+REGION = "eu-central-1"
+
+#: moto does not parse ExecutionType EXPRESS (design.md); locally the Map children run
+#: as STANDARD, which executes the same states.
+LOCAL_SUBSTITUTION_OVERRIDES = {"MapChildExecutionType": "STANDARD"}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.logical_id}"
+
+
+@dataclass(frozen=True)
+class LocalNames:
+    """The local stand-ins for the stack's resource names."""
+
+    table: str = "invoice-dispatch-billing"
+    bucket: str = "invoice-dispatch-documents"
+    alert_topic: str = "invoice-dispatch-alerts"
+    delivery_topic: str = "invoice-dispatch-delivery-events"
+    erp_error_queue: str = "invoice-dispatch-erp-errors"
+    configuration_set: str = "invoice-dispatch"
+    approval_secret: str = "invoice-dispatch/approval-key"
+    erp_secret: str = "invoice-dispatch/erp-credentials"
+
+
+class Template:
+    def __init__(self, path: Path = TEMPLATE_PATH) -> None:
+        self.path = path
+        self.document: dict[str, Any] = cfn_yaml.load(str(path))
+        self.resources: dict[str, Any] = self.document["Resources"]
+
+    def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
+
+    def functions(self) -> dict[str, FunctionSpec]:
+        default_handler = self.document["Globals"]["Function"]["Handler"]
+        specs = {}
+        for logical_id, resource in self.resources_of_type("AWS::Serverless::Function").items():
+            properties = resource["Properties"]
+            specs[logical_id] = FunctionSpec(
+                logical_id=logical_id,
+                code_dir=(self.path.parent / properties["CodeUri"]).resolve(),
+                handler=properties.get("Handler", default_handler),
+            )
+        return specs
+
+    def state_machine_definition(self, resolve: Any) -> str:
+        machine = next(iter(self.resources_of_type("AWS::Serverless::StateMachine").values()))
+        properties = machine["Properties"]
+        definition = (self.path.parent / properties["DefinitionUri"]).read_text(encoding="utf-8")
+        substitutions = {k: resolve(v) for k, v in properties["DefinitionSubstitutions"].items()}
+        substitutions.update(LOCAL_SUBSTITUTION_OVERRIDES)
+        for name, value in substitutions.items():
+            definition = definition.replace("${" + name + "}", str(value))
+        json.loads(definition)  # a missing substitution would surface here, not mid-run
+        return definition
+
+    def global_environment(self) -> dict[str, Any]:
+        return dict(self.document["Globals"]["Function"]["Environment"]["Variables"])
+
+    def parameter_default(self, name: str) -> Any:
+        return self.document["Parameters"][name].get("Default")
