@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +83,6 @@ class LocalStack:
             return separator.join(resolved if isinstance(resolved, list) else [resolved])
         if "Fn::Sub" in value:
             text = value["Fn::Sub"]
-            import re
 
             def replace(match: re.Match[str]) -> str:
                 name = match.group(1)
@@ -111,6 +112,7 @@ class LocalStack:
     # ------------------------------------------------------------- provision
     def provision(self) -> None:
         """Create, inside moto, each resource the functions use, shaped as in the template."""
+        make_moto_dynamodb_atomic()
         table = self.template.resources["BillingTable"]["Properties"]
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName=self.names.table,
@@ -145,3 +147,30 @@ class LocalStack:
             type="STANDARD",
         )
         return str(response["stateMachineArn"])
+
+
+_DYNAMODB_LOCK = threading.RLock()
+_ATOMIC_OPERATIONS = ("put_item", "get_item", "update_item", "delete_item", "query", "transact_write_items")
+
+
+def make_moto_dynamodb_atomic() -> None:
+    """Give moto's DynamoDB the per-request atomicity real DynamoDB has.
+
+    moto applies an update's SET clauses and a transaction's items one by one with no
+    lock, so a concurrent reader can see half an update and two transactions can both
+    pass a condition. DynamoDB never allows either; serializing requests restores the
+    guarantee the numbering transaction relies on, so concurrency tests test our code.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _ATOMIC_OPERATIONS:
+        original = getattr(DynamoDBBackend, name)
+        if getattr(original, "_serialized", False):
+            continue
+
+        def serialized(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _DYNAMODB_LOCK:
+                return _original(self, *args, **kwargs)
+
+        serialized._serialized = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, serialized)

@@ -101,7 +101,7 @@ class InvoiceLine(Frozen):
     quantity: Decimal
     unit_price: Decimal
     net_amount: Decimal
-    tax_rate: Decimal
+    tax_rate: Decimal = Field(description="Percent, as EN 16931 BT-152 writes it: 19 means 19 %")
     tax_category: TaxCategory
     service_start: date
     service_end: date
@@ -111,7 +111,7 @@ class TaxSubtotal(Frozen):
     """One row of the tax breakdown (EN 16931 BG-23): tax is computed per rate, then rounded."""
 
     tax_category: TaxCategory
-    tax_rate: Decimal
+    tax_rate: Decimal = Field(description="Percent (EN 16931 BT-119): 19 means 19 %")
     taxable_amount: Decimal
     tax_amount: Decimal
     exemption_reason: str | None = None

@@ -177,14 +177,14 @@ def test_tryton_down_is_transient_and_replay_books_each_invoice_once(
 
 
 def test_missing_mapping_is_a_sentence_and_books_nothing(tryton_client: TrytonErpClient) -> None:
-    invoice = make_finalized_invoice(12)
+    invoice = make_finalized_invoice(612)
     with pytest.raises(MissingMapping) as raised:
         post_invoice_once(invoice, _mapping_without("SMS"), tryton_client)
     assert str(raised.value) == (
-        "Invoice INV-2026-000012: product 'SMS' has no GL revenue account in ERP mapping v3;"
+        "Invoice INV-2026-000612: product 'SMS' has no GL revenue account in ERP mapping v3;"
         " add it to the mapping and replay."
     )
-    assert _booked(tryton_client, "INV-2026-000012") == []
+    assert _booked(tryton_client, "INV-2026-000612") == []
 
 
 def test_mapping_code_unknown_to_tryton_is_permanent_and_readable(

@@ -7,13 +7,14 @@ hand-builds a separator or a currency symbol.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 #: Languages whose labels exist on the PDF and in the e-mails; any other locale still gets
 #: its own number and date formats but English words.
@@ -41,7 +42,7 @@ def language_of(locale: str) -> str:
 
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """An amount already rounded to the currency's minor unit, e.g. "1.234,56 €" for de/EUR."""
-    return format_currency(amount, currency, locale=parse_locale(locale))
+    return _space_currency_code(format_currency(amount, currency, locale=parse_locale(locale)))
 
 
 def format_unit_price(amount: Decimal, currency: str, locale: str) -> str:
@@ -50,11 +51,13 @@ def format_unit_price(amount: Decimal, currency: str, locale: str) -> str:
     Rounding it to the currency's minor unit would print a price that does not multiply
     out to the line amount, which is the first thing a customer's accountant checks.
     """
-    return format_currency(
-        _without_trailing_zeros(amount),
-        currency,
-        locale=parse_locale(locale),
-        decimal_quantization=False,
+    return _space_currency_code(
+        format_currency(
+            _without_trailing_zeros(amount),
+            currency,
+            locale=parse_locale(locale),
+            decimal_quantization=False,
+        )
     )
 
 
@@ -65,12 +68,12 @@ def format_quantity(quantity: Decimal, locale: str) -> str:
 
 
 def format_rate(rate_percent: Decimal, locale: str) -> str:
-    """A VAT rate given in percent (19, 7.7), written "19 %" / "7,7 %" for the locale."""
-    number = format_decimal(
-        _without_trailing_zeros(rate_percent), locale=parse_locale(locale),
+    """A VAT rate given in percent (19, 7.7): "19%" in English, "19 %" in German and French."""
+    return format_percent(
+        _without_trailing_zeros(rate_percent) / 100,
+        locale=parse_locale(locale),
         decimal_quantization=False,
     )
-    return f"{number}\u00a0%"
 
 
 def format_date(value: date, locale: str) -> str:
@@ -81,6 +84,18 @@ def format_date(value: date, locale: str) -> str:
 def format_month(value: date, locale: str) -> str:
     """Stand-alone month and year for the billing period: "November 2026", "novembre 2026"."""
     return babel_format_date(value, format="LLLL yyyy", locale=parse_locale(locale))
+
+
+_CODE_BEFORE_DIGIT = re.compile(r"([A-Za-z])(\d)")
+
+
+def _space_currency_code(formatted: str) -> str:
+    """CLDR's currency spacing rule that babel does not apply: "BHD1,234.567" -> "BHD 1,234.567".
+
+    A symbol such as "$" or "€" is written against the digits; an ISO code is separated by a
+    non-breaking space.
+    """
+    return _CODE_BEFORE_DIGIT.sub("\\1\u00a0\\2", formatted)
 
 
 def _without_trailing_zeros(value: Decimal) -> Decimal:

@@ -62,12 +62,13 @@ for _prefix, _uri in (
 #: undeclared XMP properties (ISO 19005-3, 6.6.2.3).
 _FACTURX_XMP_PROPERTIES: tuple[tuple[str, str, str], ...] = (
     ("DocumentFileName", "The name of the embedded XML document", FACTURX_FILENAME),
-    ("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE",
-     "INVOICE"),
-    ("Version", "The actual version of the standard applying to the embedded XML document",
-     "1.0"),
-    ("ConformanceLevel", "The conformance level of the embedded XML document",
-     FACTURX_CONFORMANCE_LEVEL),
+    ("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE", "INVOICE"),
+    ("Version", "The actual version of the standard applying to the embedded XML document", "1.0"),
+    (
+        "ConformanceLevel",
+        "The conformance level of the embedded XML document",
+        FACTURX_CONFORMANCE_LEVEL,
+    ),
 )
 
 
@@ -172,7 +173,11 @@ class InvoiceRenderer:
             created=issued_at,
             modified=issued_at,
         )
-        return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attachment])
+        return document.write_pdf(
+            pdf_variant=PDF_VARIANT,
+            attachments=[attachment],
+            finisher=_deduplicate_associated_files,
+        )
 
     def _html(self, invoice: Invoice, *, inline_css: bool) -> str:
         locale = invoice.customer.locale
@@ -245,6 +250,17 @@ class InvoiceRenderer:
             payment_terms=labels["payment_terms"].format(days=invoice.payment_terms_days),
             iban=format_iban(self._legal_entity.bank.iban),
         )
+
+
+def _deduplicate_associated_files(_document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists each attachment twice in the catalog's /AF array (once from the
+    EmbeddedFiles name tree, once from the file specification); PDF/A validators expect
+    each associated file once."""
+    associated_files = pdf.catalog.get("AF")
+    if associated_files:
+        unique_references = list(dict.fromkeys(associated_files))
+        associated_files.clear()
+        associated_files.extend(unique_references)
 
 
 def format_iban(iban: str) -> str:

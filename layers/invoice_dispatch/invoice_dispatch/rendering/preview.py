@@ -33,20 +33,30 @@ _CATALOGUE: tuple[tuple[str, str, str, str], ...] = (
 _CUSTOMERS: dict[str, tuple[str, PostalAddress, str | None]] = {
     "de": (
         "Müller & Söhne Maschinenbau GmbH",
-        PostalAddress(line1="Königsallee 12", city="Düsseldorf", postal_code="40212",
-                      country="DE"),
+        PostalAddress(line1="Königsallee 12", city="Düsseldorf", postal_code="40212", country="DE"),
         "DE811569869",
     ),
     "fr": (
         "Société Générale d'Informatique SARL",
-        PostalAddress(line1="14 rue de la Paix", line2="Bâtiment B", city="Paris",
-                      postal_code="75002", country="FR"),
+        PostalAddress(
+            line1="14 rue de la Paix",
+            line2="Bâtiment B",
+            city="Paris",
+            postal_code="75002",
+            country="FR",
+        ),
         "FR40303265045",
     ),
     "en": (
         "Acme Widgets Inc.",
-        PostalAddress(line1="500 Market Street", line2="Suite 1200", city="San Francisco",
-                      region="CA", postal_code="94105", country="US"),
+        PostalAddress(
+            line1="500 Market Street",
+            line2="Suite 1200",
+            city="San Francisco",
+            region="CA",
+            postal_code="94105",
+            country="US",
+        ),
         None,
     ),
 }
@@ -86,7 +96,6 @@ def sample_invoice(
             description = f"{description}, project {index // len(_CATALOGUE) + 1}"
         quantity = Decimal(quantity_text)
         unit_price = Decimal(price_text) * scale
-        unit_price = unit_price if currency != "JPY" else round_money(unit_price, currency)
         lines.append(
             InvoiceLine(
                 line_id=f"line-{index + 1:03d}",

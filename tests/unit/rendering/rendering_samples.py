@@ -1,0 +1,74 @@
+"""Sample invoices and PDF read-back helpers for the rendering tests.
+
+A module with a unique name rather than ``conftest``: test modules import these helpers,
+and several ``conftest.py`` files in one tree would shadow each other on import.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import cache
+
+from invoice_dispatch.invoice import Invoice, TaxCategory
+from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
+from invoice_dispatch.rendering import InvoiceRenderer
+from invoice_dispatch.rendering.preview import sample_invoice
+from pypdf import PdfReader
+
+HOSTILE_NAME = '<script>alert(1)</script> & "Co"'
+
+#: The invoices a billing team actually sends: named so test ids read as behaviour.
+INVOICE_CASES: dict[str, Callable[[], Invoice]] = {
+    "eur_de": lambda: sample_invoice(locale="de", currency="EUR"),
+    "usd_en": lambda: sample_invoice(locale="en", currency="USD", number="INV-2026-000124"),
+    "jpy_fr": lambda: sample_invoice(locale="fr", currency="JPY", number="INV-2026-000125"),
+    "reverse_charge_en": lambda: sample_invoice(
+        locale="en",
+        currency="EUR",
+        tax_category=TaxCategory.REVERSE_CHARGE,
+        customer_vat_id="IE6388047V",
+        number="INV-2026-000126",
+    ),
+    "sixty_lines_de": lambda: sample_invoice(
+        locale="de", currency="EUR", line_count=60, number="INV-2026-000127"
+    ),
+    "draft_de": lambda: sample_invoice(locale="de", finalized=False),
+    "hostile_name_en": lambda: sample_invoice(
+        locale="en", customer_name=HOSTILE_NAME, number="INV-2026-000128"
+    ),
+}
+FINALIZED_CASES = [name for name in INVOICE_CASES if not name.startswith("draft")]
+
+
+@cache
+def cached_legal_entity() -> LegalEntity:
+    return load_legal_entity()
+
+
+@cache
+def cached_renderer() -> InvoiceRenderer:
+    return InvoiceRenderer(cached_legal_entity())
+
+
+@cache
+def cached_invoice(case: str) -> Invoice:
+    return INVOICE_CASES[case]()
+
+
+@cache
+def cached_pdf(case: str) -> bytes:
+    return cached_renderer().render_pdf(cached_invoice(case))
+
+
+def pdf_reader(pdf: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(pdf))
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """Text per page with the non-breaking spaces babel uses turned into plain spaces."""
+    return [normalise_spaces(page.extract_text()) for page in pdf_reader(pdf).pages]
+
+
+def normalise_spaces(text: str) -> str:
+    return text.replace("\u00a0", " ").replace("\u202f", " ")

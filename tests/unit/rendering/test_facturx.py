@@ -1,0 +1,147 @@
+"""The Factur-X XML inside each finalized PDF: valid EN 16931 CII, same totals as the PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import facturx
+import pytest
+from invoice_dispatch.invoice import Invoice
+from invoice_dispatch.legal_entity import LegalEntity
+from invoice_dispatch.rendering import NotFinalizedError, build_facturx_xml
+from lxml import etree
+from rendering_samples import FINALIZED_CASES, HOSTILE_NAME
+
+NAMESPACES = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+SUMMATION = (
+    "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/"
+    "ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
+)
+
+
+def _extracted_xml(pdf: bytes) -> etree._Element:
+    """The XML exactly as an accounts-payable system gets it: through the factur-x reader."""
+    filename, xml_bytes = facturx.get_facturx_xml_from_pdf(pdf, check_xsd=True)
+    assert filename == "factur-x.xml", "no XSD-valid Factur-X XML found in the PDF"
+    return etree.fromstring(xml_bytes)
+
+
+def _amount(root: etree._Element, path: str) -> Decimal:
+    (value,) = root.xpath(path + "/text()", namespaces=NAMESPACES)
+    return Decimal(value)
+
+
+@pytest.mark.parametrize("case", FINALIZED_CASES)
+def test_embedded_xml_is_valid_en16931_and_matches_invoice_totals(
+    case: str, pdf_for: Callable[[str], bytes], invoice_for: Callable[[str], Invoice]
+) -> None:
+    invoice = invoice_for(case)
+    root = _extracted_xml(pdf_for(case))
+
+    assert facturx.xml_check_xsd(root, flavor="factur-x", level="en16931")
+    assert facturx.get_level(root) == "en16931"
+    line_total = sum((line.net_amount for line in invoice.lines), Decimal(0))
+    assert _amount(root, SUMMATION + "ram:LineTotalAmount") == line_total
+    assert _amount(root, SUMMATION + "ram:TaxBasisTotalAmount") == invoice.net_total
+    assert _amount(root, SUMMATION + "ram:TaxTotalAmount") == invoice.tax_total
+    assert _amount(root, SUMMATION + "ram:GrandTotalAmount") == invoice.gross_total
+    assert _amount(root, SUMMATION + "ram:DuePayableAmount") == invoice.gross_total
+    (tax_currency,) = root.xpath(
+        SUMMATION + "ram:TaxTotalAmount/@currencyID", namespaces=NAMESPACES
+    )
+    assert tax_currency == invoice.currency
+
+
+def test_xml_carries_number_dates_payment_reference_and_every_line(
+    pdf_for: Callable[[str], bytes], invoice_for: Callable[[str], Invoice]
+) -> None:
+    invoice = invoice_for("sixty_lines_de")
+    root = _extracted_xml(pdf_for("sixty_lines_de"))
+
+    def text(path: str) -> str:
+        (value,) = root.xpath(path + "/text()", namespaces=NAMESPACES)
+        return str(value)
+
+    assert text("/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID") == invoice.number
+    assert text("//rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString") == "20261201"
+    assert text("//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString") == (
+        "20261231"
+    )
+    assert text("//ram:ApplicableHeaderTradeSettlement/ram:PaymentReference") == invoice.number
+    assert text("//ram:PayeePartyCreditorFinancialAccount/ram:IBANID") == "DE89370400440532013000"
+    line_amounts = root.xpath(
+        "//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount/text()",
+        namespaces=NAMESPACES,
+    )
+    assert [Decimal(amount) for amount in line_amounts] == [
+        line.net_amount for line in invoice.lines
+    ]
+
+
+def test_reverse_charge_xml_states_category_ae_with_exemption_code(
+    pdf_for: Callable[[str], bytes],
+) -> None:
+    root = _extracted_xml(pdf_for("reverse_charge_en"))
+    (header_tax,) = root.xpath(
+        "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NAMESPACES
+    )
+
+    def child(name: str) -> str:
+        return str(header_tax.find(f"ram:{name}", NAMESPACES).text)
+
+    assert child("CategoryCode") == "AE"
+    assert child("ExemptionReasonCode") == "VATEX-EU-AE"
+    assert child("RateApplicablePercent") == "0"
+    assert root.xpath(
+        "//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID/text()", namespaces=NAMESPACES
+    ) == ["IE6388047V"]
+
+
+def test_negative_line_is_written_as_negative_quantity_at_positive_price(
+    invoice_for: Callable[[str], Invoice], legal_entity: LegalEntity
+) -> None:
+    """EN 16931 BR-27: an item price is never negative, so a discount negates the quantity."""
+    invoice = invoice_for("eur_de")
+    discount = invoice.lines[2].model_copy(
+        update={"unit_price": Decimal("-15"), "net_amount": Decimal("-180.00"), "kind": "discount"}
+    )
+    with_discount = invoice.model_copy(
+        update={"lines": (*invoice.lines[:2], discount, *invoice.lines[3:])}
+    )
+    root = etree.fromstring(build_facturx_xml(with_discount, legal_entity))
+    third_line = root.xpath("//ram:IncludedSupplyChainTradeLineItem", namespaces=NAMESPACES)[2]
+
+    assert third_line.findtext(".//ram:ChargeAmount", namespaces=NAMESPACES) == "15"
+    assert third_line.findtext(".//ram:BilledQuantity", namespaces=NAMESPACES) == "-12"
+    assert facturx.xml_check_xsd(root, flavor="factur-x", level="en16931")
+
+
+def test_customer_name_survives_xml_escaping(
+    invoice_for: Callable[[str], Invoice], legal_entity: LegalEntity
+) -> None:
+    root = etree.fromstring(build_facturx_xml(invoice_for("hostile_name_en"), legal_entity))
+
+    assert root.xpath("//ram:BuyerTradeParty/ram:Name/text()", namespaces=NAMESPACES) == [
+        HOSTILE_NAME
+    ]
+
+
+def test_draft_has_no_factur_x(
+    invoice_for: Callable[[str], Invoice], legal_entity: LegalEntity
+) -> None:
+    with pytest.raises(NotFinalizedError):
+        build_facturx_xml(invoice_for("draft_de"), legal_entity)
+
+
+def test_factur_x_library_accepts_the_pdf_as_factur_x_en16931(
+    pdf_for: Callable[[str], bytes],
+) -> None:
+    """The library's own reader finds flavour and level, as an AP system's importer would."""
+    root = _extracted_xml(pdf_for("usd_en"))
+
+    assert facturx.get_flavor(root) == "factur-x"

@@ -1,0 +1,41 @@
+"""A moto account provisioned from infra/template.yaml, and a Platform wired to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from invoice_dispatch.invoice import Invoice
+from invoice_dispatch.platform import Platform, get_platform, reset_platform
+from tests.unit.billing.billing_factories import context, invoice_for, raw_account
+from tools.local_run.stack import LocalStack
+from tools.local_run.wiring import Template
+
+
+@pytest.fixture
+def platform() -> Iterator[Platform]:
+    saved = dict(os.environ)
+    with mock_aws():
+        stack = LocalStack(Template())
+        os.environ.update(stack.environment())
+        reset_platform()
+        stack.provision()
+        yield get_platform()
+    os.environ.clear()
+    os.environ.update(saved)
+    reset_platform()
+
+
+def draft_invoice(
+    account_id: str = "ACC-T1", run_id: str = "run-1", mode: str = "live", **account_fields: Any
+) -> Invoice:
+    """A real draft from the billing engine for a small EUR account."""
+    raw = raw_account(account_id=account_id, **account_fields)
+    return invoice_for(raw, run_id=run_id, mode=mode)
+
+
+__all__ = ["context", "draft_invoice"]

@@ -1,0 +1,196 @@
+"""E-mail each invoice once; 'sent' only after SES accepted; SES events move delivery state."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.ses.models import ses_backends
+
+from invoice_dispatch.adapters.ses_mailer import Pacer, SesMailer
+from invoice_dispatch.errors import TransientError
+from invoice_dispatch.invoice import DeliveryStatus
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunContext
+from invoice_dispatch.workflow.delivery_events import apply_ses_event
+from invoice_dispatch.workflow.dispatch import dispatch_chunk
+from invoice_dispatch.workflow.finalize import finalize_chunk
+from tests.unit.workflow.conftest import draft_invoice
+from tests.unit.workflow.test_workflow_numbering import NOW
+from tools.local_run.lambda_router import load_handler
+from tools.local_run.wiring import ACCOUNT_ID, REGION, REPO_ROOT, Template
+
+RUN = RunContext(run_id="run-1", period="2026-11", mode="live", approval_timeout_seconds=3600)
+SES_EVENTS = REPO_ROOT / "events" / "ses"
+
+
+class FlakySes:
+    """Throttles calls whose index ``throttle(index)`` says, delegating the rest to moto."""
+
+    def __init__(self, real: Any, throttle: Any) -> None:
+        self.real = real
+        self.throttle = throttle
+        self.calls = 0
+
+    def send_email(self, **request: Any) -> Any:
+        self.calls += 1
+        if self.throttle(self.calls):
+            raise ClientError(
+                {"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."}},
+                "SendEmail",
+            )
+        return self.real.send_email(**request)
+
+
+def _sent() -> list[Any]:
+    return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
+
+
+def _finalized(platform: Platform, count: int) -> list[str]:
+    ids = []
+    for index in range(count):
+        draft = draft_invoice(f"ACC-{index:03d}", customer={
+            "name": f"Kunde {index} GmbH", "email": f"ap{index}@kunde.example.com",
+            "address": {"line1": "Teststraße 1", "city": "Berlin", "country": "DE"},
+        })
+        platform.store.create_draft(draft)
+        ids.append(draft.invoice_id)
+    finalize_chunk(RUN, ids, platform, NOW)
+    return ids
+
+
+def _use_flaky_ses(platform: Platform, throttle: Any) -> FlakySes:
+    flaky = FlakySes(platform.clients.client("sesv2"), throttle)
+    platform.mailer = SesMailer(flaky, platform.settings.ses_configuration_set, Pacer(0), sleep=lambda _: None)
+    return flaky
+
+
+def test_each_invoice_goes_to_its_customer_with_the_pdf_attached(platform: Platform) -> None:
+    ids = _finalized(platform, 3)
+
+    outcome = dispatch_chunk(RUN, ids, platform)
+
+    assert sorted(outcome.done) == sorted(ids)
+    for message in _sent():
+        parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+        attachments = list(parsed.iter_attachments())
+        number = attachments[0].get_filename().removesuffix(".pdf")
+        stored = next(platform.store.get_invoice(i) for i in ids
+                      if platform.store.get_invoice(i).invoice.number == number)  # type: ignore[union-attr]
+        assert parsed["To"] == stored.invoice.customer.email
+        assert attachments[0].get_content().startswith(b"%PDF")
+
+
+def test_retried_dispatch_sends_no_second_email(platform: Platform) -> None:
+    ids = _finalized(platform, 2)
+
+    dispatch_chunk(RUN, ids, platform)
+    again = dispatch_chunk(RUN, ids, platform)
+
+    assert len(_sent()) == 2
+    assert sorted(again.skipped) == sorted(ids)
+
+
+def test_throttling_on_every_other_call_still_sends_each_invoice_exactly_once(platform: Platform) -> None:
+    ids = _finalized(platform, 6)
+    flaky = _use_flaky_ses(platform, throttle=lambda call: call % 2 == 0)
+
+    outcome = dispatch_chunk(RUN, ids, platform)
+
+    assert sorted(outcome.done) == sorted(ids)
+    assert len(_sent()) == 6 and flaky.calls > 6
+    assert {platform.store.get_invoice(i).delivery_status for i in ids} == {DeliveryStatus.SENT}  # type: ignore[union-attr]
+
+
+def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform: Platform) -> None:
+    ids = _finalized(platform, 3)
+    _use_flaky_ses(platform, throttle=lambda call: True)
+
+    with pytest.raises(TransientError, match="still queued"):
+        dispatch_chunk(RUN, ids, platform)
+
+    for invoice_id in ids:
+        stored = platform.store.get_invoice(invoice_id)
+        assert stored is not None and stored.delivery_status is DeliveryStatus.QUEUED
+        assert stored.ses_message_id is None and "throttled" in (stored.delivery_detail or "")
+    assert _sent() == []
+
+    _use_flaky_ses(platform, throttle=lambda call: False)
+    retried = dispatch_chunk(RUN, ids, platform)
+    assert sorted(retried.done) == sorted(ids) and len(_sent()) == 3
+
+
+def _ses_event(name: str, message_id: str) -> dict[str, Any]:
+    sns_event = json.loads((SES_EVENTS / f"{name}.json").read_text())
+    message = json.loads(sns_event["Records"][0]["Sns"]["Message"])
+    message["mail"]["messageId"] = message_id
+    sns_event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return sns_event
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [("delivery", DeliveryStatus.DELIVERED), ("bounce", DeliveryStatus.BOUNCED),
+     ("complaint", DeliveryStatus.COMPLAINED), ("reject", DeliveryStatus.REJECTED)],
+)
+def test_each_ses_event_sample_moves_the_delivery_state(
+    platform: Platform, sample: str, expected: DeliveryStatus
+) -> None:
+    (invoice_id,) = _finalized(platform, 1)
+    dispatch_chunk(RUN, [invoice_id], platform)
+    message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
+    event = json.loads(_ses_event(sample, message_id)["Records"][0]["Sns"]["Message"])
+
+    first = apply_ses_event(event, platform)
+    repeated = apply_ses_event(event, platform)
+
+    assert first.applied and first.new_status is expected
+    assert not repeated.applied
+    stored = platform.store.get_invoice(invoice_id)
+    assert stored is not None and stored.delivery_status is expected
+
+
+def test_late_delivery_event_does_not_overwrite_a_bounce(platform: Platform) -> None:
+    (invoice_id,) = _finalized(platform, 1)
+    dispatch_chunk(RUN, [invoice_id], platform)
+    message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
+    for sample in ("bounce", "delivery"):
+        apply_ses_event(json.loads(_ses_event(sample, message_id)["Records"][0]["Sns"]["Message"]), platform)
+
+    assert platform.store.get_invoice(invoice_id).delivery_status is DeliveryStatus.BOUNCED  # type: ignore[union-attr]
+
+
+def test_bounce_increments_the_failed_deliveries_metric(
+    platform: Platform, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "InvoiceDispatch")
+    (invoice_id,) = _finalized(platform, 1)
+    dispatch_chunk(RUN, [invoice_id], platform)
+    message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
+    handler = load_handler(Template().functions()["DeliveryEventsFunction"])
+    capsys.readouterr()
+
+    result = handler(_ses_event("bounce", message_id), _context())
+
+    assert result == {"applied": 1}
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(record.get("FailedDeliveries") == [1.0] or record.get("FailedDeliveries") == 1.0 for record in emf)
+
+
+def _context() -> Any:
+    from tools.approval_server import LocalLambdaContext
+
+    return LocalLambdaContext(function_name="DeliveryEventsFunction")
+
+
+def test_sample_events_are_real_shaped_sns_notifications() -> None:
+    for path in Path(SES_EVENTS).glob("*.json"):
+        record = json.loads(path.read_text())["Records"][0]
+        assert record["EventSource"] == "aws:sns"
+        assert json.loads(record["Sns"]["Message"])["mail"]["messageId"]

@@ -1,0 +1,117 @@
+"""Gapless numbering and one draft per (account, period): the rules that stop double billing."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from invoice_dispatch.invoice import InvoiceStatus
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunContext
+from invoice_dispatch.workflow.approval import hold_invoices
+from invoice_dispatch.workflow.finalize import finalize_chunk, finalized_copy, number_series
+from tests.unit.workflow.conftest import draft_invoice
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _run(run_id: str = "run-1") -> RunContext:
+    return RunContext(run_id=run_id, period="2026-11", mode="live", approval_timeout_seconds=3600)
+
+
+def _finalize_one(platform: Platform, invoice_id: str, run_id: str = "run-1") -> str:
+    series = number_series(platform.legal_entity, "live", 2026)
+    stored, _ = platform.store.finalize(
+        invoice_id, run_id, series, lambda draft, n: finalized_copy(draft, platform.legal_entity, n, NOW)
+    )
+    assert stored.invoice.number is not None
+    return stored.invoice.number
+
+
+def test_second_draft_for_same_account_and_period_is_not_written(platform: Platform) -> None:
+    first = draft_invoice("ACC-1", run_id="run-1")
+    again = draft_invoice("ACC-1", run_id="run-2")
+
+    assert platform.store.create_draft(first) is True
+    assert platform.store.create_draft(again) is False
+    stored = platform.store.get_invoice(first.invoice_id)
+    assert stored is not None and stored.invoice.run_id == "run-1"
+
+
+def test_void_draft_of_a_rejected_run_may_be_drafted_again(platform: Platform) -> None:
+    first = draft_invoice("ACC-1", run_id="run-1")
+    platform.store.create_draft(first)
+    platform.store.set_status(first.invoice_id, "run-1", InvoiceStatus.VOID, (InvoiceStatus.DRAFT,))
+
+    assert platform.store.create_draft(draft_invoice("ACC-1", run_id="run-2")) is True
+
+
+def test_twenty_concurrent_finalizations_get_twenty_consecutive_numbers(platform: Platform) -> None:
+    drafts = [draft_invoice(f"ACC-{i:03d}") for i in range(20)]
+    for draft in drafts:
+        platform.store.create_draft(draft)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = list(pool.map(lambda d: _finalize_one(platform, d.invoice_id), drafts))
+
+    assert sorted(numbers) == [f"INV-2026-{n:06d}" for n in range(1, 21)]
+
+
+def test_retried_finalize_keeps_the_first_number(platform: Platform) -> None:
+    draft = draft_invoice("ACC-1")
+    platform.store.create_draft(draft)
+
+    first = _finalize_one(platform, draft.invoice_id)
+    second = _finalize_one(platform, draft.invoice_id)
+
+    assert first == second == "INV-2026-000001"
+    assert platform.store._last_number(number_series(platform.legal_entity, "live", 2026)) == 1
+
+
+def test_held_invoice_consumes_no_number_and_stays_a_draft(platform: Platform) -> None:
+    held, approved = draft_invoice("ACC-1"), draft_invoice("ACC-2")
+    for draft in (held, approved):
+        platform.store.create_draft(draft)
+    hold_invoices(_run(), [held.invoice_id], "controller@example.com", platform)
+
+    outcome = finalize_chunk(_run(), [held.invoice_id, approved.invoice_id], platform, NOW)
+
+    assert outcome.done == [approved.invoice_id]
+    assert "cannot be finalized" in outcome.failed[held.invoice_id]
+    stored_held = platform.store.get_invoice(held.invoice_id)
+    assert stored_held is not None
+    assert stored_held.invoice.status is InvoiceStatus.HELD and stored_held.invoice.number is None
+    stored_approved = platform.store.get_invoice(approved.invoice_id)
+    assert stored_approved is not None and stored_approved.invoice.number == "INV-2026-000001"
+
+
+def test_finalize_twice_renders_once_and_records_the_pdf_hash(platform: Platform) -> None:
+    draft = draft_invoice("ACC-1")
+    platform.store.create_draft(draft)
+
+    first = finalize_chunk(_run(), [draft.invoice_id], platform, NOW)
+    second = finalize_chunk(_run(), [draft.invoice_id], platform, NOW)
+
+    assert first.done == [draft.invoice_id] and second.skipped == [draft.invoice_id]
+    stored = platform.store.get_invoice(draft.invoice_id)
+    assert stored is not None and stored.pdf_key == "invoices/live/2026-11/INV-2026-000001.pdf"
+    events = [entry["event"] for entry in platform.store.audit_trail(draft.invoice_id)]
+    assert events.count("numbered") == 1 and events.count("rendered") == 1
+    assert any(stored.pdf_sha256 in entry["detail"] for entry in platform.store.audit_trail(draft.invoice_id))
+
+
+def test_shadow_runs_number_from_their_own_series(platform: Platform) -> None:
+    live = draft_invoice("ACC-1")
+    shadow = draft_invoice("ACC-1", mode="shadow")
+    for draft in (live, shadow):
+        platform.store.create_draft(draft)
+
+    finalize_chunk(_run(), [live.invoice_id], platform, NOW)
+    shadow_run = RunContext(run_id="run-1", period="2026-11", mode="shadow", approval_timeout_seconds=60)
+    finalize_chunk(shadow_run, [shadow.invoice_id], platform, NOW)
+
+    numbers = {
+        platform.store.get_invoice(i.invoice_id).invoice.number  # type: ignore[union-attr]
+        for i in (live, shadow)
+    }
+    assert numbers == {"INV-2026-000001", "SHADOW-2026-000001"}
