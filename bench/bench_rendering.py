@@ -66,13 +66,17 @@ def run_benchmark(rounds: int = 20, warmup: int = 3) -> dict[str, float | str]:
 
     facturx_xml = build_facturx_xml(invoice, legal_entity)
 
-    def facturx_library() -> bytes:
-        pdf_a = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+    plain_pdf_a = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+
+    def facturx_library_step() -> bytes:
+        """What attaching through the factur-x library would add on top of a PDF/A render."""
         return facturx.generate_from_binary(
-            pdf_a, facturx_xml, flavor="factur-x", level="en16931", check_xsd=False
+            plain_pdf_a, facturx_xml, flavor="factur-x", level="en16931", check_xsd=False
         )
 
-    naive_s, project_s, library_s = _interleaved((naive, project, facturx_library), rounds, warmup)
+    naive_s, project_s, library_step_s = _interleaved(
+        (naive, project, facturx_library_step), rounds, warmup
+    )
     long_invoice = sample_invoice(line_count=60)
     long_pages = _page_count(renderer.render_pdf(long_invoice))
     long_s = _median_seconds(lambda: renderer.render_pdf(long_invoice), max(3, rounds // 4), 1)
@@ -87,8 +91,7 @@ def run_benchmark(rounds: int = 20, warmup: int = 3) -> dict[str, float | str]:
         "project_ms_per_page": round(project_ms, 1),
         "ratio": round(project_ms / naive_ms, 3),
         "target_ratio": 1.3,
-        "facturx_library_ms_per_invoice": round(library_s * 1000, 1),
-        "facturx_library_ratio": round(library_s / naive_s, 3),
+        "facturx_generate_from_binary_ms": round(library_step_s * 1000, 1),
         "long_invoice_pages": float(long_pages),
         "long_invoice_ms_per_page": round(long_s * 1000 / long_pages, 1),
         "cold_start_import_s": round(cold["import_s"], 3),

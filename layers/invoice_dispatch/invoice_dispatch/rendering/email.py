@@ -19,12 +19,12 @@ from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.rendering.facturx_xml import NotFinalizedError
 from invoice_dispatch.rendering.formatting import (
     format_date,
+    format_iban,
     format_money,
     format_month,
     language_of,
 )
-from invoice_dispatch.rendering.labels import labels_for
-from invoice_dispatch.rendering.pdf import format_iban
+from invoice_dispatch.rendering.labels import is_credit_note, labels_for
 from invoice_dispatch.rendering.templates import jinja_environment, templates_dir
 
 
@@ -62,10 +62,14 @@ def render_invoice_email(
     due_date = format_date(invoice.due_date, locale)
     period = format_month(invoice.period_start, locale)
     iban = format_iban(legal_entity.bank.iban)
+    credit_note = is_credit_note(invoice)
+    if credit_note:
+        amount = format_money(-invoice.gross_total, invoice.currency, locale)
+    suffix = "_credit" if credit_note else ""
     sentences = {
         "greeting": labels["email_greeting"].format(name=invoice.customer.name),
-        "intro": labels["email_intro"].format(number=invoice.number, period=period),
-        "amount": labels["email_amount"].format(amount=amount, due_date=due_date),
+        "intro": labels[f"email_intro{suffix}"].format(number=invoice.number, period=period),
+        "amount": labels[f"email_amount{suffix}"].format(amount=amount, due_date=due_date),
         "attached": labels["email_attached"],
         "portal": labels["email_portal"],
         "payment": labels["email_payment"].format(
@@ -83,8 +87,10 @@ def render_invoice_email(
         "amount": amount,
         "due_date": due_date,
         "labels": labels,
+        "is_credit_note": credit_note,
+        "document_name": labels["credit_note"] if credit_note else labels["invoice"],
     }
-    subject = labels["email_subject"].format(
+    subject = labels[f"email_subject{suffix}"].format(
         number=invoice.number, seller=legal_entity.name, period=period
     )
     return RenderedEmail(

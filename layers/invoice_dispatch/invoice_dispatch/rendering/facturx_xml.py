@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element, SubElement, register_namespace, tostr
 from invoice_dispatch.invoice import Invoice, InvoiceLine, PostalAddress, TaxCategory
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.money import MINOR_UNITS
+from invoice_dispatch.rendering.labels import is_credit_note
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -25,6 +26,7 @@ QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 #: BT-24: the specification identifier of the EN 16931 ("Comfort") profile of Factur-X.
 EN16931_GUIDELINE = "urn:cen.eu:en16931:2017"
 COMMERCIAL_INVOICE = "380"
+CREDIT_NOTE = "381"
 SEPA_CREDIT_TRANSFER = "58"
 CREDIT_TRANSFER = "30"
 UNIT_PIECE = "C62"
@@ -58,6 +60,10 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
             "Factur-X is only produced for finalized invoices"
         )
     currency = invoice.currency
+    # A credit note states positive amounts under type 381 (EN 16931 BT-3); the model keeps
+    # them negative so that invoice and credit note sum to zero in the ledger.
+    credit_note = is_credit_note(invoice)
+    sign = Decimal(-1) if credit_note else Decimal(1)
     root = Element(f"{{{RSM}}}CrossIndustryInvoice")
 
     context = SubElement(root, _rsm("ExchangedDocumentContext"))
@@ -66,7 +72,7 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
 
     document = SubElement(root, _rsm("ExchangedDocument"))
     _text(document, "ID", invoice.number)
-    _text(document, "TypeCode", COMMERCIAL_INVOICE)
+    _text(document, "TypeCode", CREDIT_NOTE if credit_note else COMMERCIAL_INVOICE)
     _date_time(document, "IssueDateTime", invoice.issue_date)
     if legal_entity.registration:
         note = SubElement(document, _ram("IncludedNote"))
@@ -75,7 +81,7 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
 
     transaction = SubElement(root, _rsm("SupplyChainTradeTransaction"))
     for position, line in enumerate(invoice.lines, start=1):
-        _line_item(transaction, position, line, currency)
+        _line_item(transaction, position, line, currency, sign)
 
     agreement = SubElement(transaction, _ram("ApplicableHeaderTradeAgreement"))
     _text(agreement, "BuyerReference", invoice.customer.account_id)
@@ -109,12 +115,12 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
 
     for subtotal in invoice.tax_breakdown:
         tax = SubElement(settlement, _ram("ApplicableTradeTax"))
-        _amount(tax, "CalculatedAmount", subtotal.tax_amount, currency)
+        _amount(tax, "CalculatedAmount", sign * subtotal.tax_amount, currency)
         _text(tax, "TypeCode", "VAT")
         reason = subtotal.exemption_reason or DEFAULT_EXEMPTION_REASONS.get(subtotal.tax_category)
         if reason:
             _text(tax, "ExemptionReason", reason)
-        _amount(tax, "BasisAmount", subtotal.taxable_amount, currency)
+        _amount(tax, "BasisAmount", sign * subtotal.taxable_amount, currency)
         _text(tax, "CategoryCode", subtotal.tax_category.value)
         if subtotal.tax_category in VATEX_CODES:
             _text(tax, "ExemptionReasonCode", VATEX_CODES[subtotal.tax_category])
@@ -127,12 +133,12 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
 
     summation = SubElement(settlement, _ram("SpecifiedTradeSettlementHeaderMonetarySummation"))
     line_total = sum((line.net_amount for line in invoice.lines), Decimal(0))
-    _amount(summation, "LineTotalAmount", line_total, currency)
-    _amount(summation, "TaxBasisTotalAmount", invoice.net_total, currency)
+    _amount(summation, "LineTotalAmount", sign * line_total, currency)
+    _amount(summation, "TaxBasisTotalAmount", sign * invoice.net_total, currency)
     tax_total = SubElement(summation, _ram("TaxTotalAmount"), currencyID=currency)
-    tax_total.text = _money(invoice.tax_total, currency)
-    _amount(summation, "GrandTotalAmount", invoice.gross_total, currency)
-    _amount(summation, "DuePayableAmount", invoice.gross_total, currency)
+    tax_total.text = _money(sign * invoice.tax_total, currency)
+    _amount(summation, "GrandTotalAmount", sign * invoice.gross_total, currency)
+    _amount(summation, "DuePayableAmount", sign * invoice.gross_total, currency)
 
     if invoice.credited_invoice_number:
         referenced = SubElement(settlement, _ram("InvoiceReferencedDocument"))
@@ -141,9 +147,11 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
     return tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def _line_item(parent: Element, position: int, line: InvoiceLine, currency: str) -> None:
+def _line_item(
+    parent: Element, position: int, line: InvoiceLine, currency: str, sign: Decimal
+) -> None:
     """BR-27 forbids a negative item price: a credit is a negative quantity at a positive price."""
-    price, quantity = line.unit_price, line.quantity
+    price, quantity, net_amount = line.unit_price, sign * line.quantity, sign * line.net_amount
     if price < 0:
         price, quantity = -price, -quantity
     item = SubElement(parent, _ram("IncludedSupplyChainTradeLineItem"))
@@ -165,7 +173,7 @@ def _line_item(parent: Element, position: int, line: InvoiceLine, currency: str)
     _text(tax, "RateApplicablePercent", _plain(line.tax_rate))
     _period(settlement, line.service_start, line.service_end)
     summation = SubElement(settlement, _ram("SpecifiedTradeSettlementLineMonetarySummation"))
-    _text(summation, "LineTotalAmount", _money(line.net_amount, currency))
+    _text(summation, "LineTotalAmount", _money(net_amount, currency))
 
 
 def _address(party: Element, address: PostalAddress) -> None:

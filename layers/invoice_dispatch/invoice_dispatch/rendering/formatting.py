@@ -109,3 +109,9 @@ def _without_trailing_zeros(value: Decimal) -> Decimal:
 def country_name(country_code: str, locale: str) -> str:
     """ISO 3166 code to the country's name in ``locale``; an unknown code stays as it is."""
     return parse_locale(locale).territories.get(country_code, country_code)
+
+
+def format_iban(iban: str) -> str:
+    """Groups of four, as printed on bank statements, so a person can type it without error."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[index : index + 4] for index in range(0, len(compact), 4))

@@ -7,10 +7,17 @@ Placeholders use ``str.format`` names, filled by the templates.
 
 from __future__ import annotations
 
-from invoice_dispatch.invoice import TaxCategory
+from invoice_dispatch.invoice import Invoice, TaxCategory
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "credit_note": "Credit note",
+        "credit_instruction": "The credited amount of {amount} will be refunded to you or set "
+        "off against your next invoice.",
+        "email_subject_credit": "Credit note {number} from {seller} ({period})",
+        "email_intro_credit": "your credit note {number} for {period} is ready.",
+        "email_amount_credit": "Credited amount: {amount}. It will be refunded or set off "
+        "against your next invoice.",
         "invoice": "Invoice",
         "draft": "DRAFT",
         "draft_notice": "Draft for approval. Not a valid invoice: number and dates are "
@@ -65,6 +72,13 @@ LABELS: dict[str, dict[str, str]] = {
         "email_closing": "Kind regards,",
     },
     "de": {
+        "credit_note": "Rechnungskorrektur",
+        "credit_instruction": "Der Betrag von {amount} wird Ihnen erstattet oder mit Ihrer "
+        "nächsten Rechnung verrechnet.",
+        "email_subject_credit": "Rechnungskorrektur {number} von {seller} ({period})",
+        "email_intro_credit": "Ihre Rechnungskorrektur {number} für {period} liegt vor.",
+        "email_amount_credit": "Korrekturbetrag: {amount}. Er wird erstattet oder mit Ihrer "
+        "nächsten Rechnung verrechnet.",
         "invoice": "Rechnung",
         "draft": "DRAFT",
         "draft_notice": "Entwurf zur Freigabe. Keine gültige Rechnung: Nummer und Daten "
@@ -120,6 +134,13 @@ LABELS: dict[str, dict[str, str]] = {
         "email_closing": "Mit freundlichen Grüßen",
     },
     "fr": {
+        "credit_note": "Avoir",
+        "credit_instruction": "Le montant de {amount} vous sera remboursé ou déduit de votre "
+        "prochaine facture.",
+        "email_subject_credit": "Avoir {number} de {seller} ({period})",
+        "email_intro_credit": "votre avoir {number} pour {period} est disponible.",
+        "email_amount_credit": "Montant de l'avoir : {amount}. Il vous sera remboursé ou "
+        "déduit de votre prochaine facture.",
         "invoice": "Facture",
         "draft": "DRAFT",
         "draft_notice": "Brouillon soumis à approbation. Ce n'est pas une facture : le numéro "
@@ -174,6 +195,15 @@ LABELS: dict[str, dict[str, str]] = {
         "email_closing": "Cordialement,",
     },
 }
+
+
+def is_credit_note(invoice: Invoice) -> bool:
+    """A document that corrects an earlier invoice downwards (billing's ``create_credit_note``).
+
+    It carries the credited invoice's number and a negative total; the PDF calls it a credit
+    note, asks for no payment, and Factur-X types it 381 with the signs turned positive.
+    """
+    return invoice.credited_invoice_number is not None and invoice.gross_total < 0
 
 
 def labels_for(language: str) -> dict[str, str]:

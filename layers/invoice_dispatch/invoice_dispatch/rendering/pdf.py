@@ -29,13 +29,14 @@ from invoice_dispatch.rendering.facturx_xml import NotFinalizedError, build_fact
 from invoice_dispatch.rendering.formatting import (
     country_name,
     format_date,
+    format_iban,
     format_money,
     format_quantity,
     format_rate,
     format_unit_price,
     language_of,
 )
-from invoice_dispatch.rendering.labels import labels_for, tax_note
+from invoice_dispatch.rendering.labels import is_credit_note, labels_for, tax_note
 from invoice_dispatch.rendering.templates import jinja_environment, templates_dir
 
 PDF_VARIANT = "pdf/a-3b"
@@ -217,10 +218,12 @@ class InvoiceRenderer:
             )
             for subtotal in invoice.tax_breakdown
         ]
+        credit_note = is_credit_note(invoice)
+        document_name = labels["credit_note"] if credit_note else labels["invoice"]
         title = (
-            f"{labels['invoice']} {invoice.number}"
+            f"{document_name} {invoice.number}"
             if not is_draft
-            else f"{labels['invoice']} ({labels['draft']}) {invoice.invoice_id}"
+            else f"{document_name} ({labels['draft']}) {invoice.invoice_id}"
         )
         due_date = format_date(invoice.due_date, locale) if invoice.due_date else ""
         return self._template.render(
@@ -244,7 +247,13 @@ class InvoiceRenderer:
             net_total=money(invoice.net_total),
             tax_total=money(invoice.tax_total),
             gross_total=money(invoice.gross_total),
-            payment_instruction=labels["payment_instruction"].format(
+            document_name=document_name,
+            is_credit_note=credit_note,
+            payment_instruction=labels["credit_instruction"].format(
+                amount=money(-invoice.gross_total)
+            )
+            if credit_note
+            else labels["payment_instruction"].format(
                 amount=money(invoice.gross_total), due_date=due_date
             ),
             payment_terms=labels["payment_terms"].format(days=invoice.payment_terms_days),
@@ -261,12 +270,6 @@ def _deduplicate_associated_files(_document: Any, pdf: Any) -> None:
         unique_references = list(dict.fromkeys(associated_files))
         associated_files.clear()
         associated_files.extend(unique_references)
-
-
-def format_iban(iban: str) -> str:
-    """Groups of four, as printed on bank statements, so a person can type it without error."""
-    compact = iban.replace(" ", "")
-    return " ".join(compact[index : index + 4] for index in range(0, len(compact), 4))
 
 
 def _is_finalized(invoice: Invoice) -> bool:

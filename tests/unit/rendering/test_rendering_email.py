@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from invoice_dispatch.invoice import Invoice
@@ -81,3 +85,22 @@ def test_hostile_customer_name_is_escaped_in_html_but_literal_in_text(
 def test_draft_cannot_be_emailed(invoice_for: InvoiceFor, legal_entity: LegalEntity) -> None:
     with pytest.raises(NotFinalizedError):
         render_invoice_email(invoice_for("draft_de"), legal_entity)
+
+
+def test_email_rendering_does_not_load_weasyprint() -> None:
+    """The dispatch function mails invoices; it must not pay WeasyPrint's import at cold start."""
+    layer = Path(__file__).resolve().parents[3] / "layers" / "invoice_dispatch"
+    probe = (
+        "import sys\n"
+        "from invoice_dispatch.rendering import render_invoice_email, format_money\n"
+        "print('weasyprint' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(layer)},
+    )
+
+    assert completed.stdout.strip() == "False"
