@@ -26,6 +26,7 @@ sys.path[:0] = [
 from invoice_dispatch.adapters.erp_http import HttpErpClient  # noqa: E402
 from invoice_dispatch.adapters.erp_tryton import TrytonErpClient  # noqa: E402
 from invoice_dispatch.erp import ErpClient, load_erp_mapping, post_invoice_once  # noqa: E402
+
 from tests.unit.erp.invoice_factory import make_finalized_invoice  # noqa: E402
 from tools.erp.http_erp_server import running_http_erp  # noqa: E402
 from tools.erp.tryton_server import prepare_database, running_tryton  # noqa: E402
@@ -57,13 +58,18 @@ def run_benchmark(invoice_count: int = 20, fresh: bool = True) -> dict[str, floa
         prepare_database(Path(scratch) / "warm-cache")  # fill the shared cache if empty
         with running_tryton(Path(scratch) / "tryton") as (endpoint, _server):
             results["tryton_setup_cached_seconds"] = endpoint.setup_seconds
-            tryton = TrytonErpClient(endpoint.url, endpoint.database, endpoint.user,
-                                     endpoint.password, timeout_seconds=60)
+            tryton = TrytonErpClient(
+                endpoint.url,
+                endpoint.database,
+                endpoint.user,
+                endpoint.password,
+                timeout_seconds=60,
+            )
             results["tryton_invoices_per_second"] = _posting_rate(tryton, invoice_count)
         with running_http_erp() as (url, _state):
             results["http_invoices_per_second"] = _posting_rate(HttpErpClient(url), invoice_count)
-    results["tryton_vs_http_rate_ratio"] = (
-        float(results["tryton_invoices_per_second"]) / float(results["http_invoices_per_second"])
+    results["tryton_vs_http_rate_ratio"] = float(results["tryton_invoices_per_second"]) / float(
+        results["http_invoices_per_second"]
     )
     results["tryton_modules"] = "account_invoice, analytic_invoice (SQLite)"
     return results

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_dispatch.observability import logger, metrics, tracer
+from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.approval_web import Page, decide, draft_preview, show_summary
 
@@ -58,6 +58,5 @@ def post_decision(run_id: str) -> Response:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

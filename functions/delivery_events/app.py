@@ -14,7 +14,7 @@ from invoice_dispatch.workflow.delivery_events import apply_ses_event
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics(raise_on_empty_metrics=False)
+@metrics.log_metrics
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     platform = get_platform()
@@ -25,4 +25,5 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
         if update.is_failure:
             metrics.add_metric(name="FailedDeliveries", unit=MetricUnit.Count, value=1)
             logger.warning("Delivery failed", extra=update.model_dump(mode="json"))
+    metrics.add_metric(name="DeliveryEventsApplied", unit=MetricUnit.Count, value=applied)
     return {"applied": applied}

@@ -66,7 +66,7 @@ def _validation_error(booking: dict[str, Any]) -> str | None:
 
 def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests and the demo read the dump, not the access log."""
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:

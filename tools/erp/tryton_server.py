@@ -32,9 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MAPPING = (
-    REPO_ROOT / "layers/invoice_dispatch/invoice_dispatch/erp/data/erp_mapping.json"
-)
+DEFAULT_MAPPING = REPO_ROOT / "layers/invoice_dispatch/invoice_dispatch/erp/data/erp_mapping.json"
 MODULES = ("account_invoice", "analytic_invoice")
 SELLER_NAME = "Northwind Cloud Services GmbH"
 ADMIN_USER = "admin"
@@ -71,9 +69,9 @@ def free_port() -> int:
 def _write_config(directory: Path, port: int) -> Path:
     config_path = directory / "trytond.conf"
     config_path.write_text(
-        "[database]\nuri = sqlite://\npath = {path}\n\n"
-        "[web]\nlisten = 127.0.0.1:{port}\n\n"
-        "[session]\ntimeout = 86400\nmax_attempt = 1000\n".format(path=directory, port=port),
+        f"[database]\nuri = sqlite://\npath = {directory}\n\n"
+        f"[web]\nlisten = 127.0.0.1:{port}\n\n"
+        "[session]\ntimeout = 86400\nmax_attempt = 1000\n",
         encoding="utf-8",
     )
     return config_path
@@ -131,14 +129,38 @@ def init_database(directory: Path, mapping_path: Path = DEFAULT_MAPPING) -> None
     password_file.write_text(ADMIN_PASSWORD, encoding="utf-8")
     environment = {**os.environ, "TRYTONPASSFILE": str(password_file)}
     subprocess.run(
-        [sys.executable, "-c", _RUN_ADMIN, "-c", str(config_path), "-d", DATABASE,
-         "--all", "--activate-dependencies", "-u", *MODULES, "--email", "erp@northwind.test"],
-        check=True, env=environment, capture_output=True,
+        [
+            sys.executable,
+            "-c",
+            _RUN_ADMIN,
+            "-c",
+            str(config_path),
+            "-d",
+            DATABASE,
+            "--all",
+            "--activate-dependencies",
+            "-u",
+            *MODULES,
+            "--email",
+            "erp@northwind.test",
+        ],
+        check=True,
+        env=environment,
+        capture_output=True,
     )
     subprocess.run(
-        [sys.executable, __file__, "_configure", "--config", str(config_path),
-         "--mapping", str(mapping_path)],
-        check=True, env=environment, capture_output=True,
+        [
+            sys.executable,
+            __file__,
+            "_configure",
+            "--config",
+            str(config_path),
+            "--mapping",
+            str(mapping_path),
+        ],
+        check=True,
+        env=environment,
+        capture_output=True,
     )
     password_file.unlink()
 
@@ -205,8 +227,12 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
     for code, spec in mapping["accounts"].items():
         account_type, parent, party_required = kinds[spec["kind"]]
         account = Account(
-            code=code, name=spec["name"], type=account_type, parent=parent,
-            party_required=party_required, reconcile=party_required,
+            code=code,
+            name=spec["name"],
+            type=account_type,
+            parent=parent,
+            party_required=party_required,
+            reconcile=party_required,
         )
         account.save()
         accounts[code] = account
@@ -224,11 +250,13 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
 
     # Invoices in USD or JPY are booked in EUR; Tryton needs accounts for the difference.
     (expense_type,) = AccountType.find([("expense", "=", True)], limit=1)
-    exchange_gain = Account(code="4840", name="Currency exchange gains", type=revenue_type,
-                            parent=revenue_parent)
+    exchange_gain = Account(
+        code="4840", name="Currency exchange gains", type=revenue_type, parent=revenue_parent
+    )
     exchange_gain.save()
-    exchange_loss = Account(code="6880", name="Currency exchange losses", type=expense_type,
-                            parent=expense.parent)
+    exchange_loss = Account(
+        code="6880", name="Currency exchange losses", type=expense_type, parent=expense.parent
+    )
     exchange_loss.save()
     Configuration = Model.get("account.configuration")
     account_configuration = Configuration(1)
@@ -239,7 +267,9 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
     Tax = Model.get("account.tax")
     for spec in mapping["taxes"]:
         tax = Tax(
-            name=spec["code"], description=spec["name"], type="percentage",
+            name=spec["code"],
+            description=spec["name"],
+            type="percentage",
             rate=Decimal(spec["rate"]),
             invoice_account=accounts[spec["tax_account"]],
             credit_note_account=accounts[spec["tax_account"]],
@@ -258,17 +288,24 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
     (move_type,) = SequenceType.find([("name", "=", "Account Move")], limit=1)
     (invoice_type,) = SequenceType.find([("name", "=", "Invoice")], limit=1)
     for year in FISCAL_YEARS:
-        move_sequence = SequenceStrict(name=f"Moves {year}", sequence_type=move_type,
-                                       company=company)
+        move_sequence = SequenceStrict(
+            name=f"Moves {year}", sequence_type=move_type, company=company
+        )
         move_sequence.save()
         invoice_sequence = SequenceStrict(
-            name=f"Invoices {year}", sequence_type=invoice_type, company=company,
-            prefix=f"NW{year}-", padding=6,
+            name=f"Invoices {year}",
+            sequence_type=invoice_type,
+            company=company,
+            prefix=f"NW{year}-",
+            padding=6,
         )
         invoice_sequence.save()
         fiscal_year = FiscalYear(
-            name=str(year), start_date=datetime.date(year, 1, 1),
-            end_date=datetime.date(year, 12, 31), company=company, move_sequence=move_sequence,
+            name=str(year),
+            start_date=datetime.date(year, 1, 1),
+            end_date=datetime.date(year, 12, 31),
+            company=company,
+            move_sequence=move_sequence,
         )
         (sequences,) = fiscal_year.invoice_sequences
         sequences.out_invoice_sequence = invoice_sequence
@@ -313,7 +350,8 @@ class TrytonProcess:
         log = (self.directory / "trytond.log").open("ab")
         self._process = subprocess.Popen(
             [sys.executable, "-c", _RUN_TRYTOND, "-c", str(self.config_path), "-d", DATABASE],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         _wait_until_answering(f"http://127.0.0.1:{self.port}/", self._process, timeout)
@@ -340,7 +378,10 @@ def running_tryton(
     server = TrytonProcess(directory)
     server.start()
     endpoint = TrytonEndpoint(
-        url=server.url, database=DATABASE, user=ADMIN_USER, password=ADMIN_PASSWORD,
+        url=server.url,
+        database=DATABASE,
+        user=ADMIN_USER,
+        password=ADMIN_PASSWORD,
         setup_seconds=time.perf_counter() - started,
     )
     try:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import pytest_socket
-
 from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.adapters.erp_tryton import TrytonErpClient
+
 from tools.erp.http_erp_server import HttpErpState, running_http_erp
 from tools.erp.tryton_server import TrytonEndpoint, TrytonProcess, running_tryton
 
@@ -27,7 +27,9 @@ def _localhost_only() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TrytonEndpoint, TrytonProcess]]:
+def tryton(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TrytonEndpoint, TrytonProcess]]:
     with running_tryton(Path(tmp_path_factory.mktemp("tryton"))) as started:
         yield started
 
@@ -35,8 +37,9 @@ def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TrytonEnd
 @pytest.fixture
 def tryton_client(tryton: tuple[TrytonEndpoint, TrytonProcess]) -> TrytonErpClient:
     endpoint, _server = tryton
-    return TrytonErpClient(endpoint.url, endpoint.database, endpoint.user, endpoint.password,
-                           timeout_seconds=30)
+    return TrytonErpClient(
+        endpoint.url, endpoint.database, endpoint.user, endpoint.password, timeout_seconds=30
+    )
 
 
 @pytest.fixture

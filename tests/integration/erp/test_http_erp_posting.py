@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.erp import (
     ErpPermanentError,
@@ -16,6 +15,7 @@ from invoice_dispatch.erp import (
     load_erp_mapping,
     post_invoice_once,
 )
+
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 from tools.erp.http_erp_server import HttpErpState
 from tools.erp.tryton_server import free_port
@@ -73,7 +73,7 @@ def test_503_is_transient_and_the_retry_books_once(
     _url, state, _dump = http_erp
     invoice = make_finalized_invoice(301)
     state.fail_next(1)
-    with pytest.raises(ErpTransientError, match="HTTP 503.*under maintenance"):
+    with pytest.raises(ErpTransientError, match=r"HTTP 503.*under maintenance"):
         post_invoice_once(invoice, load_erp_mapping(), http_client)
     receipt = post_invoice_once(invoice, load_erp_mapping(), http_client)
     assert receipt.created

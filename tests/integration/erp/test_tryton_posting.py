@@ -7,7 +7,6 @@ from decimal import Decimal
 from importlib import resources
 
 import pytest
-
 from invoice_dispatch.adapters.erp_tryton import TrytonErpClient
 from invoice_dispatch.erp import (
     ErpPermanentError,
@@ -19,6 +18,7 @@ from invoice_dispatch.erp import (
     post_invoice_once,
 )
 from invoice_dispatch.invoice import Invoice, TaxCategory
+
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 from tools.erp.tryton_server import TrytonEndpoint, TrytonProcess
 
@@ -48,8 +48,11 @@ def _month_of_invoices(first_sequence: int, count: int) -> list[Invoice]:
         currency, category, rate, period = MIX[offset % len(MIX)]
         invoices.append(
             make_finalized_invoice(
-                first_sequence + offset, currency=currency, tax_category=category,
-                tax_rate=rate, period=period,
+                first_sequence + offset,
+                currency=currency,
+                tax_category=category,
+                tax_rate=rate,
+                period=period,
             )
         )
     return invoices
@@ -57,9 +60,24 @@ def _month_of_invoices(first_sequence: int, count: int) -> list[Invoice]:
 
 def _booked(client: TrytonErpClient, number: str) -> list[dict]:
     return client.rpc(
-        "model.account.invoice.search_read", [("reference", "=", number)], 0, None, None,
-        ["state", "number", "party.code", "currency.code", "untaxed_amount", "tax_amount",
-         "total_amount", "invoice_date", "move.period.name", "lines", "taxes"],
+        "model.account.invoice.search_read",
+        [("reference", "=", number)],
+        0,
+        None,
+        None,
+        [
+            "state",
+            "number",
+            "party.code",
+            "currency.code",
+            "untaxed_amount",
+            "tax_amount",
+            "total_amount",
+            "invoice_date",
+            "move.period.name",
+            "lines",
+            "taxes",
+        ],
     )
 
 
@@ -92,12 +110,15 @@ def test_twenty_invoices_posted_twice_are_booked_once_with_right_details(
         assert booked["party."]["code"] == invoice.account_id
         assert booked["currency."]["code"] == invoice.currency
         assert (booked["untaxed_amount"], booked["tax_amount"], booked["total_amount"]) == (
-            invoice.net_total, invoice.tax_total, invoice.gross_total
+            invoice.net_total,
+            invoice.tax_total,
+            invoice.gross_total,
         )
         assert booked["invoice_date"] == invoice.issue_date
         assert booked["move."]["period."]["name"] == invoice.issue_date.strftime("%Y-%m")
         lines = tryton_client.rpc(
-            "model.account.invoice.line.read", booked["lines"],
+            "model.account.invoice.line.read",
+            booked["lines"],
             ["account.code", "amount", "analytic_accounts"],
         )
         booking = build_booking(invoice, mapping)
@@ -126,8 +147,9 @@ def test_customer_is_one_party_across_invoices(tryton_client: TrytonErpClient) -
     for sequence in (101, 102):
         invoice = make_finalized_invoice(sequence, account_id="ACC-LOYAL")
         post_invoice_once(invoice, mapping, tryton_client)
-    parties = tryton_client.rpc("model.party.party.search", [("code", "=", "ACC-LOYAL")],
-                                0, None, None)
+    parties = tryton_client.rpc(
+        "model.party.party.search", [("code", "=", "ACC-LOYAL")], 0, None, None
+    )
     assert len(parties) == 1
 
 
@@ -195,8 +217,9 @@ def test_mapping_code_unknown_to_tryton_is_permanent_and_readable(
     document["accounts"]["4160"] = {"name": "Messaging revenue (new)", "kind": "revenue"}
     document["products"]["SMS"]["revenue_account"] = "4160"
     with pytest.raises(ErpPermanentError) as raised:
-        post_invoice_once(make_finalized_invoice(401), parse_erp_mapping(json.dumps(document)),
-                          tryton_client)
+        post_invoice_once(
+            make_finalized_invoice(401), parse_erp_mapping(json.dumps(document)), tryton_client
+        )
     assert "Tryton has no account.account with code '4160'" in str(raised.value)
     assert _booked(tryton_client, "INV-2026-000401") == []
 
@@ -208,3 +231,29 @@ def test_half_cent_tax_is_booked_as_the_customer_saw_it(tryton_client: TrytonErp
     post_invoice_once(invoice, load_erp_mapping(), tryton_client)
     (booked,) = _booked(tryton_client, "INV-2026-000501")
     assert booked["tax_amount"] == Decimal("9048")
+
+
+def test_crash_between_create_and_post_is_finished_by_the_retry(
+    tryton_client: TrytonErpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Tryton stored the draft but our call died before asking it to post
+    mapping = load_erp_mapping()
+    invoice = make_finalized_invoice(601)
+
+    def die_before_posting(invoice_id: int) -> dict:
+        raise ErpTransientError("connection reset after create")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tryton_client, "_post", die_before_posting)
+        with pytest.raises(ErpTransientError):
+            post_invoice_once(invoice, mapping, tryton_client)
+    (draft,) = _booked(tryton_client, "INV-2026-000601")
+    assert draft["state"] == "draft"
+
+    # When the state machine retries
+    receipt = post_invoice_once(invoice, mapping, tryton_client)
+
+    # Then the same Tryton invoice is posted, and no second one exists
+    (booked,) = _booked(tryton_client, "INV-2026-000601")
+    assert booked["state"] == "posted"
+    assert (receipt.erp_id, receipt.created) == (booked["number"], False)

@@ -105,7 +105,9 @@ def make_finalized_invoice(
             name=f"Customer {sequence:04d} Ltd",
             email=f"billing{sequence}@customer.test",
             address=PostalAddress(
-                line1=f"{sequence} Harbour Street", city="Hamburg", postal_code="20457",
+                line1=f"{sequence} Harbour Street",
+                city="Hamburg",
+                postal_code="20457",
                 country=country,
             ),
             vat_id=f"{country}{100000000 + sequence}" if tax_category != "O" else None,

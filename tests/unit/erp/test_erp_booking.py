@@ -7,7 +7,6 @@ from decimal import Decimal
 from importlib import resources
 
 import pytest
-
 from invoice_dispatch.erp import (
     ErpBooking,
     ErpPermanentError,
@@ -20,11 +19,22 @@ from invoice_dispatch.erp import (
     post_invoice_once,
 )
 from invoice_dispatch.invoice import InvoiceStatus, TaxCategory
+
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 
 BILLING_ENGINE_PRODUCTS = (
-    "STARTER", "TEAM-SEAT", "BUSINESS", "ENTERPRISE", "STORAGE-PACK", "API-CALLS",
-    "STORAGE-GB", "SMS", "ONBOARDING", "MILESTONE", "DISCOUNT", "MIN-COMMIT",
+    "STARTER",
+    "TEAM-SEAT",
+    "BUSINESS",
+    "ENTERPRISE",
+    "STORAGE-PACK",
+    "API-CALLS",
+    "STORAGE-GB",
+    "SMS",
+    "ONBOARDING",
+    "MILESTONE",
+    "DISCOUNT",
+    "MIN-COMMIT",
 )
 
 
@@ -49,15 +59,17 @@ class RecordingErp:
     def find_by_external_id(self, external_id: str) -> ErpReceipt | None:
         self.calls.append(f"find {external_id}")
         if external_id in self.entries:
-            return ErpReceipt(external_id=external_id, erp_id=self.entries[external_id],
-                              created=False)
+            return ErpReceipt(
+                external_id=external_id, erp_id=self.entries[external_id], created=False
+            )
         return None
 
     def create_invoice(self, booking: ErpBooking) -> ErpReceipt:
         self.calls.append(f"create {booking.external_id}")
         self.entries[booking.external_id] = f"ERP-{len(self.entries) + 1}"
-        return ErpReceipt(external_id=booking.external_id,
-                          erp_id=self.entries[booking.external_id], created=True)
+        return ErpReceipt(
+            external_id=booking.external_id, erp_id=self.entries[booking.external_id], created=True
+        )
 
 
 def test_shipped_mapping_covers_every_product_the_billing_engine_emits() -> None:
@@ -68,8 +80,18 @@ def test_shipped_mapping_covers_every_product_the_billing_engine_emits() -> None
 
 @pytest.mark.parametrize(
     ("category", "rate"),
-    [("S", "0.19"), ("S", "0.20"), ("S", "0.21"), ("S", "0.23"), ("S", "0.10"),
-     ("S", "0.0725"), ("AE", "0"), ("E", "0"), ("O", "0"), ("AE", "0.00")],
+    [
+        ("S", "0.19"),
+        ("S", "0.20"),
+        ("S", "0.21"),
+        ("S", "0.23"),
+        ("S", "0.10"),
+        ("S", "0.0725"),
+        ("AE", "0"),
+        ("E", "0"),
+        ("O", "0"),
+        ("AE", "0.00"),
+    ],
 )
 def test_shipped_mapping_has_a_tax_account_for_each_rate_in_use(category: str, rate: str) -> None:
     assert load_erp_mapping().tax(TaxCategory(category), Decimal(rate)) is not None
@@ -82,7 +104,9 @@ def test_booking_puts_each_line_on_its_gl_account_cost_center_and_tax() -> None:
     assert booking.accounting_date == invoice.issue_date
     assert booking.billing_period == "2026-10"
     assert booking.customer.account_id == invoice.account_id
-    assert [(line.product_code, line.revenue_account, line.cost_center) for line in booking.lines] == [
+    assert [
+        (line.product_code, line.revenue_account, line.cost_center) for line in booking.lines
+    ] == [
         ("BUSINESS", "4000", "CC-100"),
         ("TEAM-SEAT", "4000", "CC-100"),
         ("API-CALLS", "4100", "CC-200"),

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import date
 from functools import cache
 
-from invoice_dispatch.invoice import Invoice, TaxCategory
+from invoice_dispatch.billing.credit_note import create_credit_note
+from invoice_dispatch.invoice import Invoice, InvoiceStatus, TaxCategory
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
 from invoice_dispatch.rendering import InvoiceRenderer
 from invoice_dispatch.rendering.preview import sample_invoice
@@ -34,10 +36,27 @@ INVOICE_CASES: dict[str, Callable[[], Invoice]] = {
         locale="de", currency="EUR", line_count=60, number="INV-2026-000127"
     ),
     "draft_de": lambda: sample_invoice(locale="de", finalized=False),
+    "credit_note_en": lambda: _finalized_credit_note(),
     "hostile_name_en": lambda: sample_invoice(
         locale="en", customer_name=HOSTILE_NAME, number="INV-2026-000128"
     ),
 }
+
+
+def _finalized_credit_note() -> Invoice:
+    """A full credit of the US invoice, made by billing's own credit-note service."""
+    credited = sample_invoice(locale="en", currency="USD", number="INV-2026-000124")
+    draft = create_credit_note(credited, "duplicate charge")
+    return draft.model_copy(
+        update={
+            "status": InvoiceStatus.FINALIZED,
+            "number": "INV-2026-000130",
+            "issue_date": date(2026, 12, 5),
+            "due_date": date(2027, 1, 4),
+        }
+    )
+
+
 FINALIZED_CASES = [name for name in INVOICE_CASES if not name.startswith("draft")]
 
 

@@ -82,6 +82,17 @@ def test_hostile_customer_name_is_escaped_in_html_but_literal_in_text(
     assert f"Hello {HOSTILE_NAME}," in email.text_body
 
 
+def test_credit_note_email_names_the_credit_and_asks_for_no_transfer(
+    invoice_for: InvoiceFor, legal_entity: LegalEntity
+) -> None:
+    email = _email(invoice_for("credit_note_en"), legal_entity)
+
+    assert email.subject.startswith("Credit note INV-2026-000130 from")
+    assert "Credited amount: $2,488.19." in email.text_body
+    assert "Please transfer" not in email.text_body
+    assert "Please transfer" not in email.html_body
+
+
 def test_draft_cannot_be_emailed(invoice_for: InvoiceFor, legal_entity: LegalEntity) -> None:
     with pytest.raises(NotFinalizedError):
         render_invoice_email(invoice_for("draft_de"), legal_entity)

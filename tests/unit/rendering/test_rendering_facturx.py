@@ -46,11 +46,13 @@ def test_embedded_xml_is_valid_en16931_and_matches_invoice_totals(
     assert facturx.xml_check_xsd(root, flavor="factur-x", level="en16931")
     assert facturx.get_level(root) == "en16931"
     line_total = sum((line.net_amount for line in invoice.lines), Decimal(0))
-    assert _amount(root, SUMMATION + "ram:LineTotalAmount") == line_total
-    assert _amount(root, SUMMATION + "ram:TaxBasisTotalAmount") == invoice.net_total
-    assert _amount(root, SUMMATION + "ram:TaxTotalAmount") == invoice.tax_total
-    assert _amount(root, SUMMATION + "ram:GrandTotalAmount") == invoice.gross_total
-    assert _amount(root, SUMMATION + "ram:DuePayableAmount") == invoice.gross_total
+    # A credit note (type 381) states the same amounts with positive signs.
+    sign = -1 if invoice.credited_invoice_number else 1
+    assert _amount(root, SUMMATION + "ram:LineTotalAmount") == sign * line_total
+    assert _amount(root, SUMMATION + "ram:TaxBasisTotalAmount") == sign * invoice.net_total
+    assert _amount(root, SUMMATION + "ram:TaxTotalAmount") == sign * invoice.tax_total
+    assert _amount(root, SUMMATION + "ram:GrandTotalAmount") == sign * invoice.gross_total
+    assert _amount(root, SUMMATION + "ram:DuePayableAmount") == sign * invoice.gross_total
     (tax_currency,) = root.xpath(
         SUMMATION + "ram:TaxTotalAmount/@currencyID", namespaces=NAMESPACES
     )
@@ -129,6 +131,23 @@ def test_customer_name_survives_xml_escaping(
     assert root.xpath("//ram:BuyerTradeParty/ram:Name/text()", namespaces=NAMESPACES) == [
         HOSTILE_NAME
     ]
+
+
+def test_credit_note_is_type_381_with_positive_amounts_and_a_reference(
+    pdf_for: Callable[[str], bytes], invoice_for: Callable[[str], Invoice]
+) -> None:
+    """EN 16931 states a credit note's amounts positive; the model keeps them negative."""
+    credit_note = invoice_for("credit_note_en")
+    root = _extracted_xml(pdf_for("credit_note_en"))
+
+    assert root.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NAMESPACES) == "381"
+    assert _amount(root, SUMMATION + "ram:GrandTotalAmount") == -credit_note.gross_total > 0
+    assert _amount(root, SUMMATION + "ram:TaxTotalAmount") == -credit_note.tax_total
+    assert root.xpath(
+        "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()", namespaces=NAMESPACES
+    ) == ["INV-2026-000124"]
+    quantities = root.xpath("//ram:BilledQuantity/text()", namespaces=NAMESPACES)
+    assert all(Decimal(quantity) > 0 for quantity in quantities)
 
 
 def test_draft_has_no_factur_x(

@@ -66,6 +66,17 @@ def test_reverse_charge_invoice_names_the_recipients_liability(pdf_for: PdfFor) 
     assert "Total due €1,936.04" in text
 
 
+def test_credit_note_is_titled_as_such_and_asks_for_no_payment(pdf_for: PdfFor) -> None:
+    (text,) = page_texts(pdf_for("credit_note_en"))
+
+    assert "Credit note INV-2026-000130" in text
+    assert "CORRECTS INVOICE INV-2026-000124" in text
+    assert "Total due -$2,488.19" in text
+    assert "The credited amount of $2,488.19 will be refunded" in text
+    assert "Please transfer" not in text
+    assert "DUE DATE" not in text
+
+
 def test_payment_block_gives_reference_and_grouped_iban(pdf_for: PdfFor) -> None:
     (text,) = page_texts(pdf_for("eur_de"))
 

@@ -57,12 +57,16 @@ class HttpErpClient:
             created=bool(answer.get("created", True)),
         )
 
-    def _send(self, method: str, headers: dict[str, str] | None = None, **kwargs: Any
-              ) -> requests.Response:
+    def _send(
+        self, method: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
         try:
             return self._http.request(
-                method, self._url, headers={**self._headers, **(headers or {})},
-                timeout=self._timeout, **kwargs,
+                method,
+                self._url,
+                headers={**self._headers, **(headers or {})},
+                timeout=self._timeout,
+                **kwargs,
             )
         except requests.Timeout as error:
             raise ErpTransientError(

@@ -102,9 +102,11 @@ class TrytonErpClient:
     def find_by_external_id(self, external_id: str) -> ErpReceipt | None:
         found = self._call(
             "model.account.invoice.search_read",
-            [("reference", "=", external_id), ("type", "=", "out"),
-             ("state", "!=", "cancelled")],
-            0, None, [("id", "ASC")], ["id", "number", "state"],
+            [("reference", "=", external_id), ("type", "=", "out"), ("state", "!=", "cancelled")],
+            0,
+            None,
+            [("id", "ASC")],
+            ["id", "number", "state"],
         )
         if not found:
             return None
@@ -147,23 +149,34 @@ class TrytonErpClient:
 
     def _line_values(self, line: ErpBookingLine, currency_id: int) -> dict[str, Any]:
         quantity, unit_price = line.quantity, line.unit_price
-        if quantity * unit_price != line.net_amount or unit_price.as_tuple().exponent < -4:
+        description = f"{line.description} [{line.product_code}, {line.cost_center}]"
+        exact = quantity * unit_price == line.net_amount
+        if not exact or unit_price != unit_price.quantize(Decimal("0.0001")):
             # Tryton stores unit prices with 4 decimals; a per-call price such as 0.00012
             # would drift, so book the rounded line amount and keep the detail in the text.
+            description = f"{description} ({quantity:f} x {unit_price:f})"
             quantity, unit_price = Decimal(1), line.net_amount
         return {
             "type": "line",
             "currency": currency_id,
-            "description": f"{line.description} [{line.product_code}, {line.cost_center}]",
+            "description": description,
             "quantity": float(quantity),
             "unit_price": unit_price,
             "account": self._id("account.account", "code", line.revenue_account),
             "taxes": [("add", [self._id("account.tax", "name", line.tax_code)])],
-            "analytic_accounts": [(
-                "create",
-                [{"root": self._id("analytic_account.account", "code", "CC"),
-                  "account": self._id("analytic_account.account", "code", line.cost_center)}],
-            )],
+            "analytic_accounts": [
+                (
+                    "create",
+                    [
+                        {
+                            "root": self._id("analytic_account.account", "code", "CC"),
+                            "account": self._id(
+                                "analytic_account.account", "code", line.cost_center
+                            ),
+                        }
+                    ],
+                )
+            ],
         }
 
     def _align_tax_rounding(self, invoice_id: int, booking: ErpBooking) -> None:
@@ -178,8 +191,12 @@ class TrytonErpClient:
         unit = quantum(booking.currency)
         by_code: dict[str, list[dict[str, Any]]] = {}
         for tax in self._call(
-            "model.account.invoice.tax.search_read", [("invoice", "=", invoice_id)],
-            0, None, None, ["amount", "tax.name"],
+            "model.account.invoice.tax.search_read",
+            [("invoice", "=", invoice_id)],
+            0,
+            None,
+            None,
+            ["amount", "tax.name"],
         ):
             if tax.get("tax."):
                 by_code.setdefault(tax["tax."]["name"], []).append(tax)
@@ -191,14 +208,16 @@ class TrytonErpClient:
             if 0 < abs(difference) <= unit * len(tryton_lines):
                 largest = max(tryton_lines, key=lambda line: abs(line["amount"]))
                 self._call(
-                    "model.account.invoice.tax.write", [largest["id"]],
+                    "model.account.invoice.tax.write",
+                    [largest["id"]],
                     {"amount": largest["amount"] + difference},
                 )
 
     def _check_totals(self, invoice_id: int, booking: ErpBooking) -> None:
         self._align_tax_rounding(invoice_id, booking)
         (computed,) = self._call(
-            "model.account.invoice.read", [invoice_id],
+            "model.account.invoice.read",
+            [invoice_id],
             ["untaxed_amount", "tax_amount", "total_amount"],
         )
         ours = (booking.net_total, booking.tax_total, booking.gross_total)
@@ -326,11 +345,13 @@ class TrytonErpClient:
             )
         payload = json.loads(response.text, object_hook=_decode)
         if payload.get("error") is not None:
-            error = payload["error"]
-            name = error[0] if isinstance(error, list) and error else ""
+            rpc_error = payload["error"]
+            name = rpc_error[0] if isinstance(rpc_error, list) and rpc_error else ""
             if isinstance(name, str) and "ConcurrencyException" in name:
                 raise ErpTransientError(f"Tryton reported a concurrent update during {method}")
-            raise ErpPermanentError(f"Tryton rejected {method}: {_readable_tryton_error(error)}")
+            raise ErpPermanentError(
+                f"Tryton rejected {method}: {_readable_tryton_error(rpc_error)}"
+            )
         return payload["result"]
 
 

@@ -100,7 +100,9 @@ def parse_erp_mapping(raw_text: str, source: str = "ERP mapping") -> ErpMapping:
     try:
         return ErpMapping.model_validate(json.loads(raw_text))
     except (ValueError, TypeError) as error:
-        raise InvalidErpMapping(f"{source} is not valid and the run cannot start: {error}") from None
+        raise InvalidErpMapping(
+            f"{source} is not valid and the run cannot start: {error}"
+        ) from None
 
 
 @lru_cache(maxsize=4)
