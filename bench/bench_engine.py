@@ -3,7 +3,15 @@
 ``make bench`` imports this module and calls ``run_benchmark()``. Both loops start from the
 same raw dicts (what an account source yields), so validation is part of each figure:
 issue 5 asks for at least 25,000 drafts/s, and the baseline shows how far the engine's
-structure is from a minimal validate-and-compute loop on the same machine.
+structure is from a minimal validate-and-compute loop on the same machine. The two loops
+run alternately in the same process, so a busy machine slows both and the ratio stays
+comparable between runs even when the absolute figures move.
+
+Honesty checks: every engine iteration screens the raw dict and builds the full draft
+(all lines, tax breakdown, anomaly checks); every account must come out as a draft; and
+because the engine reuses per-run results within one ``BillingContext``, a second figure
+builds a fresh context for every chunk of ``CHUNK_SIZE`` accounts, as ``draft_chunk`` does
+in the state machine, so per-run reuse cannot flatter the result.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from invoice_dispatch.legal_entity import load_legal_entity
 from invoice_dispatch.money import round_money
 
 ACCOUNT_COUNT = 10_000
+CHUNK_SIZE = 100
 TARGET_DRAFTS_PER_SECOND = 25_000
 _COUNTRIES = ("DE", "FR", "NL", "IE", "GB")
 _PLANS = ("STARTER", "TEAM-SEAT", "BUSINESS")
@@ -107,24 +116,9 @@ def _naive_loop(accounts: list[dict[str, Any]]) -> Decimal:
     return grand_total
 
 
-def _engine_loop(accounts: list[dict[str, Any]], context: BillingContext) -> int:
-    drafts = 0
-    for raw in accounts:
-        screening = screen_account(raw, context.period, context.catalog)
-        if screening.account is None:
-            raise AssertionError(f"Synthetic account rejected: {screening.reason}")
-        result = generate_draft(screening.account, context)
-        if result.invoice is not None:
-            drafts += 1
-    return drafts
-
-
-def run_benchmark(count: int = ACCOUNT_COUNT, repeats: int = 3) -> dict[str, float | str]:
-    """Best of ``repeats`` for each loop (less noise from a shared machine)."""
-    accounts = synthetic_accounts(count)
-    period = billing_period("2026-11")
-    context = BillingContext(
-        period=period,
+def _context() -> BillingContext:
+    return BillingContext(
+        period=billing_period("2026-11"),
         run_id="bench",
         mode="shadow",
         legal_entity=load_legal_entity(),
@@ -132,25 +126,75 @@ def run_benchmark(count: int = ACCOUNT_COUNT, repeats: int = 3) -> dict[str, flo
         tax_table=load_tax_table(),
         thresholds=AnomalyThresholds(),
     )
+
+
+def _engine_loop(accounts: list[dict[str, Any]], context: BillingContext) -> int:
+    """Screen each raw dict and build its full draft; every account must yield a draft."""
+    drafts = 0
+    for raw in accounts:
+        screening = screen_account(raw, context.period, context.catalog)
+        if screening.account is None:
+            raise AssertionError(f"Synthetic account rejected: {screening.reason}")
+        result = generate_draft(screening.account, context)
+        invoice = result.invoice
+        if invoice is None or not invoice.lines or not invoice.tax_breakdown:
+            raise AssertionError(f"No complete draft for {raw['account_id']}: {result}")
+        drafts += 1
+    return drafts
+
+
+def _chunked_engine_loop(accounts: list[dict[str, Any]]) -> int:
+    """The engine as the state machine runs it: a new context for every chunk."""
+    drafts = 0
+    for first in range(0, len(accounts), CHUNK_SIZE):
+        drafts += _engine_loop(accounts[first : first + CHUNK_SIZE], _context())
+    return drafts
+
+
+def _best_seconds(timings: list[float], run: Any) -> Any:
+    started = time.perf_counter()
+    result = run()
+    timings.append(time.perf_counter() - started)
+    return result
+
+
+def run_benchmark(count: int = ACCOUNT_COUNT, repeats: int = 3) -> dict[str, float | str]:
+    """Best of ``repeats`` for each loop, the loops alternating (less noise on a shared machine).
+
+    ``drafts_per_second`` is the figure issue 5 asks for (one context for the run);
+    ``chunked_drafts_per_second`` starts a new context every ``CHUNK_SIZE`` accounts.
+    The ``engine_*``/``naive_*`` keys are the earlier names of the same figures.
+    """
+    accounts = synthetic_accounts(count)
+    context = _context()
     _engine_loop(accounts[:200], context)
     _naive_loop(accounts[:200])
-    engine_seconds = naive_seconds = float("inf")
+    engine_times: list[float] = []
+    chunked_times: list[float] = []
+    naive_times: list[float] = []
     for _ in range(repeats):
-        started = time.perf_counter()
-        drafts = _engine_loop(accounts, context)
-        engine_seconds = min(engine_seconds, time.perf_counter() - started)
-        started = time.perf_counter()
-        _naive_loop(accounts)
-        naive_seconds = min(naive_seconds, time.perf_counter() - started)
-    engine_rate = drafts / engine_seconds
-    naive_rate = count / naive_seconds
+        drafts = _best_seconds(engine_times, lambda: _engine_loop(accounts, _context()))
+        chunked_drafts = _best_seconds(chunked_times, lambda: _chunked_engine_loop(accounts))
+        _best_seconds(naive_times, lambda: _naive_loop(accounts))
+    if drafts != count or chunked_drafts != count:
+        raise AssertionError(f"Expected {count} drafts, got {drafts} and {chunked_drafts}")
+    engine_rate = drafts / min(engine_times)
+    chunked_rate = chunked_drafts / min(chunked_times)
+    naive_rate = count / min(naive_times)
+    ratio = round(engine_rate / naive_rate, 3)
+    meets_target = "yes" if engine_rate >= TARGET_DRAFTS_PER_SECOND else "no"
     return {
         "accounts": float(count),
+        "drafts_per_second": round(engine_rate, 1),
+        "chunked_drafts_per_second": round(chunked_rate, 1),
+        "baseline_drafts_per_second": round(naive_rate, 1),
+        "ratio_to_baseline": ratio,
+        "chunked_ratio_to_baseline": round(chunked_rate / naive_rate, 3),
+        "target_drafts_per_second": float(TARGET_DRAFTS_PER_SECOND),
+        "meets_target": meets_target,
         "engine_drafts_per_second": round(engine_rate, 1),
         "naive_baseline_drafts_per_second": round(naive_rate, 1),
-        "engine_to_baseline_ratio": round(engine_rate / naive_rate, 3),
-        "target_drafts_per_second": float(TARGET_DRAFTS_PER_SECOND),
-        "meets_target": "yes" if engine_rate >= TARGET_DRAFTS_PER_SECOND else "no",
+        "engine_to_baseline_ratio": ratio,
     }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tools.erp.http_erp_server import HttpErpState, running_http_erp
-from tools.local_run.runner import LocalEnvironment
+from tools.local_run.runner import ErpTarget, LocalEnvironment
 from tools.local_run.wiring import REPO_ROOT
 
 SAMPLE_ACCOUNTS = REPO_ROOT / "events" / "accounts" / "sample-accounts.json"
@@ -25,6 +25,6 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     out_root = tmp_path_factory.mktemp("out")
     with running_http_erp() as (erp_url, erp_state), LocalEnvironment(
-        SAMPLE_ACCOUNTS, out_root, erp_url, "http"
+        SAMPLE_ACCOUNTS, out_root, ErpTarget("http", erp_url, {"token": "e2e"}, erp_state.dump)
     ) as env:
         yield Stack(env, erp_state, out_root)

@@ -270,7 +270,7 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
             name=spec["code"],
             description=spec["name"],
             type="percentage",
-            rate=Decimal(spec["rate"]),
+            rate=Decimal(spec["rate"]) / 100,  # Tryton stores a fraction; the mapping says percent
             invoice_account=accounts[spec["tax_account"]],
             credit_note_account=accounts[spec["tax_account"]],
         )
@@ -388,6 +388,91 @@ def running_tryton(
         yield endpoint, server
     finally:
         server.stop()
+
+
+def dump_tryton_bookings(endpoint: TrytonEndpoint, directory: Path) -> int:
+    """Write one JSON file per customer invoice in Tryton (``out/<run>/erp/``).
+
+    Read back from Tryton itself, not from what we sent, so the demo shows what finance
+    would see in the ERP: its own number, state, period, accounts, cost centers and taxes.
+    Returns how many invoices were written.
+    """
+    from invoice_dispatch.adapters.erp_tryton import TrytonErpClient
+
+    client = TrytonErpClient(endpoint.url, endpoint.database, endpoint.user, endpoint.password)
+    invoices = client.rpc(
+        "model.account.invoice.search_read",
+        [("type", "=", "out")],
+        0,
+        None,
+        [("id", "ASC")],
+        [
+            "reference",
+            "number",
+            "state",
+            "party.code",
+            "party.name",
+            "currency.code",
+            "invoice_date",
+            "move.period.name",
+            "untaxed_amount",
+            "tax_amount",
+            "total_amount",
+            "lines",
+            "taxes",
+        ],
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    for invoice in invoices:
+        lines = client.rpc(
+            "model.account.invoice.line.read",
+            invoice["lines"],
+            ["description", "account.code", "amount", "analytic_accounts"],
+        )
+        for line in lines:
+            entries = client.rpc(
+                "model.analytic.account.entry.read", line.pop("analytic_accounts"), ["account.code"]
+            )
+            line["cost_centers"] = [entry["account."]["code"] for entry in entries]
+        taxes = client.rpc(
+            "model.account.invoice.tax.read",
+            invoice["taxes"],
+            ["tax.name", "account.code", "amount"],
+        )
+        record = {
+            "external_id": invoice["reference"],
+            "erp_id": invoice["number"],
+            "state": invoice["state"],
+            "customer": {"code": invoice["party."]["code"], "name": invoice["party."]["name"]},
+            "currency": invoice["currency."]["code"],
+            "invoice_date": invoice["invoice_date"],
+            "period": (invoice.get("move.") or {}).get("period.", {}).get("name"),
+            "net_total": invoice["untaxed_amount"],
+            "tax_total": invoice["tax_amount"],
+            "gross_total": invoice["total_amount"],
+            "lines": [
+                {
+                    "description": line["description"],
+                    "account": line["account."]["code"],
+                    "amount": line["amount"],
+                    "cost_centers": line["cost_centers"],
+                }
+                for line in lines
+            ],
+            "taxes": [
+                {
+                    "tax": tax["tax."]["name"],
+                    "account": tax["account."]["code"],
+                    "amount": tax["amount"],
+                }
+                for tax in taxes
+            ],
+        }
+        name = invoice["reference"] or f"tryton-{invoice['id']}"
+        (directory / f"{name}.json").write_text(
+            json.dumps(record, indent=2, default=str), encoding="utf-8"
+        )
+    return len(invoices)
 
 
 def main(argv: list[str] | None = None) -> int:

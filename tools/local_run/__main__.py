@@ -10,11 +10,12 @@ import argparse
 import contextlib
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tools.local_run.runner import ApprovalPlan, LocalEnvironment, RunResult
+from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
 from tools.local_run.wiring import REPO_ROOT
 
 DEFAULT_ACCOUNTS = REPO_ROOT / "events" / "accounts" / "sample-accounts.json"
@@ -49,20 +50,26 @@ class Progress:
 
 
 @contextlib.contextmanager
-def erp_for(kind: str, dump_dir: Path) -> Iterator[tuple[str | None, str]]:
+def erp_for(kind: str, work_dir: Path) -> Iterator[ErpTarget]:
+    """Start the ERP the run books into: a local HTTP ERP, a real Tryton, or none."""
     if kind == "none":
-        yield None, "none"
+        yield ErpTarget("none")
         return
     if kind == "tryton":
-        from tools.erp.tryton_server import running_tryton
+        from tools.erp.tryton_server import dump_tryton_bookings, running_tryton
 
-        with running_tryton() as server:
-            yield server.url, "tryton"
+        with running_tryton(work_dir / "tryton") as (endpoint, _process):
+            print(f"  Tryton ready on {endpoint.url} (set-up {endpoint.setup_seconds:.1f} s)")
+            yield ErpTarget(
+                "tryton", endpoint.url,
+                {"database": endpoint.database, "user": endpoint.user, "password": endpoint.password},
+                lambda directory: dump_tryton_bookings(endpoint, directory),
+            )
         return
     from tools.erp.http_erp_server import running_http_erp
 
-    with running_http_erp(dump_dir=dump_dir) as (url, _state):
-        yield url, "http"
+    with running_http_erp() as (url, state):
+        yield ErpTarget("http", url, {"token": "local-demo-token"}, state.dump)
 
 
 def print_summary(result: RunResult, seconds: float) -> None:
@@ -109,7 +116,6 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     progress = Progress()
-    erp_dump = arguments.out / "_erp"
     print(f"Monthly invoice run for {arguments.period} ({arguments.mode}) on {arguments.accounts.name}")
 
     def announce(link: str) -> None:
@@ -117,15 +123,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n\n  Open this link to review and approve the batch:\n\n    {link}\n", flush=True)
 
     approval = ApprovalPlan(wait_for_person=arguments.wait_for_approval, on_link=announce)
-    with erp_for(arguments.erp, erp_dump) as (erp_url, adapter):
-        with LocalEnvironment(arguments.accounts, arguments.out, erp_url, adapter, progress=progress) as env:
+    with tempfile.TemporaryDirectory() as work_dir, erp_for(arguments.erp, Path(work_dir)) as erp:
+        with LocalEnvironment(arguments.accounts, arguments.out, erp, progress=progress) as env:
             result = env.run(
                 {"period": arguments.period, "mode": arguments.mode}, approval,
                 timeout_seconds=3600 if arguments.wait_for_approval else 900,
             )
-    if erp_dump.exists():
-        erp_dir = result.out_dir / "erp"
-        erp_dump.rename(erp_dir) if not erp_dir.exists() else None
     print_summary(result, time.monotonic() - started)
     return 0 if result.status == "SUCCEEDED" else 1
 

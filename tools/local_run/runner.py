@@ -75,6 +75,16 @@ class ApprovalPlan:
 
 
 @dataclass
+class ErpTarget:
+    """The ERP a local run books into, and how to show afterwards what it received."""
+
+    adapter: str
+    url: str | None = None
+    credentials: dict[str, str] = field(default_factory=dict)
+    dump: Callable[[Path], Any] | None = None
+
+
+@dataclass
 class RunResult:
     run_id: str
     status: str
@@ -85,8 +95,8 @@ class RunResult:
 
 
 class LocalEnvironment:
-    def __init__(self, accounts_file: Path, out_root: Path, erp_url: str | None = None,
-                 erp_adapter: str = "http", parameters: dict[str, Any] | None = None,
+    def __init__(self, accounts_file: Path, out_root: Path, erp: ErpTarget | None = None,
+                 parameters: dict[str, Any] | None = None,
                  progress: Callable[[str], None] | None = None) -> None:
         self.accounts_file = accounts_file
         self.out_root = out_root
@@ -96,9 +106,12 @@ class LocalEnvironment:
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._approval_server: ApprovalServer | None = None
         self._saved_environ: dict[str, str] = {}
-        self.stack = LocalStack(self.template, parameters=parameters or {})
-        self.erp_url = erp_url
-        self.erp_adapter = erp_adapter
+        self.erp = erp or ErpTarget("none")
+        self.stack = LocalStack(
+            self.template,
+            parameters={"ErpAdapter": self.erp.adapter, "ErpEndpoint": self.erp.url or "", **(parameters or {})},
+            erp_credentials=self.erp.credentials,
+        )
         self.state_machine_arn = ""
 
     # --------------------------------------------------------------- set-up
@@ -109,9 +122,6 @@ class LocalEnvironment:
         self._approval_server = serve_lambda(self._approval_handler)
         self.stack.approval_base_url = self._approval_server.url.rstrip("/")
         os.environ["APPROVAL_BASE_URL"] = self.stack.approval_base_url
-        os.environ["ERP_ADAPTER"] = self.erp_adapter if self.erp_url else "none"
-        if self.erp_url:
-            os.environ["ERP_ENDPOINT"] = self.erp_url
         reset_platform()
         self.stack.provision()
         self.upload_accounts(self.accounts_file)
@@ -241,5 +251,7 @@ class LocalEnvironment:
             (out_dir / "run.json").write_bytes(report)
         except s3.exceptions.NoSuchKey:
             pass
+        if self.erp.dump:
+            self.erp.dump(out_dir / "erp")
         return out_dir
 

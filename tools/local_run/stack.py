@@ -29,6 +29,7 @@ class LocalStack:
     names: LocalNames = field(default_factory=LocalNames)
     parameters: dict[str, Any] = field(default_factory=dict)
     approval_base_url: str = "http://127.0.0.1:8765"
+    erp_credentials: dict[str, str] = field(default_factory=dict)
 
     def parameter(self, name: str) -> Any:
         if name in self.parameters:
@@ -130,7 +131,7 @@ class LocalStack:
         boto3.client("sqs", region_name=REGION).create_queue(QueueName=self.names.erp_error_queue)
         secrets_client = boto3.client("secretsmanager", region_name=REGION)
         secrets_client.create_secret(Name=self.names.approval_secret, SecretString=secrets.token_hex(32))
-        secrets_client.create_secret(Name=self.names.erp_secret, SecretString=json.dumps({"token": "local"}))
+        secrets_client.create_secret(Name=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials))
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=str(self.parameter("SenderEmail")))
         boto3.client("ses", region_name=REGION).verify_email_identity(

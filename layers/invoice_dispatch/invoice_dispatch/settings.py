@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     shadow_account_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     erp_adapter: Literal["http", "tryton", "none"] = "http"
     erp_endpoint: str | None = None
-    erp_database: str | None = None
     erp_credentials_secret_id: str | None = None
     ses_max_send_rate: float = 14.0
     chunk_size: int = 100

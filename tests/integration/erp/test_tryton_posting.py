@@ -20,7 +20,7 @@ from invoice_dispatch.erp import (
 from invoice_dispatch.invoice import Invoice, TaxCategory
 
 from tests.unit.erp.invoice_factory import make_finalized_invoice
-from tools.erp.tryton_server import TrytonEndpoint, TrytonProcess
+from tools.erp.tryton_server import TrytonEndpoint, TrytonProcess, dump_tryton_bookings
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +29,16 @@ pytestmark = pytest.mark.integration
 #: sequence and refuses an invoice dated before one already numbered, and warns about
 #: invoice dates in the future, so a shared database needs one issue date in the past.
 MIX = (
-    ("EUR", TaxCategory.STANDARD, "0.19", "2026-10"),
-    ("EUR", TaxCategory.STANDARD, "0.20", "2026-10"),
-    ("EUR", TaxCategory.STANDARD, "0.21", "2026-10"),
-    ("EUR", TaxCategory.STANDARD, "0.23", "2026-10"),
+    ("EUR", TaxCategory.STANDARD, "19", "2026-10"),
+    ("EUR", TaxCategory.STANDARD, "20", "2026-10"),
+    ("EUR", TaxCategory.STANDARD, "21", "2026-10"),
+    ("EUR", TaxCategory.STANDARD, "23", "2026-10"),
     ("EUR", TaxCategory.REVERSE_CHARGE, "0", "2026-10"),
-    ("USD", TaxCategory.STANDARD, "0.0725", "2026-10"),
+    ("USD", TaxCategory.STANDARD, "7.25", "2026-10"),
     ("USD", TaxCategory.OUTSIDE_SCOPE, "0", "2026-10"),
-    ("JPY", TaxCategory.STANDARD, "0.10", "2026-10"),
+    ("JPY", TaxCategory.STANDARD, "10", "2026-10"),
     ("EUR", TaxCategory.EXEMPT, "0", "2026-10"),
-    ("JPY", TaxCategory.STANDARD, "0.10", "2026-10"),
+    ("JPY", TaxCategory.STANDARD, "10", "2026-10"),
 )
 
 
@@ -203,7 +203,7 @@ def test_missing_mapping_is_a_sentence_and_books_nothing(tryton_client: TrytonEr
     with pytest.raises(MissingMapping) as raised:
         post_invoice_once(invoice, _mapping_without("SMS"), tryton_client)
     assert str(raised.value) == (
-        "Invoice INV-2026-000612: product 'SMS' has no GL revenue account in ERP mapping v3;"
+        "Invoice INV-2026-000612: product 'SMS' has no GL revenue account in ERP mapping v4;"
         " add it to the mapping and replay."
     )
     assert _booked(tryton_client, "INV-2026-000612") == []
@@ -226,7 +226,7 @@ def test_mapping_code_unknown_to_tryton_is_permanent_and_readable(
 
 def test_half_cent_tax_is_booked_as_the_customer_saw_it(tryton_client: TrytonErpClient) -> None:
     # 90,475 JPY at 10 % is 9,047.5: half-up (our rule) says 9,048, Tryton half-even 9,047
-    invoice = make_finalized_invoice(501, currency="JPY", tax_rate="0.10")
+    invoice = make_finalized_invoice(501, currency="JPY", tax_rate="10")
     assert invoice.tax_total == Decimal("9048")
     post_invoice_once(invoice, load_erp_mapping(), tryton_client)
     (booked,) = _booked(tryton_client, "INV-2026-000501")
@@ -257,3 +257,49 @@ def test_crash_between_create_and_post_is_finished_by_the_retry(
     (booked,) = _booked(tryton_client, "INV-2026-000601")
     assert booked["state"] == "posted"
     assert (receipt.erp_id, receipt.created) == (booked["number"], False)
+
+
+def test_dump_shows_what_tryton_booked_with_its_own_ids(
+    tryton: tuple[TrytonEndpoint, TrytonProcess], tryton_client: TrytonErpClient, tmp_path
+) -> None:
+    endpoint, _server = tryton
+    receipt = post_invoice_once(make_finalized_invoice(701), load_erp_mapping(), tryton_client)
+
+    assert dump_tryton_bookings(endpoint, tmp_path / "erp") >= 1
+
+    record = json.loads((tmp_path / "erp" / "INV-2026-000701.json").read_text(encoding="utf-8"))
+    assert (record["erp_id"], record["state"], record["period"]) == (
+        receipt.erp_id,
+        "posted",
+        "2026-11",
+    )
+    assert record["customer"]["code"] == "ACC-0701"
+    assert record["lines"][3] == {
+        "description": "Sms for 2026-10 [SMS, CC-250]",
+        "account": "4150",
+        "amount": "23.25",
+        "cost_centers": ["CC-250"],
+    }
+    assert [tax["account"] for tax in record["taxes"]] == ["3801", "3801"]
+
+
+def test_prices_written_with_more_than_four_decimals_are_still_booked(
+    tryton_client: TrytonErpClient,
+) -> None:
+    # Given prices the billing engine writes with six decimals (a quarterly plan and a
+    # per-call price), which Tryton refuses by their text even when the value fits
+    invoice = make_finalized_invoice(
+        951,
+        lines=(
+            ("BUSINESS", "recurring", "1", "837.000000"),
+            ("API-CALLS", "usage", "450000", "0.000800"),
+        ),
+    )
+
+    # When it is posted
+    receipt = post_invoice_once(invoice, load_erp_mapping(), tryton_client)
+
+    # Then Tryton holds it once, posted, with the customer's total
+    (booked,) = _booked(tryton_client, "INV-2026-000951")
+    assert receipt.created and booked["state"] == "posted"
+    assert Decimal(str(booked["total_amount"])) == invoice.gross_total

@@ -31,11 +31,11 @@ DEFAULT_LINES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 COUNTRIES = {
-    (TaxCategory.STANDARD, Decimal("0.19")): "DE",
-    (TaxCategory.STANDARD, Decimal("0.20")): "FR",
-    (TaxCategory.STANDARD, Decimal("0.21")): "NL",
-    (TaxCategory.STANDARD, Decimal("0.10")): "JP",
-    (TaxCategory.STANDARD, Decimal("0.0725")): "US",
+    (TaxCategory.STANDARD, Decimal("19")): "DE",
+    (TaxCategory.STANDARD, Decimal("20")): "FR",
+    (TaxCategory.STANDARD, Decimal("21")): "NL",
+    (TaxCategory.STANDARD, Decimal("10")): "JP",
+    (TaxCategory.STANDARD, Decimal("7.25")): "US",
     (TaxCategory.REVERSE_CHARGE, Decimal("0")): "AT",
     (TaxCategory.OUTSIDE_SCOPE, Decimal("0")): "CH",
 }
@@ -46,7 +46,7 @@ def make_finalized_invoice(
     *,
     currency: str = "EUR",
     tax_category: TaxCategory = TaxCategory.STANDARD,
-    tax_rate: str = "0.19",
+    tax_rate: str = "19",
     lines: tuple[tuple[str, str, str, str], ...] = DEFAULT_LINES,
     period: str = "2026-10",
     account_id: str | None = None,
@@ -83,7 +83,7 @@ def make_finalized_invoice(
             tax_category=category,
             tax_rate=line_rate,
             taxable_amount=amount,
-            tax_amount=round_money(amount * line_rate, currency),
+            tax_amount=round_money(amount * line_rate / 100, currency),
         )
         for (category, line_rate), amount in taxable.items()
     )

@@ -74,19 +74,19 @@ class RecordingErp:
 
 def test_shipped_mapping_covers_every_product_the_billing_engine_emits() -> None:
     mapping = load_erp_mapping()
-    assert mapping.version == 3
+    assert mapping.version == 4
     assert sorted(mapping.products) == sorted(BILLING_ENGINE_PRODUCTS)
 
 
 @pytest.mark.parametrize(
     ("category", "rate"),
     [
-        ("S", "0.19"),
-        ("S", "0.20"),
-        ("S", "0.21"),
-        ("S", "0.23"),
-        ("S", "0.10"),
-        ("S", "0.0725"),
+        ("S", "19"),
+        ("S", "20"),
+        ("S", "21"),
+        ("S", "23"),
+        ("S", "10"),
+        ("S", "7.25"),
         ("AE", "0"),
         ("E", "0"),
         ("O", "0"),
@@ -123,13 +123,13 @@ def test_missing_product_mapping_reads_as_a_sentence_for_finance() -> None:
     with pytest.raises(MissingMapping) as raised:
         build_booking(make_finalized_invoice(12), _mapping_without("SMS"))
     assert str(raised.value) == (
-        "Invoice INV-2026-000012: product 'SMS' has no GL revenue account in ERP mapping v3;"
+        "Invoice INV-2026-000012: product 'SMS' has no GL revenue account in ERP mapping v4;"
         " add it to the mapping and replay."
     )
 
 
 def test_every_gap_is_named_at_once_so_finance_fixes_the_mapping_once() -> None:
-    invoice = make_finalized_invoice(13, tax_rate="0.08")
+    invoice = make_finalized_invoice(13, tax_rate="8")
     with pytest.raises(MissingMapping) as raised:
         build_booking(invoice, _mapping_without("SMS"))
     message = str(raised.value)
@@ -187,3 +187,16 @@ def test_missing_mapping_never_reaches_the_erp() -> None:
     with pytest.raises(MissingMapping):
         post_invoice_once(make_finalized_invoice(1), _mapping_without("SMS"), erp)
     assert erp.calls == []
+
+
+def test_shipped_mapping_has_a_tax_account_for_every_rate_in_the_tax_table() -> None:
+    import json
+    from importlib import resources
+
+    table = json.loads(
+        resources.files("invoice_dispatch.billing.data").joinpath("tax_rates.json").read_text()
+    )
+    mapping = load_erp_mapping()
+    for country, rate in table["rates"].items():
+        category = TaxCategory.STANDARD if Decimal(rate) else TaxCategory.OUTSIDE_SCOPE
+        assert mapping.tax(category, Decimal(rate)) is not None, f"{country} {rate} %"

@@ -6,13 +6,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.rendering import InvoiceRenderer, NotFinalizedError
-from invoice_dispatch.rendering.pdf import FacturXMetadata
 from PIL import Image, ImageChops
 from rendering_samples import HOSTILE_NAME, page_texts, pdf_reader
 
@@ -162,6 +162,21 @@ def test_finalized_pdf_links_the_xml_as_associated_file_with_data_relationship(
     assert "/OutputIntents" in catalog
 
 
+def test_every_font_is_embedded_as_pdf_a_requires(pdf_for: PdfFor) -> None:
+    reader = pdf_reader(pdf_for("jpy_fr"))
+    font_names = []
+    for page in reader.pages:
+        for font_reference in page["/Resources"]["/Font"].values():
+            font = font_reference.get_object()
+            descendants = font.get("/DescendantFonts")
+            described = descendants[0].get_object() if descendants else font
+            descriptor = described["/FontDescriptor"].get_object()
+            font_names.append(str(descriptor["/FontName"]))
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), descriptor
+
+    assert any("DejaVu" in name for name in font_names)
+
+
 def test_draft_shows_draft_watermark_and_no_number_or_factur_x(pdf_for: PdfFor) -> None:
     pdf = pdf_for("draft_de")
     (text,) = page_texts(pdf)
@@ -209,7 +224,6 @@ def test_standalone_html_inlines_the_brand_colours(
 
     assert "--brand-primary: #1f4e79" in html
     assert '<html lang="de">' in html
-    assert FacturXMetadata.__name__  # the PDF path's metadata class is importable publicly
 
 
 def _render_first_page(pdf: bytes, directory: Path) -> Image.Image:
@@ -240,3 +254,16 @@ def _render_first_page(pdf: bytes, directory: Path) -> Image.Image:
         pytest.fail("Rasterising needs poppler-utils (pdftoppm) or the pypdfium2 package")
     document = pypdfium2.PdfDocument(pdf)
     return document[0].render(scale=60 / 72).to_pil()
+
+
+def test_prorated_line_states_its_own_service_period(
+    renderer: InvoiceRenderer, invoice_for: InvoiceFor
+) -> None:
+    invoice = invoice_for("eur_de")
+    prorated = invoice.lines[0].model_copy(update={"service_start": date(2026, 11, 15)})
+    html = renderer.render_html(
+        invoice.model_copy(update={"lines": (prorated, *invoice.lines[1:])})
+    )
+
+    assert html.count("Leistungszeitraum:") == 1
+    assert "Leistungszeitraum: 15.11.2026 – 30.11.2026" in html

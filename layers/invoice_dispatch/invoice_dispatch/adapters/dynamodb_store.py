@@ -57,6 +57,7 @@ class DynamoStore:
         # The resource's client (de)serializes attribute values itself, so transactions
         # and batch reads below take and return plain Python values.
         self._client = table.meta.client
+        self._series_hint: dict[str, int] = {}
 
     # ---------------------------------------------------------------- invoices
     def create_draft(self, invoice: Invoice) -> bool:
@@ -177,72 +178,92 @@ class DynamoStore:
     ) -> tuple[StoredInvoice, bool]:
         """Give the invoice the next number of ``series`` and lock it, in one transaction.
 
-        The counter increment and the draft -> finalized change commit together or not
-        at all, so a failure never burns a number (Odoo #11859) and a retry of an
-        already-finalized invoice returns it unchanged. Concurrent finalizers race on
-        the counter's condition and retry with the next number: consecutive, no gaps.
+        The counter increment, the draft -> finalized change and the 'numbered' audit
+        event commit together or not at all, so a failure never burns a number (Odoo
+        #11859) and a retry of an already-finalized invoice returns it unchanged.
+        Concurrent finalizers race on the counter's condition and retry with the next
+        number: consecutive, no gaps. The last number seen is remembered per series, so
+        a chunk finalized by one Lambda costs one transaction per invoice, no extra read.
         Returns the stored invoice and whether this call numbered it.
         """
+        current = self._finalizable(invoice_id, run_id)
+        if current.invoice.status is InvoiceStatus.FINALIZED:
+            return current, False
         for attempt in range(_MAX_NUMBERING_ATTEMPTS):
-            current = self.get_invoice(invoice_id)
-            if current is None:
-                raise InvoiceLocked(f"Invoice {invoice_id} does not exist")
-            if current.invoice.status is InvoiceStatus.FINALIZED:
-                return current, False
-            if current.invoice.status is not InvoiceStatus.DRAFT or current.invoice.run_id != run_id:
-                raise InvoiceLocked(
-                    f"Invoice {invoice_id} is {current.invoice.status.value} in run "
-                    f"{current.invoice.run_id}; it cannot be finalized by run {run_id}"
-                )
-            last_number = self._last_number(series)
+            if series not in self._series_hint:
+                self._series_hint[series] = self._last_number(series)
+            last_number = self._series_hint[series]
             finalized = finalize_document(current.invoice, last_number + 1)
-            counter_condition = (
-                {"ConditionExpression": "attribute_not_exists(PK)"}
-                if last_number == 0
-                else {
-                    "ConditionExpression": "last_number = :last",
-                    "ExpressionAttributeValues": {":last": last_number},
-                }
-            )
-            counter_update: dict[str, Any] = {
-                "TableName": self._table.name,
-                "Key": {"PK": f"SERIES#{series}", "SK": "COUNTER"},
-                "UpdateExpression": "SET last_number = :next",
-                **counter_condition,
-            }
-            counter_update.setdefault("ExpressionAttributeValues", {})[":next"] = last_number + 1
-            invoice_update = {
-                "TableName": self._table.name,
-                "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
-                "UpdateExpression": "SET #status = :finalized, #number = :number, document = :doc",
-                "ConditionExpression": "#status = :draft AND run_id = :run",
-                "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
-                "ExpressionAttributeValues": {
-                    ":finalized": InvoiceStatus.FINALIZED.value,
-                    ":draft": InvoiceStatus.DRAFT.value,
-                    ":number": finalized.number or "",
-                    ":doc": finalized.model_dump_json(),
-                    ":run": run_id,
-                },
-            }
             try:
                 self._client.transact_write_items(
-                    TransactItems=[{"Update": counter_update}, {"Update": invoice_update}]
+                    TransactItems=[
+                        {"Update": self._counter_update(series, last_number)},
+                        {"Update": self._finalize_update(invoice_id, run_id, finalized)},
+                        {"Put": {"TableName": self._table.name,
+                                 "Item": self._audit_item(invoice_id, "numbered",
+                                                          f"Finalized as {finalized.number}", "system")}},
+                    ]
                 )
             except ClientError as error:
-                if error.response["Error"]["Code"] in (
+                if error.response["Error"]["Code"] not in (
                     "TransactionCanceledException",
                     "TransactionConflictException",
                 ):
-                    time.sleep(min(0.2, 0.005 * (attempt + 1)))
-                    continue
-                raise
-            stored = self.get_invoice(invoice_id)
-            assert stored is not None
-            return stored, True
+                    raise
+                self._series_hint.pop(series, None)
+                current = self._finalizable(invoice_id, run_id)
+                if current.invoice.status is InvoiceStatus.FINALIZED:
+                    return current, False
+                time.sleep(min(0.2, 0.005 * (attempt + 1)))
+                continue
+            self._series_hint[series] = last_number + 1
+            return current.model_copy(update={"invoice": finalized}), True
         raise TransientError(
             f"Could not number invoice {invoice_id}: series {series} stayed contended"
         )
+
+    def _finalizable(self, invoice_id: str, run_id: str) -> StoredInvoice:
+        current = self.get_invoice(invoice_id)
+        if current is None:
+            raise InvoiceLocked(f"Invoice {invoice_id} does not exist")
+        if current.invoice.status is InvoiceStatus.FINALIZED:
+            return current
+        if current.invoice.status is not InvoiceStatus.DRAFT or current.invoice.run_id != run_id:
+            raise InvoiceLocked(
+                f"Invoice {invoice_id} is {current.invoice.status.value} in run "
+                f"{current.invoice.run_id}; it cannot be finalized by run {run_id}"
+            )
+        return current
+
+    def _counter_update(self, series: str, last_number: int) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._table.name,
+            "Key": {"PK": f"SERIES#{series}", "SK": "COUNTER"},
+            "UpdateExpression": "SET last_number = :next",
+            "ExpressionAttributeValues": {":next": last_number + 1},
+        }
+        if last_number == 0:
+            update["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            update["ConditionExpression"] = "last_number = :last"
+            update["ExpressionAttributeValues"][":last"] = last_number
+        return update
+
+    def _finalize_update(self, invoice_id: str, run_id: str, finalized: Invoice) -> dict[str, Any]:
+        return {
+            "TableName": self._table.name,
+            "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
+            "UpdateExpression": "SET #status = :finalized, #number = :number, document = :doc",
+            "ConditionExpression": "#status = :draft AND run_id = :run",
+            "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
+            "ExpressionAttributeValues": {
+                ":finalized": InvoiceStatus.FINALIZED.value,
+                ":draft": InvoiceStatus.DRAFT.value,
+                ":number": finalized.number or "",
+                ":doc": finalized.model_dump_json(),
+                ":run": run_id,
+            },
+        }
 
     def _last_number(self, series: str) -> int:
         response = self._table.get_item(
@@ -251,8 +272,28 @@ class DynamoStore:
         item = response.get("Item")
         return int(item["last_number"]) if item else 0
 
-    def record_pdf(self, invoice_id: str, pdf_key: str, pdf_sha256: str) -> None:
-        self._update(invoice_id, {"pdf_key": pdf_key, "pdf_sha256": pdf_sha256})
+    def record_pdf(self, invoice_id: str, pdf_key: str, pdf_sha256: str, audit_detail: str) -> None:
+        """The PDF's key and hash, and the 'rendered' audit event, in one transaction."""
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                        "UpdateExpression": "SET pdf_key = :key, pdf_sha256 = :sha",
+                        "ConditionExpression": "#status = :finalized",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":key": pdf_key,
+                            ":sha": pdf_sha256,
+                            ":finalized": InvoiceStatus.FINALIZED.value,
+                        },
+                    }
+                },
+                {"Put": {"TableName": self._table.name,
+                         "Item": self._audit_item(invoice_id, "rendered", audit_detail, "system")}},
+            ]
+        )
 
     def claim_dispatch(self, invoice_id: str) -> bool:
         """Take the right to send this invoice's e-mail; only one caller ever gets it.
@@ -366,16 +407,18 @@ class DynamoStore:
 
     # ------------------------------------------------------------------- audit
     def append_audit(self, invoice_id: str, event: str, detail: str, actor: str = "system") -> None:
+        self._table.put_item(Item=self._audit_item(invoice_id, event, detail, actor))
+
+    @staticmethod
+    def _audit_item(invoice_id: str, event: str, detail: str, actor: str) -> dict[str, str]:
         """One audit event; the sort key's time + nonce keeps events ordered and distinct."""
-        self._table.put_item(
-            Item={
-                "PK": _invoice_pk(invoice_id),
-                "SK": f"AUDIT#{_now_iso()}#{time.perf_counter_ns() % 1_000_000:06d}",
-                "event": event,
-                "detail": detail,
-                "actor": actor,
-            }
-        )
+        return {
+            "PK": _invoice_pk(invoice_id),
+            "SK": f"AUDIT#{_now_iso()}#{time.perf_counter_ns() % 1_000_000:06d}",
+            "event": event,
+            "detail": detail,
+            "actor": actor,
+        }
 
     def audit_trail(self, invoice_id: str) -> list[dict[str, str]]:
         response = self._table.query(

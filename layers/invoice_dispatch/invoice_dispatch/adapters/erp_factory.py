@@ -26,7 +26,7 @@ def build_erp_client(settings: Settings) -> ErpClient:
     if settings.erp_adapter == "tryton":
         return TrytonErpClient(
             settings.erp_endpoint,
-            settings.erp_database or credentials.get("database", "invoices"),
+            credentials.get("database", "invoices"),
             credentials.get("user", "admin"),
             credentials.get("password", ""),
         )

@@ -36,6 +36,9 @@ from invoice_dispatch.erp import (
 )
 from invoice_dispatch.money import quantum
 
+
+#: Tryton keeps unit prices to 4 decimals and refuses a value written with more.
+_TRYTON_PRICE_QUANTUM = Decimal("0.0001")
 _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
 
@@ -151,7 +154,10 @@ class TrytonErpClient:
         quantity, unit_price = line.quantity, line.unit_price
         description = f"{line.description} [{line.product_code}, {line.cost_center}]"
         exact = quantity * unit_price == line.net_amount
-        if not exact or unit_price != unit_price.quantize(Decimal("0.0001")):
+        if exact and unit_price == unit_price.quantize(_TRYTON_PRICE_QUANTUM):
+            # Same value, but Tryton counts the digits of the text ('837.000000' is refused).
+            unit_price = unit_price.quantize(_TRYTON_PRICE_QUANTUM)
+        else:
             # Tryton stores unit prices with 4 decimals; a per-call price such as 0.00012
             # would drift, so book the rounded line amount and keep the detail in the text.
             description = f"{description} ({quantity:f} x {unit_price:f})"

@@ -177,5 +177,5 @@ def build_booking(invoice: Invoice, mapping: ErpMapping) -> ErpBooking:
 
 
 def _tax_gap(category: TaxCategory, rate: Decimal) -> str:
-    percent = (rate * 100).normalize()
+    percent = rate.normalize()
     return f"tax category {category.value} at {percent:f}% has no tax account"

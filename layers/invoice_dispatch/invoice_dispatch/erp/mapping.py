@@ -38,7 +38,7 @@ class ProductMapping(_Frozen):
 
 class TaxMapping(_Frozen):
     category: TaxCategory
-    rate: Decimal = Field(ge=0, lt=1)
+    rate: Decimal = Field(ge=0, le=100, description="Percent, like Invoice lines: 19 means 19 %")
     tax_account: str
     code: str = Field(description="The tax's code in the ERP (Tryton: the tax name)")
     name: str

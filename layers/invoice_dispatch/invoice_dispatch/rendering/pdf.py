@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, fromstring, register_namespace, tostring
@@ -187,21 +188,20 @@ class InvoiceRenderer:
         currency = invoice.currency
         is_draft = not _is_finalized(invoice)
 
-        def money(amount: Any) -> str:
+        def money(amount: Decimal) -> str:
             return format_money(amount, currency, locale)
 
-        period = f"{format_date(invoice.period_start, locale)} – " + format_date(
-            invoice.period_end, locale
-        )
+        period = _date_range(invoice.period_start, invoice.period_end, locale)
         lines = [
             _LineView(
                 position=position,
                 description=line.description,
+                # Only a line whose service differs from the billing period (a proration,
+                # a one-off) says when it was delivered; the rest would repeat the header.
                 service_period=None
                 if (line.service_start, line.service_end)
                 == (invoice.period_start, invoice.period_end)
-                else f"{format_date(line.service_start, locale)} – "
-                + format_date(line.service_end, locale),
+                else _date_range(line.service_start, line.service_end, locale),
                 quantity=format_quantity(line.quantity, locale),
                 unit_price=format_unit_price(line.unit_price, currency, locale),
                 tax_rate=format_rate(line.tax_rate, locale),
@@ -270,6 +270,10 @@ def _deduplicate_associated_files(_document: Any, pdf: Any) -> None:
         unique_references = list(dict.fromkeys(associated_files))
         associated_files.clear()
         associated_files.extend(unique_references)
+
+
+def _date_range(start: date, end: date, locale: str) -> str:
+    return f"{format_date(start, locale)} – {format_date(end, locale)}"
 
 
 def _is_finalized(invoice: Invoice) -> bool:

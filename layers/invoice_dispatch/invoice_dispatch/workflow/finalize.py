@@ -55,15 +55,13 @@ def finalize_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
     series = number_series(legal_entity, context.mode, now.astimezone(ZoneInfo(legal_entity.timezone)).year)
     for invoice_id in invoice_ids:
         try:
-            stored, numbered = platform.store.finalize(
+            stored, _ = platform.store.finalize(
                 invoice_id,
                 context.run_id,
                 series,
                 lambda draft, sequence: finalized_copy(draft, legal_entity, sequence, now),
             )
             invoice = stored.invoice
-            if numbered:
-                platform.store.append_audit(invoice_id, "numbered", f"Finalized as {invoice.number}")
             if stored.pdf_key:
                 outcome.skipped.append(invoice_id)
                 continue
@@ -75,8 +73,9 @@ def finalize_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
                 "application/pdf",
                 {"invoice-number": invoice.number or "", "sha256": digest},
             )
-            platform.store.record_pdf(invoice_id, pdf_key, digest)
-            platform.store.append_audit(invoice_id, "rendered", f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}")
+            platform.store.record_pdf(
+                invoice_id, pdf_key, digest, f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}"
+            )
             outcome.done.append(invoice_id)
         except TransientError:
             raise

@@ -1,0 +1,74 @@
+"""Finalize throughput: the whole step for a chunk of 200 one-page invoices, against moto.
+
+Number (DynamoDB transaction), render PDF/A-3 with Factur-X, hash, store in S3, audit:
+exactly what the FinalizeInvoices Lambda does, measured per core. The peer in the same
+run is the naive render alone (``weasyprint.HTML(string=...).write_pdf()`` of the same
+HTML), so the ratio says how much the rest of the step costs on top of drawing the page.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+from moto import mock_aws
+
+from invoice_dispatch.platform import get_platform, reset_platform
+from invoice_dispatch.run import RunContext
+from invoice_dispatch.workflow.finalize import finalize_chunk
+from tests.unit.workflow.conftest import draft_invoice
+from tools.local_run.stack import LocalStack
+from tools.local_run.wiring import Template
+
+CHUNK_SIZE = 200
+TARGET_PER_SECOND = 25.0
+
+
+def _naive_render_seconds(htmls: list[str]) -> float:
+    import weasyprint
+
+    started = time.perf_counter()
+    for html in htmls:
+        weasyprint.HTML(string=html).write_pdf()
+    return time.perf_counter() - started
+
+
+def run_benchmark(chunk_size: int = CHUNK_SIZE) -> dict[str, float | str]:
+    saved = dict(os.environ)
+    try:
+        with mock_aws():
+            stack = LocalStack(Template())
+            os.environ.update(stack.environment())
+            reset_platform()
+            stack.provision()
+            platform = get_platform()
+            run = RunContext(run_id="bench", period="2026-11", mode="live", approval_timeout_seconds=60)
+            warm_up = draft_invoice("ACC-WARM", run_id="bench")
+            platform.store.create_draft(warm_up)
+            finalize_chunk(run, [warm_up.invoice_id], platform, datetime.now(UTC))
+            drafts = [draft_invoice(f"ACC-{index:05d}", run_id="bench") for index in range(chunk_size)]
+            for draft in drafts:
+                platform.store.create_draft(draft)
+            started = time.perf_counter()
+            outcome = finalize_chunk(run, [d.invoice_id for d in drafts], platform, datetime.now(UTC))
+            step_seconds = time.perf_counter() - started
+            assert len(outcome.done) == chunk_size, outcome.failed
+            htmls = [
+                platform.renderer.render_html(platform.store.get_invoice(d.invoice_id).invoice)  # type: ignore[union-attr]
+                for d in drafts
+            ]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_platform()
+    naive_seconds = _naive_render_seconds(htmls)
+    per_second = chunk_size / step_seconds
+    return {
+        "finalize_invoices_per_second": round(per_second, 1),
+        "finalize_ms_per_invoice": round(step_seconds / chunk_size * 1000, 1),
+        "naive_render_ms_per_invoice": round(naive_seconds / chunk_size * 1000, 1),
+        "finalize_to_naive_render_ratio": round(step_seconds / naive_seconds, 2),
+        "target_invoices_per_second": TARGET_PER_SECOND,
+        "meets_target": "yes" if per_second >= TARGET_PER_SECOND else "no",
+    }
