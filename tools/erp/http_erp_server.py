@@ -33,6 +33,8 @@ class HttpErpState:
         self.erp_ids: dict[str, str] = {}
         self.failures_left = 0
         self.requests_seen = 0
+        #: Customers whose bookings the ERP refuses (422), as finance blocks an account.
+        self.blocked_customers: set[str] = set()
 
     def fail_next(self, count: int) -> None:
         with self.lock:
@@ -112,6 +114,9 @@ def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
                 self._answer(400, {"message": "Body is not JSON"})
                 return
             problem = _validation_error(booking)
+            customer = str(booking.get("customer", {}).get("account_id", ""))
+            if problem is None and customer in state.blocked_customers:
+                problem = f"Customer {customer} is blocked for posting in this ERP"
             if problem:
                 self._answer(422, {"message": problem})
                 return

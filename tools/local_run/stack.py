@@ -65,8 +65,11 @@ class LocalStack:
         raise KeyError(f"No local stand-in for !Ref {logical_id} ({resource_type})")
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
-        if attribute == "Arn" and self.template.resources[logical_id]["Type"] == "AWS::Serverless::Function":
+        resource_type = self.template.resources[logical_id]["Type"]
+        if attribute == "Arn" and resource_type == "AWS::Serverless::Function":
             return self.template.functions()[logical_id].arn
+        if attribute == "Arn" and resource_type == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT_ID}:role/{logical_id}"
         raise KeyError(f"No local stand-in for !GetAtt {logical_id}.{attribute}")
 
     def resolve(self, value: Any) -> Any:
@@ -95,7 +98,10 @@ class LocalStack:
         raise KeyError(f"Unsupported intrinsic in the local run: {sorted(value)}")
 
     def environment(self) -> dict[str, str]:
-        env = {name: str(self.resolve(value)) for name, value in self.template.global_environment().items()}
+        variables = self.template.global_environment()
+        for function_variables in self.template.function_environments().values():
+            variables.update(function_variables)  # one process hosts every function locally
+        env = {name: str(self.resolve(value)) for name, value in variables.items()}
         env["APPROVAL_BASE_URL"] = self.approval_base_url
         # Templates and fonts come from the repository locally, not from /opt (the layer).
         env.pop("TEMPLATES_DIR", None)

@@ -84,5 +84,12 @@ class Template:
     def global_environment(self) -> dict[str, Any]:
         return dict(self.document["Globals"]["Function"]["Environment"]["Variables"])
 
+    def function_environments(self) -> dict[str, dict[str, Any]]:
+        """Variables a function sets beyond Globals (none of them clash across functions)."""
+        return {
+            name: dict(resource["Properties"].get("Environment", {}).get("Variables", {}))
+            for name, resource in self.resources_of_type("AWS::Serverless::Function").items()
+        }
+
     def parameter_default(self, name: str) -> Any:
         return self.document["Parameters"][name].get("Default")

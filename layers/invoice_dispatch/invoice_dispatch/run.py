@@ -56,6 +56,8 @@ class RunContext(BaseModel):
     account_ids: list[str] | None = None
     currencies: list[str] | None = None
     release_held: list[str] | Literal["all"] | None = None
+    resend_failed_deliveries: bool = False
+    replay_erp_errors: bool = False
     auto_approve: bool = False
     approval_timeout_seconds: int
 

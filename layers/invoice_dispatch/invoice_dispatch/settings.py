@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     approver_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
     approval_base_url: str
     approval_key_secret_id: str
-    approval_ttl_hours: int = 72
+    approval_ttl_hours: float = Field(default=72, gt=0)
+    approval_reminder_function_arn: str | None = None
+    scheduler_role_arn: str | None = None
     auto_approve: bool = False
     account_source_uri: str = Field(description="s3://bucket/key of the JSON or CSV account source")
     usage_source_uri: str | None = None

@@ -267,3 +267,55 @@ def test_prorated_line_states_its_own_service_period(
 
     assert html.count("Leistungszeitraum:") == 1
     assert "Leistungszeitraum: 15.11.2026 – 30.11.2026" in html
+
+
+def test_blocks_stack_top_to_bottom_without_overlapping(pdf_for: PdfFor) -> None:
+    """Floated blocks (addresses beside the facts, tax beside totals) must still push the
+    next block down; a container that loses its floats' height draws the heading over
+    the customer's address while every text test keeps passing."""
+    heights = _baselines(pdf_for("eur_de"))
+
+    address_bottom = min(heights["USt-IdNr. DE811569869"], heights["KUNDENNUMMER"])
+    assert address_bottom > heights["Rechnung "] > heights["Pos."]
+    assert heights["Premium support"] > heights["Umsatzsteuer"] > heights["Zahlung"]
+    assert heights["Summe netto"] > heights["Rechnungsbetrag"] > heights["Zahlung"]
+
+
+def _baselines(pdf: bytes) -> dict[str, float]:
+    """Lowest PDF y (points from the bottom) at which each text run starts on page 1."""
+    found: dict[str, float] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], *_args: object) -> None:
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]  # text matrix times the page's CTM
+        for prefix in (
+            "USt-IdNr. DE811569869",
+            "KUNDENNUMMER",
+            "Rechnung ",
+            "Pos.",
+            "Premium support",
+            "Umsatzsteuer",
+            "Summe netto",
+            "Rechnungsbetrag",
+            "Zahlung",
+        ):
+            if text.startswith(prefix):
+                found[prefix] = min(found.get(prefix, y), y)
+
+    pdf_reader(pdf).pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+@pytest.mark.parametrize("case", ["eur_de", "draft_de", "credit_note_en", "reverse_charge_en"])
+def test_invoice_user_agent_stylesheet_covers_every_tag_the_template_emits(
+    renderer: InvoiceRenderer, invoice_for: InvoiceFor, case: str
+) -> None:
+    """The PDF path replaces WeasyPrint's HTML5 user-agent stylesheet with a subset; a tag
+    missing from it would silently lose its default display (a <ul> laid out inline)."""
+    from invoice_dispatch.rendering.templates import templates_dir
+
+    user_agent_css = (templates_dir() / "invoice" / "invoice-ua.css").read_text(encoding="utf-8")
+    styled_tags = set(re.findall(r"(?:^|[\s,])([a-z][a-z0-9]*)(?=[\s,{])", user_agent_css))
+    html = re.sub(r"<style>.*?</style>", "", renderer.render_html(invoice_for(case)), flags=re.S)
+    emitted_tags = set(re.findall(r"<([a-z][a-z0-9]*)", html))
+
+    assert emitted_tags <= styled_tags, emitted_tags - styled_tags

@@ -6,7 +6,8 @@ Item shapes (PK / SK):
   ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, task token, decision)
   ``SERIES#<series>``      / ``COUNTER``        last number handed out in a number series
   ``SESMSG#<message_id>``  / ``MSG``            which invoice an SES message belongs to
-GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices.
+GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
+GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's.
 
 Every state change is a conditional write, never check-then-write: that is what makes
 a retried Lambda or an overlapping run unable to create a second draft, number or email
@@ -41,6 +42,10 @@ def _run_pk(run_id: str) -> str:
     return f"RUN#{run_id}"
 
 
+def _period_pk(mode: str, period: str) -> str:
+    return f"PERIOD#{mode}#{period}"
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -72,6 +77,8 @@ class DynamoStore:
             "SK": _DOC,
             "GSI1PK": _run_pk(invoice.run_id),
             "GSI1SK": invoice.account_id,
+            "GSI2PK": _period_pk(invoice.mode, invoice.period),
+            "GSI2SK": invoice.account_id,
             "status": invoice.status.value,
             "run_id": invoice.run_id,
             "document": invoice.model_dump_json(),
@@ -114,10 +121,14 @@ class DynamoStore:
 
     def run_invoices(self, run_id: str) -> Iterator[StoredInvoice]:
         """Every invoice a run drafted (or re-claimed), in account order."""
-        query: dict[str, Any] = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": Key("GSI1PK").eq(_run_pk(run_id)),
-        }
+        return self._query_index("GSI1", Key("GSI1PK").eq(_run_pk(run_id)))
+
+    def period_invoices(self, mode: str, period: str) -> Iterator[StoredInvoice]:
+        """Every invoice of a billing period, whichever run made it."""
+        return self._query_index("GSI2", Key("GSI2PK").eq(_period_pk(mode, period)))
+
+    def _query_index(self, index: str, condition: Any) -> Iterator[StoredInvoice]:
+        query: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
         while True:
             response = self._table.query(**query)
             for item in response["Items"]:
@@ -151,7 +162,8 @@ class DynamoStore:
         update = "SET #status = :new, hold_reason = :reason"
         values[":reason"] = reason
         if claim_for_run:
-            update += ", run_id = :run, GSI1PK = :gsi"
+            update += ", run_id = :run, GSI1PK = :gsi, hold_waived = :waived"
+            values[":waived"] = True
             values[":gsi"] = _run_pk(run_id)
         else:
             condition += " AND run_id = :run"
@@ -271,6 +283,34 @@ class DynamoStore:
         )
         item = response.get("Item")
         return int(item["last_number"]) if item else 0
+
+    def claim_for_redo(
+        self, invoice_id: str, run_id: str, *, resend_to: str | None, replay_erp: bool
+    ) -> None:
+        """Hand a finalized invoice to a redo run: reset the failed delivery and/or ERP post.
+
+        The invoice itself stays as it is (it is locked); only its tracking state goes
+        back to 'not yet done', so the normal dispatch and ERP steps pick it up, once.
+        """
+        sets = ["run_id = :run", "GSI1PK = :gsi"]
+        removes = []
+        values: dict[str, Any] = {":run": run_id, ":gsi": _run_pk(run_id),
+                                  ":finalized": InvoiceStatus.FINALIZED.value}
+        if resend_to is not None:
+            sets += ["delivery_status = :not_queued", "resend_to = :resend_to"]
+            removes.append("dispatch_claimed_at")
+            values.update({":not_queued": DeliveryStatus.NOT_QUEUED.value, ":resend_to": resend_to})
+        if replay_erp:
+            sets.append("erp_status = :not_posted")
+            values[":not_posted"] = ErpStatus.NOT_POSTED.value
+        expression = "SET " + ", ".join(sets) + (f" REMOVE {', '.join(removes)}" if removes else "")
+        self._table.update_item(
+            Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+            UpdateExpression=expression,
+            ConditionExpression="#status = :finalized",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
 
     def record_pdf(self, invoice_id: str, pdf_key: str, pdf_sha256: str, audit_detail: str) -> None:
         """The PDF's key and hash, and the 'rendered' audit event, in one transaction."""
@@ -513,5 +553,7 @@ def _stored_invoice(item: dict[str, Any]) -> StoredInvoice:
         pdf_key=item.get("pdf_key"),
         pdf_sha256=item.get("pdf_sha256"),
         hold_reason=item.get("hold_reason"),
+        resend_to=item.get("resend_to"),
+        hold_waived=bool(item.get("hold_waived", False)),
         failure=item.get("failure"),
     )

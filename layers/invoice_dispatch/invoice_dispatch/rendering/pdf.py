@@ -2,8 +2,10 @@
 
 Rendering is the slow step of finalizing (peers report seconds per invoice), so the
 renderer is built once per cold start and keeps everything that does not depend on the
-invoice: the Jinja template, the parsed stylesheet, the font configuration and the
-decoded logo. The Factur-X XML is attached by WeasyPrint itself while it writes the PDF,
+invoice: the Jinja template, the parsed stylesheets (the invoice's and a user-agent
+stylesheet cut down to the elements it uses), the font configuration and the decoded
+logo. WeasyPrint spends about a millisecond per element and per line of text on this
+machine class, so the template is written for few boxes (see ``invoice.css``). The Factur-X XML is attached by WeasyPrint itself while it writes the PDF,
 with the relationship and XMP metadata the Factur-X specification asks for; the factur-x
 library's ``generate_from_binary`` would re-parse and rewrite the whole PDF with pypdf
 afterwards, which costs more than the layout (see ``bench/bench_rendering.py``).
@@ -12,6 +14,7 @@ afterwards, which costs more than the layout (see ``bench/bench_rendering.py``).
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -74,6 +77,23 @@ _FACTURX_XMP_PROPERTIES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+class _InvoiceHTML(HTML):
+    """An HTML document laid out with the invoice's own user-agent stylesheet.
+
+    WeasyPrint matches every element against its full HTML5 user-agent stylesheet;
+    ``templates/invoice/invoice-ua.css`` keeps the rules for the elements the invoice
+    uses, with the same values. ``_ua_stylesheets`` is the method ``HTML.render`` asks
+    for those sheets (WeasyPrint's own test suite overrides it the same way); should a
+    release rename it, the override is not called and the full stylesheet applies:
+    slower, same page.
+    """
+
+    invoice_ua_stylesheets: list[CSS]
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return self.invoice_ua_stylesheets
+
+
 class FacturXMetadata(DocumentMetadata):
     """WeasyPrint's PDF/A XMP packet plus the Factur-X extension schema and fx: values.
 
@@ -116,7 +136,10 @@ class InvoiceRenderer:
         self._legal_entity = legal_entity
         self._templates_path = templates_path or templates_dir()
         environment = jinja_environment(self._templates_path)
-        self._template = environment.get_template("invoice/invoice.html")
+        template_source = (self._templates_path / "invoice" / "invoice.html").read_text(
+            encoding="utf-8"
+        )
+        self._template = environment.from_string(_compact_markup(template_source))
         branding = legal_entity.branding
         stylesheet_text = (self._templates_path / "invoice" / "invoice.css").read_text(
             encoding="utf-8"
@@ -128,6 +151,9 @@ class InvoiceRenderer:
         self._base_url = str(self._templates_path / "invoice") + "/"
         self._font_config = FontConfiguration()
         self._stylesheets = [CSS(string=self._css_text, font_config=self._font_config)]
+        self._ua_stylesheets = [
+            CSS(filename=str(self._templates_path / "invoice" / "invoice-ua.css"))
+        ]
         self._image_cache: dict[str, Any] = {}
         self._color_profiles: dict[str, Any] = {}
         self._logo_src = (
@@ -140,14 +166,15 @@ class InvoiceRenderer:
     def render_html(self, invoice: Invoice) -> str:
         """The invoice as one self-contained HTML page (stylesheet inlined).
 
-        ``render_pdf`` lays out the same markup with the pre-parsed stylesheet instead of
-        the inline copy; the result is identical, only cheaper.
+        ``render_pdf`` lays out the same markup with the pre-parsed stylesheets instead of
+        the inline copy; the page is the same, only cheaper.
         """
         return self._html(invoice, inline_css=True)
 
     def render_pdf(self, invoice: Invoice) -> bytes:
         """PDF/A-3b with Factur-X for a finalized invoice; a watermarked preview otherwise."""
-        html = HTML(string=self._html(invoice, inline_css=False), base_url=self._base_url)
+        html = _InvoiceHTML(string=self._html(invoice, inline_css=False), base_url=self._base_url)
+        html.invoice_ua_stylesheets = self._ua_stylesheets
         if not _is_finalized(invoice):
             return html.write_pdf(
                 stylesheets=self._stylesheets,
@@ -259,6 +286,20 @@ class InvoiceRenderer:
             payment_terms=labels["payment_terms"].format(days=invoice.payment_terms_days),
             iban=format_iban(self._legal_entity.bank.iban),
         )
+
+
+def _compact_markup(template_source: str) -> str:
+    """The template without the indentation and line breaks between its tags.
+
+    WeasyPrint's pure-Python HTML parser and box builder handle every whitespace run
+    between tags as a text node before dropping it; the template keeps its readable
+    indentation and the PDF path skips that work. Only a line break between a tag (or a
+    Jinja statement) and the next one goes: text content keeps its spaces.
+    """
+    return _BETWEEN_TAGS.sub(r"\1\2", template_source)
+
+
+_BETWEEN_TAGS = re.compile(r"(>|%\}|#\})\s*\n\s*(<|\{%|\{#)")
 
 
 def _deduplicate_associated_files(_document: Any, pdf: Any) -> None:

@@ -54,6 +54,11 @@ def collect_screening(platform: Platform, context: RunContext) -> tuple[Screenin
     return screening, quarantined
 
 
+def held_by_rule_now(stored: StoredInvoice) -> bool:
+    """A threshold holds the invoice, unless an approver already released it once."""
+    return stored.invoice.is_held_by_rule and not stored.hold_waived
+
+
 def pending_drafts(platform: Platform, run_id: str) -> list[StoredInvoice]:
     return [s for s in platform.store.run_invoices(run_id) if s.invoice.status is InvoiceStatus.DRAFT]
 
@@ -69,7 +74,7 @@ def draft_row(stored: StoredInvoice) -> DraftRow:
         tax_total=invoice.tax_total,
         gross_total=invoice.gross_total,
         flag_count=len(invoice.anomalies),
-        held_by_rule=invoice.is_held_by_rule,
+        held_by_rule=held_by_rule_now(stored),
     )
 
 
@@ -96,7 +101,7 @@ def build_summary(context: RunContext, platform: Platform, expires_at: datetime)
                     gross_total=invoice.gross_total,
                     currency=invoice.currency,
                     messages=[flag.message for flag in invoice.anomalies],
-                    held_by_rule=invoice.is_held_by_rule,
+                    held_by_rule=held_by_rule_now(stored),
                 )
             )
     return ApprovalSummary(
@@ -123,7 +128,48 @@ def overview(context: RunContext, platform: Platform) -> BatchOverview:
     return BatchOverview(
         draft_count=len(drafts),
         flagged_count=sum(1 for d in drafts if d.invoice.anomalies),
-        held_by_rule_count=sum(1 for d in drafts if d.invoice.is_held_by_rule),
+        held_by_rule_count=sum(1 for d in drafts if held_by_rule_now(d)),
+    )
+
+
+def _email_approvers(context: RunContext, summary: ApprovalSummary, expires_at: datetime,
+                     platform: Platform, reminder: bool) -> int:
+    key = platform.approval_key()
+    sent = 0
+    for approver in platform.settings.approver_emails:
+        link = sign_approval_link(platform.settings.approval_base_url, context.run_id, approver, expires_at, key)
+        subject, text_body, html_body = render_approval_email(summary, link)
+        message = build_message(
+            sender=platform.settings.sender_email,
+            recipient=approver,
+            subject=f"Reminder: {subject}" if reminder else subject,
+            text_body=text_body,
+            html_body=html_body,
+        )
+        platform.mailer.send_raw(
+            platform.settings.sender_email, approver, message,
+            {"run_id": context.run_id, "kind": "approval_reminder" if reminder else "approval"},
+        )
+        sent += 1
+    return sent
+
+
+def _schedule_reminder(context: RunContext, at: datetime, platform: Platform) -> None:
+    """A one-time EventBridge Scheduler entry nudges the approvers at half-time."""
+    settings = platform.settings
+    if not (settings.approval_reminder_function_arn and settings.scheduler_role_arn):
+        return
+    platform.clients.client("scheduler").create_schedule(
+        Name=f"approval-reminder-{context.run_id}"[:64],
+        ScheduleExpression=f"at({at:%Y-%m-%dT%H:%M:%S})",
+        ScheduleExpressionTimezone="UTC",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion="DELETE",
+        Target={
+            "Arn": settings.approval_reminder_function_arn,
+            "RoleArn": settings.scheduler_role_arn,
+            "Input": json.dumps({"run_id": context.run_id}),
+        },
     )
 
 
@@ -139,23 +185,24 @@ def request_approval(context: RunContext, task_token: str, platform: Platform, n
     )
     summary = build_summary(context, platform, expires_at)
     platform.documents.put_json(keys.approval_summary(context.run_id), summary)
-    key = platform.approval_key()
-    sent = 0
-    for approver in platform.settings.approver_emails:
-        link = sign_approval_link(platform.settings.approval_base_url, context.run_id, approver, expires_at, key)
-        subject, text_body, html_body = render_approval_email(summary, link)
-        message = build_message(
-            sender=platform.settings.sender_email,
-            recipient=approver,
-            subject=subject,
-            text_body=text_body,
-            html_body=html_body,
-        )
-        platform.mailer.send_raw(
-            platform.settings.sender_email, approver, message, {"run_id": context.run_id, "kind": "approval"}
-        )
-        sent += 1
+    sent = _email_approvers(context, summary, expires_at, platform, reminder=False)
+    _schedule_reminder(context, now + (expires_at - now) / 2, platform)
     return sent
+
+
+def remind_approvers(run_id: str, platform: Platform) -> int:
+    """Send the approval link again (half-time reminder, or an operator's re-send).
+
+    Only while the run still waits: a decided, expired or finished run gets no e-mail.
+    The link keeps the original expiry; the task's timeout does not move.
+    """
+    run = platform.store.get_run(run_id)
+    if run is None or run["status"] != RunStatus.AWAITING_APPROVAL.value:
+        return 0
+    context: RunContext = run["context"]
+    summary = ApprovalSummary.model_validate(platform.documents.get_json(keys.approval_summary(run_id)))
+    expires_at = datetime.fromisoformat(run["approval_expires_at"])
+    return _email_approvers(context, summary, expires_at, platform, reminder=True)
 
 
 def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Platform) -> bool:
@@ -174,18 +221,13 @@ def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Pl
         return False
     sfn = platform.clients.client("stepfunctions")
     if decision.decision == "reject":
-        for stored in pending_drafts(platform, context.run_id):
-            platform.store.set_status(
-                stored.invoice_id, context.run_id, InvoiceStatus.VOID, (InvoiceStatus.DRAFT,),
-                reason=f"Batch rejected by {decision.approver}: {decision.reason}",
-            )
         sfn.send_task_failure(
             taskToken=run["task_token"],
             error="ApprovalRejected",
             cause=f"Rejected by {decision.approver}: {decision.reason}",
         )
         return True
-    held_by_rule = [d.invoice_id for d in pending_drafts(platform, context.run_id) if d.invoice.is_held_by_rule]
+    held_by_rule = [d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)]
     held = hold_invoices(context, [*decision.held_invoice_ids, *held_by_rule], decision.approver, platform)
     sfn.send_task_success(
         taskToken=run["task_token"],
@@ -207,17 +249,41 @@ def hold_invoices(context: RunContext, invoice_ids: list[str], approver: str, pl
     return held
 
 
+def void_pending_drafts(context: RunContext, reason: str, platform: Platform) -> int:
+    """A rejected or expired batch gives its drafts up, so a corrected run can draft again."""
+    voided = 0
+    for stored in pending_drafts(platform, context.run_id):
+        if platform.store.set_status(
+            stored.invoice_id, context.run_id, InvoiceStatus.VOID, (InvoiceStatus.DRAFT,), reason=reason
+        ):
+            platform.store.append_audit(stored.invoice_id, "voided", reason)
+            voided += 1
+    return voided
+
+
 def auto_approve(context: RunContext, platform: Platform) -> int:
     """Trusted set-ups skip the human step; invoices that trip a hold threshold stay held."""
-    held_ids = [d.invoice_id for d in pending_drafts(platform, context.run_id) if d.invoice.is_held_by_rule]
+    held_ids = [d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)]
     platform.store.update_run(context.run_id, RunStatus.APPROVED, approval=ApprovalRecord(
         decision="approve", approver="auto-approve", decided_at=datetime.now(UTC), held_invoice_ids=held_ids,
     ).model_dump_json())
     return hold_invoices(context, held_ids, "auto-approve", platform)
 
 
-def release_held(context: RunContext, platform: Platform, held_ids: list[str]) -> int:
-    """Bring held drafts of this period into this run so they go through approval again."""
+def release_held(context: RunContext, platform: Platform) -> int:
+    """Bring held drafts of this period into this run so they go through approval again.
+
+    Releasing is the approver's explicit wish, so a threshold that held the invoice
+    automatically is waived for it; the flags stay on the page for the next decision.
+    """
+    if context.release_held == "all":
+        held_ids = [
+            stored.invoice_id
+            for stored in platform.store.period_invoices(context.mode, context.period)
+            if stored.invoice.status is InvoiceStatus.HELD
+        ]
+    else:
+        held_ids = list(context.release_held or [])
     released = 0
     for invoice_id in held_ids:
         if platform.store.set_status(
@@ -225,4 +291,5 @@ def release_held(context: RunContext, platform: Platform, held_ids: list[str]) -
         ):
             platform.store.append_audit(invoice_id, "released", f"Released for approval in run {context.run_id}")
             released += 1
+    platform.documents.put_json(keys.screening_report(context.run_id), Screening(eligible_count=released))
     return released

@@ -27,6 +27,10 @@ def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
         for stored in platform.store.run_invoices(context.run_id)
         if stored.invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.FINALIZED)
     )
+    return write_delivery_plan(context, approved_ids, platform)
+
+
+def write_delivery_plan(context: RunContext, approved_ids: list[str], platform: Platform) -> DeliveryPlan:
     size = platform.settings.chunk_size
     chunks = [
         {"chunk_index": index, "invoice_ids": approved_ids[start : start + size]}

@@ -55,7 +55,9 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
             outcome.skipped.append(invoice_id)
             continue
         recipient = (
-            platform.settings.shadow_recipient if context.mode == "shadow" else stored.invoice.customer.email
+            platform.settings.shadow_recipient
+            if context.mode == "shadow"
+            else stored.resend_to or stored.invoice.customer.email
         )
         try:
             message = _message_for(stored, recipient, platform)

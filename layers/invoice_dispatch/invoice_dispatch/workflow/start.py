@@ -27,11 +27,11 @@ def period_before(moment: datetime, timezone: str) -> str:
 
 def start_run(raw_input: dict[str, Any], execution_name: str, started_at: str, platform: Platform) -> RunContext:
     fields = dict(raw_input)
-    scheduled_at = fields.pop("scheduled_at", None)
-    if scheduled_at and not fields.get("period"):
-        fields["period"] = period_before(
-            datetime.fromisoformat(str(scheduled_at).replace("Z", "+00:00")), platform.legal_entity.timezone
-        )
+    if fields.get("detail-type") == "Scheduled Event":
+        # The EventBridge rule passes its whole event: bill the month that just ended.
+        scheduled_at = datetime.fromisoformat(str(fields["time"]).replace("Z", "+00:00"))
+        fields = {"period": period_before(scheduled_at, platform.legal_entity.timezone),
+                  **(fields.get("detail") or {})}
     try:
         start_input = StartRunInput.model_validate(fields)
     except ValidationError as error:
@@ -43,8 +43,15 @@ def start_run(raw_input: dict[str, Any], execution_name: str, started_at: str, p
         account_ids=start_input.account_ids,
         currencies=start_input.currencies,
         release_held=start_input.release_held,
+        resend_failed_deliveries=start_input.resend_failed_deliveries,
+        replay_erp_errors=start_input.replay_erp_errors,
         auto_approve=platform.settings.auto_approve,
-        approval_timeout_seconds=platform.settings.approval_ttl_hours * 3600,
+        approval_timeout_seconds=max(1, round(platform.settings.approval_ttl_hours * 3600)),
     )
+    if platform.settings.erp_adapter != "none" and context.mode == "live":
+        try:
+            platform.erp_mapping  # noqa: B018  (validated at load: a bad mapping stops the run here)
+        except ValueError as error:
+            raise InvalidStartInput(f"The ERP mapping is not valid: {error}") from error
     platform.store.create_run(context, started_at)
     return context

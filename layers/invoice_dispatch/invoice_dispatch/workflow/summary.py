@@ -18,7 +18,7 @@ from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, RunStatus
 from invoice_dispatch.workflow import keys
-from invoice_dispatch.workflow.approval import collect_screening
+from invoice_dispatch.workflow.approval import collect_screening, void_pending_drafts
 from invoice_dispatch.workflow.delivery_events import FAILED_DELIVERY_STATUSES
 
 
@@ -40,6 +40,12 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
         "nothing_to_bill": RunStatus.NOTHING_TO_BILL,
     }[outcome]
     run = platform.store.get_run(context.run_id) or {}
+    approval = run.get("approval")
+    if outcome == "rejected":
+        void_pending_drafts(context, f"Batch rejected by {approval.approver}: {approval.reason}"
+                            if approval else "Batch rejected", platform)
+    elif outcome == "expired":
+        void_pending_drafts(context, "Nobody approved the batch before the link expired", platform)
     screening, quarantined = collect_screening(platform, context)
     invoices = list(platform.store.run_invoices(context.run_id))
     statuses = Counter(s.invoice.status.value for s in invoices)
@@ -56,7 +62,6 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
             bucket["tax"] += stored.invoice.tax_total
             bucket["gross"] += stored.invoice.gross_total
     latencies = _erp_latencies(platform, context.run_id)
-    approval = run.get("approval")
     report: dict[str, Any] = {
         "run_id": context.run_id,
         "period": context.period,

@@ -1,0 +1,20 @@
+"""PlanRedo: hand failed e-mails and ERP posts of a period to this run, for one more try."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_dispatch.events import RunEvent
+from invoice_dispatch.observability import logger, tracer
+from invoice_dispatch.platform import get_platform
+from invoice_dispatch.workflow.redo import plan_redo
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=RunEvent)
+def lambda_handler(event: RunEvent, context: LambdaContext) -> dict[str, Any]:
+    run = event.run
+    plan = plan_redo(run, run.resend_failed_deliveries, run.replay_erp_errors, get_platform())
+    return plan.model_dump()
