@@ -27,7 +27,9 @@ BENCHMARKS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="which benchmarks (default: all)")
+    parser.add_argument(
+        "names", nargs="*", choices=[*BENCHMARKS, []], help="which benchmarks (default: all)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results") / "latest.json")
     arguments = parser.parse_args(argv)
     results: dict[str, Any] = {

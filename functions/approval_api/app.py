@@ -5,7 +5,6 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.approval_web import Page, decide, draft_preview, show_summary
@@ -16,13 +15,19 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
+    ),
 }
 
 
 def _respond(page: Page) -> Response:
-    return Response(status_code=page.status_code, content_type=page.content_type, body=page.body,
-                    headers=_SECURITY_HEADERS)
+    return Response(
+        status_code=page.status_code,
+        content_type=page.content_type,
+        body=page.body,
+        headers=_SECURITY_HEADERS,
+    )
 
 
 def _query() -> dict[str, str]:

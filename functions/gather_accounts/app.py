@@ -5,7 +5,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from invoice_dispatch.events import RunEvent
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
@@ -18,5 +17,7 @@ from invoice_dispatch.workflow.gather import gather_accounts
 @event_parser(model=RunEvent)
 def lambda_handler(event: RunEvent, context: LambdaContext) -> dict[str, Any]:
     result = gather_accounts(event.run, get_platform())
-    metrics.add_metric(name="QuarantinedAccounts", unit=MetricUnit.Count, value=result.quarantined_count)
+    metrics.add_metric(
+        name="QuarantinedAccounts", unit=MetricUnit.Count, value=result.quarantined_count
+    )
     return result.model_dump()

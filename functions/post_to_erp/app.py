@@ -5,7 +5,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from invoice_dispatch.events import InvoiceChunkEvent
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
@@ -21,5 +20,7 @@ def lambda_handler(event: InvoiceChunkEvent, context: LambdaContext) -> dict[str
     metrics.add_metric(name="ErpPosted", unit=MetricUnit.Count, value=len(outcome.done))
     metrics.add_metric(name="ErpFailures", unit=MetricUnit.Count, value=len(outcome.failed))
     for seconds in latencies:
-        metrics.add_metric(name="ErpPostLatency", unit=MetricUnit.Milliseconds, value=seconds * 1000)
+        metrics.add_metric(
+            name="ErpPostLatency", unit=MetricUnit.Milliseconds, value=seconds * 1000
+        )
     return outcome.model_dump()

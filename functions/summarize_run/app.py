@@ -5,7 +5,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from invoice_dispatch.events import SummarizeEvent
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
@@ -19,7 +18,11 @@ from invoice_dispatch.workflow.summary import summarize_run
 def lambda_handler(event: SummarizeEvent, context: LambdaContext) -> dict[str, Any]:
     report = summarize_run(event.run, event.outcome, get_platform())
     counts = report["counts"]
-    for metric, key in (("RunInvoicesFinalized", "finalized"), ("RunInvoicesHeld", "held"),
-                        ("RunQuarantinedAccounts", "quarantined"), ("RunErpFailures", "erp_failed")):
+    for metric, key in (
+        ("RunInvoicesFinalized", "finalized"),
+        ("RunInvoicesHeld", "held"),
+        ("RunQuarantinedAccounts", "quarantined"),
+        ("RunErpFailures", "erp_failed"),
+    ):
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=counts.get(key, 0))
     return {"status": report["status"], "counts": report["counts"]}

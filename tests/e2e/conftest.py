@@ -24,7 +24,10 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     out_root = tmp_path_factory.mktemp("out")
-    with running_http_erp() as (erp_url, erp_state), LocalEnvironment(
-        SAMPLE_ACCOUNTS, out_root, ErpTarget("http", erp_url, {"token": "e2e"}, erp_state.dump)
-    ) as env:
+    with (
+        running_http_erp() as (erp_url, erp_state),
+        LocalEnvironment(
+            SAMPLE_ACCOUNTS, out_root, ErpTarget("http", erp_url, {"token": "e2e"}, erp_state.dump)
+        ) as env,
+    ):
         yield Stack(env, erp_state, out_root)

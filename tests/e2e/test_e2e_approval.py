@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 import requests
-
 from invoice_dispatch.approval import sign_approval_link
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
+
 from tests.e2e.conftest import Stack
 from tools.local_run.runner import ApprovalPlan, RunResult
 from tools.local_run.wiring import REGION
@@ -25,8 +25,14 @@ from tools.local_run.wiring import REGION
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class WaitingRun:
@@ -43,7 +49,9 @@ class WaitingRun:
 
         plan = ApprovalPlan(wait_for_person=True, on_link=on_link)
         self.thread = threading.Thread(
-            target=lambda: setattr(self, "result", stack.env.run({"period": "2026-11", "mode": "live"}, plan)),
+            target=lambda: setattr(
+                self, "result", stack.env.run({"period": "2026-11", "mode": "live"}, plan)
+            ),
             daemon=True,
         )
         self.thread.start()
@@ -59,7 +67,11 @@ class WaitingRun:
     def with_query(self, **changes: str) -> str:
         query = {**self.query(), **changes}
         base = self.link.split("?", 1)[0]
-        return base + "?" + "&".join(f"{k}={requests.utils.quote(v, safe='')}" for k, v in query.items())
+        return (
+            base
+            + "?"
+            + "&".join(f"{k}={requests.utils.quote(v, safe='')}" for k, v in query.items())
+        )
 
     def finish(self) -> RunResult:
         self.thread.join(300)
@@ -100,7 +112,9 @@ def test_scanner_prefetch_of_the_link_changes_nothing(waiting: WaitingRun) -> No
         ({"approver": "mallory@example.com"}, 403, "altered"),
     ],
 )
-def test_tampered_links_are_refused(waiting: WaitingRun, tamper: dict[str, str], status: int, phrase: str) -> None:
+def test_tampered_links_are_refused(
+    waiting: WaitingRun, tamper: dict[str, str], status: int, phrase: str
+) -> None:
     response = requests.get(waiting.with_query(**tamper), timeout=30)
     assert response.status_code == status
     assert re.search(phrase, response.text)
@@ -108,21 +122,30 @@ def test_tampered_links_are_refused(waiting: WaitingRun, tamper: dict[str, str],
 
 
 def test_expired_link_is_refused(waiting: WaitingRun) -> None:
-    expired = sign_approval_link(waiting.link.split("/approvals/")[0], waiting.run_id, "controller@northwind.example",
-                                 datetime.now(UTC) - timedelta(minutes=1), _approval_key())
+    expired = sign_approval_link(
+        waiting.link.split("/approvals/")[0],
+        waiting.run_id,
+        "controller@northwind.example",
+        datetime.now(UTC) - timedelta(minutes=1),
+        _approval_key(),
+    )
     response = requests.get(expired, timeout=30)
     assert response.status_code == 410 and "expired" in response.text.lower()
 
 
 def test_link_for_another_run_is_refused(waiting: WaitingRun) -> None:
-    other_run = waiting.link.replace(f"/approvals/{waiting.run_id}", "/approvals/2026-11-live-someone-else")
+    other_run = waiting.link.replace(
+        f"/approvals/{waiting.run_id}", "/approvals/2026-11-live-someone-else"
+    )
     response = requests.get(other_run, timeout=30)
     assert response.status_code in (403, 404)
     assert _run_status(waiting.run_id) == "awaiting_approval"
 
 
 @pytest.mark.parametrize("form_token", [None, "forged.token.value"])
-def test_decision_without_a_genuine_form_token_is_refused(waiting: WaitingRun, form_token: str | None) -> None:
+def test_decision_without_a_genuine_form_token_is_refused(
+    waiting: WaitingRun, form_token: str | None
+) -> None:
     form: dict[str, Any] = {"decision": "approve"}
     if form_token:
         form["form_token"] = form_token
@@ -134,7 +157,9 @@ def test_decision_without_a_genuine_form_token_is_refused(waiting: WaitingRun, f
 def test_reject_without_a_reason_is_a_readable_400(waiting: WaitingRun) -> None:
     page = requests.get(waiting.link, timeout=30)
     token = page.text.split('name="form_token" value="', 1)[1].split('"', 1)[0]
-    response = requests.post(waiting.link, data={"decision": "reject", "form_token": token}, timeout=30)
+    response = requests.post(
+        waiting.link, data={"decision": "reject", "form_token": token}, timeout=30
+    )
     assert response.status_code == 400 and "reason" in response.text.lower()
     assert _run_status(waiting.run_id) == "awaiting_approval"
 
@@ -168,7 +193,9 @@ def test_approver_holds_two_invoices_in_a_real_browser_and_the_rest_are_finalize
         stored = store.get_invoice(str(invoice_id))
         assert stored is not None
         assert stored.invoice.status is InvoiceStatus.HELD and stored.invoice.number is None
-    finalized = [s for s in store.run_invoices(result.run_id) if s.invoice.status is InvoiceStatus.FINALIZED]
+    finalized = [
+        s for s in store.run_invoices(result.run_id) if s.invoice.status is InvoiceStatus.FINALIZED
+    ]
     assert len(finalized) == result.report["counts"]["finalized"] > 0  # type: ignore[index]
     screenshot.rename(result.out_dir / "approval-page.png")
     assert (result.out_dir / "approval-page.png").stat().st_size > 10_000
@@ -178,7 +205,9 @@ def test_replay_after_the_decision_shows_what_was_decided(waiting: WaitingRun) -
     deadline = time.monotonic() + 60
     while _run_status(waiting.run_id) == "awaiting_approval" and time.monotonic() < deadline:
         time.sleep(0.1)
-    response = requests.post(waiting.link, data={"decision": "approve", "form_token": "x"}, timeout=30)
+    response = requests.post(
+        waiting.link, data={"decision": "approve", "form_token": "x"}, timeout=30
+    )
     assert response.status_code == 409
     assert "controller@northwind.example" in response.text
     again = requests.get(waiting.link, timeout=30)

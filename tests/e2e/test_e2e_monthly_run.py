@@ -11,11 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-from pypdf import PdfReader
-
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.rendering import format_money
+from pypdf import PdfReader
+
 from tests.e2e.conftest import SAMPLE_ACCOUNTS, Stack
 from tools.local_run.runner import ApprovalPlan, RunResult
 from tools.local_run.wiring import REGION
@@ -35,7 +35,11 @@ def _eligible_ids() -> set[str]:
     period = billing_period(PERIOD)
     catalog = load_catalog()
     accounts = json.loads(SAMPLE_ACCOUNTS.read_text())
-    return {a["account_id"] for a in accounts if screen_account(a, period, catalog).outcome == "eligible"}
+    return {
+        a["account_id"]
+        for a in accounts
+        if screen_account(a, period, catalog).outcome == "eligible"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +58,9 @@ def first_run(stack: Stack) -> tuple[RunResult, dict[str, Any]]:
     return result, seen_at_approval
 
 
-def test_run_succeeds_with_one_invoice_per_eligible_account(first_run: tuple[RunResult, dict[str, Any]]) -> None:
+def test_run_succeeds_with_one_invoice_per_eligible_account(
+    first_run: tuple[RunResult, dict[str, Any]],
+) -> None:
     result, _ = first_run
     assert result.status == "SUCCEEDED", result.error
     invoices = list(get_platform().store.run_invoices(result.run_id))
@@ -64,24 +70,36 @@ def test_run_succeeds_with_one_invoice_per_eligible_account(first_run: tuple[Run
     assert counts["finalized"] == len(list((result.out_dir / "invoices").glob("*.pdf")))
 
 
-def test_nothing_is_rendered_or_emailed_before_approval(first_run: tuple[RunResult, dict[str, Any]]) -> None:
+def test_nothing_is_rendered_or_emailed_before_approval(
+    first_run: tuple[RunResult, dict[str, Any]],
+) -> None:
     _, seen = first_run
     assert seen["pdfs"] == 0
     assert len(seen["emails"]) == 1 and "/approvals/" in seen["emails"][0]
 
 
-def test_each_pdf_shows_its_number_customer_and_total(first_run: tuple[RunResult, dict[str, Any]]) -> None:
+def test_each_pdf_shows_its_number_customer_and_total(
+    first_run: tuple[RunResult, dict[str, Any]],
+) -> None:
     result, _ = first_run
-    finalized = [s for s in get_platform().store.run_invoices(result.run_id)
-                 if s.invoice.status is InvoiceStatus.FINALIZED]
+    finalized = [
+        s
+        for s in get_platform().store.run_invoices(result.run_id)
+        if s.invoice.status is InvoiceStatus.FINALIZED
+    ]
     assert finalized
     for stored in finalized:
         invoice = stored.invoice
         pdf = (result.out_dir / "invoices" / f"{invoice.number}.pdf").read_bytes()
-        text = _normalise(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+        text = _normalise(
+            " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        )
         assert invoice.number in text
         assert _normalise(invoice.customer.name) in text
-        assert _normalise(format_money(invoice.gross_total, invoice.currency, invoice.customer.locale)) in text
+        assert (
+            _normalise(format_money(invoice.gross_total, invoice.currency, invoice.customer.locale))
+            in text
+        )
 
 
 def test_numbers_are_consecutive_from_one(first_run: tuple[RunResult, dict[str, Any]]) -> None:
@@ -90,9 +108,13 @@ def test_numbers_are_consecutive_from_one(first_run: tuple[RunResult, dict[str, 
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1)]
 
 
-def test_each_email_goes_to_its_customer_with_its_pdf(first_run: tuple[RunResult, dict[str, Any]]) -> None:
+def test_each_email_goes_to_its_customer_with_its_pdf(
+    first_run: tuple[RunResult, dict[str, Any]],
+) -> None:
     result, _ = first_run
-    by_number = {s.invoice.number: s.invoice for s in get_platform().store.run_invoices(result.run_id)}
+    by_number = {
+        s.invoice.number: s.invoice for s in get_platform().store.run_invoices(result.run_id)
+    }
     invoice_emails = 0
     for path in sorted((result.out_dir / "outbox").glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -102,7 +124,10 @@ def test_each_email_goes_to_its_customer_with_its_pdf(first_run: tuple[RunResult
             continue
         invoice = by_number[attachments[0].get_filename().removesuffix(".pdf")]
         assert message["To"] == invoice.customer.email
-        assert attachments[0].get_content() == (result.out_dir / "invoices" / f"{invoice.number}.pdf").read_bytes()
+        assert (
+            attachments[0].get_content()
+            == (result.out_dir / "invoices" / f"{invoice.number}.pdf").read_bytes()
+        )
         invoice_emails += 1
     assert invoice_emails == result.report["counts"]["finalized"]  # type: ignore[index]
 
@@ -116,22 +141,32 @@ def test_quarantined_and_excluded_accounts_are_reported_with_reasons(
     assert set(quarantined) == {"ACC-1031", "ACC-1032", "ACC-1033", "ACC-1034", "ACC-1035"}
     assert "XYZ" in quarantined["ACC-1031"]
     assert all(len(reason) > 15 for reason in quarantined.values())
-    assert {entry["account_id"] for entry in report["excluded"]} == {"ACC-1004", "ACC-1005", "ACC-1006", "ACC-1008"}
+    assert {entry["account_id"] for entry in report["excluded"]} == {
+        "ACC-1004",
+        "ACC-1005",
+        "ACC-1006",
+        "ACC-1008",
+    }
 
 
 def test_every_finalized_invoice_is_booked_once_in_the_erp(
-    stack: Stack, first_run: tuple[RunResult, dict[str, Any]],
+    stack: Stack,
+    first_run: tuple[RunResult, dict[str, Any]],
 ) -> None:
     result, _ = first_run
     assert result.report["counts"]["erp_failed"] == 0, result.report["erp_problems"]  # type: ignore[index]
-    numbers = {s.invoice.number for s in get_platform().store.run_invoices(result.run_id) if s.invoice.number}
+    numbers = {
+        s.invoice.number
+        for s in get_platform().store.run_invoices(result.run_id)
+        if s.invoice.number
+    }
     assert set(stack.erp.bookings) == numbers
 
 
 def test_second_run_for_the_same_period_creates_nothing(
-    stack: Stack, first_run: tuple[RunResult, dict[str, Any]],
+    stack: Stack,
+    first_run: tuple[RunResult, dict[str, Any]],
 ) -> None:
-    first, _ = first_run
     emails_before = len(stack.env.sent_messages())
     bookings_before = dict(stack.erp.bookings)
 
@@ -145,14 +180,20 @@ def test_second_run_for_the_same_period_creates_nothing(
     assert list((second.out_dir / "invoices").glob("*.pdf")) == []
 
 
-def test_shadow_run_mails_the_internal_address_numbers_apart_and_books_nothing(stack: Stack) -> None:
+def test_shadow_run_mails_the_internal_address_numbers_apart_and_books_nothing(
+    stack: Stack,
+) -> None:
     bookings_before = dict(stack.erp.bookings)
 
-    shadow = stack.env.run({"period": PERIOD, "mode": "shadow", "account_ids": ["ACC-1001", "ACC-1002"]})
+    shadow = stack.env.run(
+        {"period": PERIOD, "mode": "shadow", "account_ids": ["ACC-1001", "ACC-1002"]}
+    )
 
     assert shadow.status == "SUCCEEDED", shadow.error
     assert sorted(p.stem for p in (shadow.out_dir / "invoices").glob("*.pdf")) == [
-        "SHADOW-2026-000001", "SHADOW-2026-000002"]
+        "SHADOW-2026-000001",
+        "SHADOW-2026-000002",
+    ]
     recipients = {
         email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"]
         for p in (shadow.out_dir / "outbox").glob("*.eml")

@@ -11,12 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import get_platform
+
 from tests.e2e.conftest import SAMPLE_ACCOUNTS, Stack
-from tools.erp.http_erp_server import running_http_erp
-from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment
+from tools.local_run.runner import ApprovalPlan
 from tools.local_run.wiring import REGION, Template
 
 pytestmark = pytest.mark.e2e
@@ -42,8 +41,10 @@ def test_invalid_console_input_ends_the_run_at_once_with_a_readable_error(stack:
 
 
 def test_released_holds_go_through_approval_again_and_get_the_next_numbers(stack: Stack) -> None:
-    first = stack.env.run({"period": PERIOD, "mode": "live", "account_ids": SMALL},
-                          ApprovalPlan(hold_invoice_ids=["2026-11:ACC-1009", "2026-11:ACC-1011"]))
+    first = stack.env.run(
+        {"period": PERIOD, "mode": "live", "account_ids": SMALL},
+        ApprovalPlan(hold_invoice_ids=["2026-11:ACC-1009", "2026-11:ACC-1011"]),
+    )
     assert first.status == "SUCCEEDED", first.error
     store = get_platform().store
     assert store.get_invoice("2026-11:ACC-1009").invoice.status is InvoiceStatus.HELD  # type: ignore[union-attr]
@@ -73,7 +74,9 @@ def test_bounced_invoice_is_resent_once_to_the_corrected_address(stack: Stack) -
     handler = stack.env.router.handler_for("DeliveryEventsFunction")[1]
     from tools.approval_server import LocalLambdaContext
 
-    handler(_bounce(stored.ses_message_id), LocalLambdaContext(function_name="DeliveryEventsFunction"))
+    handler(
+        _bounce(stored.ses_message_id), LocalLambdaContext(function_name="DeliveryEventsFunction")
+    )
     assert store.get_invoice(invoice_id).delivery_status is DeliveryStatus.BOUNCED  # type: ignore[union-attr]
     accounts = json.loads(SAMPLE_ACCOUNTS.read_text())
     for account in accounts:
@@ -130,12 +133,16 @@ def test_reminder_resends_the_link_only_while_the_run_waits(stack: Stack) -> Non
         reminders.append(reminder({"run_id": run_id}, context))
         stack.env.click_approval(link, ApprovalPlan())
 
-    result = stack.env.run({"period": "2027-01", "mode": "live", "account_ids": ["ACC-1001"]},
-                           ApprovalPlan(wait_for_person=True, on_link=remind_then_approve))
+    result = stack.env.run(
+        {"period": "2027-01", "mode": "live", "account_ids": ["ACC-1001"]},
+        ApprovalPlan(wait_for_person=True, on_link=remind_then_approve),
+    )
     assert result.status == "SUCCEEDED", result.error
     assert reminders == [{"emails_sent": 1}]
-    subjects = [str(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Subject"])
-                for p in sorted((result.out_dir / "outbox").glob("*.eml"))]
+    subjects = [
+        str(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Subject"])
+        for p in sorted((result.out_dir / "outbox").glob("*.eml"))
+    ]
     assert sum(s.startswith("Reminder: ") for s in subjects) == 1
 
 
@@ -146,6 +153,8 @@ def _run_ids(stack: Stack) -> list[str]:
 def test_template_declares_every_function_the_state_machine_calls() -> None:
     template = Template()
     definition = (Path(template.path).parent / "../statemachine/monthly_run.asl.json").read_text()
-    substitutions = template.resources["MonthlyRunStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    substitutions = template.resources["MonthlyRunStateMachine"]["Properties"][
+        "DefinitionSubstitutions"
+    ]
     for name in substitutions:
         assert "${" + name + "}" in definition, name

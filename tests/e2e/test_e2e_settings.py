@@ -7,9 +7,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
+
 from tests.e2e.conftest import SAMPLE_ACCOUNTS
 from tools.erp.http_erp_server import running_http_erp
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment
@@ -22,16 +22,25 @@ PERIOD = "2026-11"
 
 @pytest.fixture
 def fresh_stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalEnvironment]:
-    with running_http_erp() as (url, state), LocalEnvironment(
-        SAMPLE_ACCOUNTS, tmp_path, ErpTarget("http", url, {"token": "t"}, state.dump),
-        parameters=request.param,
-    ) as env:
+    with (
+        running_http_erp() as (url, state),
+        LocalEnvironment(
+            SAMPLE_ACCOUNTS,
+            tmp_path,
+            ErpTarget("http", url, {"token": "t"}, state.dump),
+            parameters=request.param,
+        ) as env,
+    ):
         yield env
 
 
 @pytest.mark.parametrize("fresh_stack", [{"AutoApprove": "true"}], indirect=True)
-def test_auto_approve_skips_the_human_but_still_holds_what_a_threshold_flags(fresh_stack: LocalEnvironment) -> None:
-    result = fresh_stack.run({"period": PERIOD, "mode": "live", "account_ids": ["ACC-1001", "ACC-1026"]})
+def test_auto_approve_skips_the_human_but_still_holds_what_a_threshold_flags(
+    fresh_stack: LocalEnvironment,
+) -> None:
+    result = fresh_stack.run(
+        {"period": PERIOD, "mode": "live", "account_ids": ["ACC-1001", "ACC-1026"]}
+    )
 
     assert result.status == "SUCCEEDED", result.error
     assert result.approval_link is None
@@ -42,10 +51,14 @@ def test_auto_approve_skips_the_human_but_still_holds_what_a_threshold_flags(fre
 
 
 @pytest.mark.parametrize("fresh_stack", [{"ApprovalTtlHours": "0.001"}], indirect=True)
-def test_unanswered_approval_expires_alerts_and_frees_the_drafts(fresh_stack: LocalEnvironment) -> None:
+def test_unanswered_approval_expires_alerts_and_frees_the_drafts(
+    fresh_stack: LocalEnvironment,
+) -> None:
     sns_published: list[str] = []
-    result = fresh_stack.run({"period": PERIOD, "mode": "live", "account_ids": ["ACC-1001"]},
-                             ApprovalPlan(wait_for_person=True, on_link=sns_published.append))
+    result = fresh_stack.run(
+        {"period": PERIOD, "mode": "live", "account_ids": ["ACC-1001"]},
+        ApprovalPlan(wait_for_person=True, on_link=sns_published.append),
+    )
 
     assert result.status == "FAILED"
     assert result.report["status"] == "expired"  # type: ignore[index]

@@ -1,7 +1,7 @@
 """``make demo``: a complete monthly run on the bundled sample accounts, no AWS account.
 
-    python -m tools.local_run [--accounts FILE] [--period YYYY-MM] [--mode live|shadow]
-                              [--wait-for-approval] [--erp http|tryton|none] [--out DIR]
+python -m tools.local_run [--accounts FILE] [--period YYYY-MM] [--mode live|shadow]
+                          [--wait-for-approval] [--erp http|tryton|none] [--out DIR]
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ class Progress:
         count = self.step_counts[step]
         elapsed = time.monotonic() - self.started
         bar = "#" * min(count, 30)
-        suffix = f" [{bar:<30}] chunk {count}" if step.endswith(("drafts", "invoices", "ERP")) else ""
+        suffix = (
+            f" [{bar:<30}] chunk {count}" if step.endswith(("drafts", "invoices", "ERP")) else ""
+        )
         sys.stdout.write(f"\r  {elapsed:6.1f}s  {step:<28}{suffix}")
         sys.stdout.flush()
 
@@ -61,8 +63,13 @@ def erp_for(kind: str, work_dir: Path) -> Iterator[ErpTarget]:
         with running_tryton(work_dir / "tryton") as (endpoint, _process):
             print(f"  Tryton ready on {endpoint.url} (set-up {endpoint.setup_seconds:.1f} s)")
             yield ErpTarget(
-                "tryton", endpoint.url,
-                {"database": endpoint.database, "user": endpoint.user, "password": endpoint.password},
+                "tryton",
+                endpoint.url,
+                {
+                    "database": endpoint.database,
+                    "user": endpoint.user,
+                    "password": endpoint.password,
+                },
                 lambda directory: dump_tryton_bookings(endpoint, directory),
             )
         return
@@ -72,40 +79,60 @@ def erp_for(kind: str, work_dir: Path) -> Iterator[ErpTarget]:
         yield ErpTarget("http", url, {"token": "local-demo-token"}, state.dump)
 
 
+COUNT_LABELS = (
+    ("accounts in source", "source_accounts"),
+    ("eligible", "eligible"),
+    ("excluded", "excluded"),
+    ("quarantined", "quarantined"),
+    ("held", "held"),
+    ("finalized", "finalized"),
+    ("e-mails sent", "emails_sent"),
+    ("booked in ERP", "erp_posted"),
+    ("ERP problems", "erp_failed"),
+)
+OUTPUT_FOLDERS = (
+    ("invoices", "*.pdf", "PDF(s)"),
+    ("outbox", "*.eml", "e-mail(s) as SES was asked to send them"),
+    ("erp", "*.json", "booking(s) as the ERP received them"),
+)
+
+
 def print_summary(result: RunResult, seconds: float) -> None:
     report = result.report or {}
     counts = report.get("counts", {})
-    print("\n")
-    print(f"Run {result.run_id}: {result.status} ({report.get('status', 'no report')}) in {seconds:.1f} s")
+    outcome = report.get("status", "no report")
+    print(f"\n\nRun {result.run_id}: {result.status} ({outcome}) in {seconds:.1f} s")
     if result.error:
         print(f"  error: {result.error}")
-    for label, key in (("accounts in source", "source_accounts"), ("eligible", "eligible"),
-                       ("excluded", "excluded"), ("quarantined", "quarantined"), ("held", "held"),
-                       ("finalized", "finalized"), ("e-mails sent", "emails_sent"),
-                       ("booked in ERP", "erp_posted"), ("ERP problems", "erp_failed")):
+    for label, key in COUNT_LABELS:
         print(f"  {label:<20} {counts.get(key, 0)}")
     for currency, totals in report.get("totals_by_currency", {}).items():
-        print(f"  total {currency:<14} net {totals['net']:>14}  tax {totals['tax']:>12}  gross {totals['gross']:>14}")
+        amounts = f"net {totals['net']:>14}  tax {totals['tax']:>12}  gross {totals['gross']:>14}"
+        print(f"  total {currency:<14} {amounts}")
     for entry in report.get("quarantined", []):
         print(f"  quarantined {entry['account_id']}: {entry['reason']}")
     for entry in report.get("failures", []):
         print(f"  FAILED {entry['invoice_id']}: {entry['reason']}")
-    out = result.out_dir
-    print(f"\nOutput in {out}/")
-    print(f"  invoices/  {len(list((out / 'invoices').glob('*.pdf')))} PDF(s)")
-    print(f"  outbox/    {len(list((out / 'outbox').glob('*.eml')))} e-mail(s) as SES was asked to send them")
-    if (out / "erp").exists():
-        print(f"  erp/       {len(list((out / 'erp').glob('*.json')))} booking(s) as the ERP received them")
+    print(f"\nOutput in {result.out_dir}/")
+    for folder, pattern, what in OUTPUT_FOLDERS:
+        if (result.out_dir / folder).exists():
+            found = len(list((result.out_dir / folder).glob(pattern)))
+            print(f"  {folder + '/':<10} {found} {what}")
     print("  run.json   counts, totals per currency, quarantined accounts with reasons")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--accounts", type=Path, default=DEFAULT_ACCOUNTS, help="JSON or CSV account file")
+    parser.add_argument(
+        "--accounts", type=Path, default=DEFAULT_ACCOUNTS, help="JSON or CSV account file"
+    )
     parser.add_argument("--period", default=DEFAULT_PERIOD, help="billing period, YYYY-MM")
     parser.add_argument("--mode", choices=("live", "shadow"), default="live")
-    parser.add_argument("--wait-for-approval", action="store_true",
-                        help="serve the approval page on localhost and wait for a real click")
+    parser.add_argument(
+        "--wait-for-approval",
+        action="store_true",
+        help="serve the approval page on localhost and wait for a real click",
+    )
     parser.add_argument("--erp", choices=("http", "tryton", "none"), default="http")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "out")
     arguments = parser.parse_args(argv)
@@ -116,19 +143,26 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     progress = Progress()
-    print(f"Monthly invoice run for {arguments.period} ({arguments.mode}) on {arguments.accounts.name}")
+    source = arguments.accounts.name
+    print(f"Monthly invoice run for {arguments.period} ({arguments.mode}) on {source}")
 
     def announce(link: str) -> None:
         if arguments.wait_for_approval:
-            print(f"\n\n  Open this link to review and approve the batch:\n\n    {link}\n", flush=True)
+            print(
+                f"\n\n  Open this link to review and approve the batch:\n\n    {link}\n", flush=True
+            )
 
     approval = ApprovalPlan(wait_for_person=arguments.wait_for_approval, on_link=announce)
-    with tempfile.TemporaryDirectory() as work_dir, erp_for(arguments.erp, Path(work_dir)) as erp:
-        with LocalEnvironment(arguments.accounts, arguments.out, erp, progress=progress) as env:
-            result = env.run(
-                {"period": arguments.period, "mode": arguments.mode}, approval,
-                timeout_seconds=3600 if arguments.wait_for_approval else 900,
-            )
+    with (
+        tempfile.TemporaryDirectory() as work_dir,
+        erp_for(arguments.erp, Path(work_dir)) as erp,
+        LocalEnvironment(arguments.accounts, arguments.out, erp, progress=progress) as env,
+    ):
+        result = env.run(
+            {"period": arguments.period, "mode": arguments.mode},
+            approval,
+            timeout_seconds=3600 if arguments.wait_for_approval else 900,
+        )
     print_summary(result, time.monotonic() - started)
     return 0 if result.status == "SUCCEEDED" else 1
 

@@ -30,7 +30,9 @@ def load_handler(spec: FunctionSpec) -> Handler:
     unique_name = f"local_lambda_{spec.logical_id}_{module_name}"
     module: ModuleType | None = sys.modules.get(unique_name)
     if module is None:
-        file_spec = importlib.util.spec_from_file_location(unique_name, spec.code_dir / f"{module_name}.py")
+        file_spec = importlib.util.spec_from_file_location(
+            unique_name, spec.code_dir / f"{module_name}.py"
+        )
         assert file_spec is not None and file_spec.loader is not None
         module = importlib.util.module_from_spec(file_spec)
         sys.modules[unique_name] = module
@@ -48,7 +50,9 @@ class LambdaRouter:
         self._original_invoke = LambdaSimpleBackend.invoke
 
     def handler_for(self, name_or_arn: str) -> tuple[FunctionSpec, Handler]:
-        logical_id = name_or_arn.rsplit(":", 1)[-1] if name_or_arn.startswith("arn:") else name_or_arn
+        logical_id = (
+            name_or_arn.rsplit(":", 1)[-1] if name_or_arn.startswith("arn:") else name_or_arn
+        )
         spec = self._functions[logical_id]
         with self._lock:
             if logical_id not in self._handlers:
@@ -59,7 +63,9 @@ class LambdaRouter:
         spec, handler = self.handler_for(function_name)
         if self.on_invoke:
             self.on_invoke(spec.logical_id)
-        context = LocalLambdaContext(function_name=spec.logical_id, invoked_function_arn=spec.arn, timeout_seconds=900)
+        context = LocalLambdaContext(
+            function_name=spec.logical_id, invoked_function_arn=spec.arn, timeout_seconds=900
+        )
         try:
             result = handler(payload, context)
         except Exception as error:
@@ -75,8 +81,14 @@ class LambdaRouter:
     def install(self) -> None:
         router = self
 
-        def routed_invoke(backend: Any, function_name: str, qualifier: str | None, body: Any,
-                          headers: Any, response_headers: Any) -> bytes:
+        def routed_invoke(
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes:
             payload = json.loads(body) if body else {}
             result, function_error = router.invoke(function_name, payload)
             if function_error:

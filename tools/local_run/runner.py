@@ -13,11 +13,11 @@ import email
 import email.policy
 import json
 import logging
-import warnings
 import os
 import re
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,11 +27,11 @@ from typing import Any
 
 import boto3
 import requests
+from invoice_dispatch.platform import get_platform, reset_platform
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from invoice_dispatch.platform import get_platform, reset_platform
 from tools.approval_server import ApprovalServer, serve_lambda
 from tools.local_run.lambda_router import LambdaRouter
 from tools.local_run.stack import LocalStack
@@ -97,9 +97,14 @@ class RunResult:
 
 
 class LocalEnvironment:
-    def __init__(self, accounts_file: Path, out_root: Path, erp: ErpTarget | None = None,
-                 parameters: dict[str, Any] | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        accounts_file: Path,
+        out_root: Path,
+        erp: ErpTarget | None = None,
+        parameters: dict[str, Any] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.accounts_file = accounts_file
         self.out_root = out_root
         self.template = Template()
@@ -111,7 +116,11 @@ class LocalEnvironment:
         self.erp = erp or ErpTarget("none")
         self.stack = LocalStack(
             self.template,
-            parameters={"ErpAdapter": self.erp.adapter, "ErpEndpoint": self.erp.url or "", **(parameters or {})},
+            parameters={
+                "ErpAdapter": self.erp.adapter,
+                "ErpEndpoint": self.erp.url or "",
+                **(parameters or {}),
+            },
             erp_credentials=self.erp.credentials,
         )
         self.state_machine_arn = ""
@@ -155,13 +164,23 @@ class LocalEnvironment:
         )
 
     # ------------------------------------------------------------------ run
-    def run(self, start_input: dict[str, Any], approval: ApprovalPlan | None = None,
-            run_id: str | None = None, timeout_seconds: float = 600) -> RunResult:
+    def run(
+        self,
+        start_input: dict[str, Any],
+        approval: ApprovalPlan | None = None,
+        run_id: str | None = None,
+        timeout_seconds: float = 600,
+    ) -> RunResult:
         approval = approval or ApprovalPlan()
         period = start_input.get("period", "run")
-        run_id = run_id or f"{period}-{start_input.get('mode', 'live')}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        run_id = (
+            run_id
+            or f"{period}-{start_input.get('mode', 'live')}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        )
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        self.router.on_invoke = lambda logical_id: self.progress(STEP_NAMES.get(logical_id, logical_id))
+        self.router.on_invoke = lambda logical_id: self.progress(
+            STEP_NAMES.get(logical_id, logical_id)
+        )
         first_message = len(self.sent_messages())
         execution_arn = sfn.start_execution(
             stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(start_input)
@@ -193,7 +212,11 @@ class LocalEnvironment:
         out_dir = self.export(run_id, first_message)
         report_path = out_dir / "run.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else None
-        error = None if status == "SUCCEEDED" else f"{description.get('error', '')}: {description.get('cause', '')}"
+        error = (
+            None
+            if status == "SUCCEEDED"
+            else f"{description.get('error', '')}: {description.get('cause', '')}"
+        )
         return RunResult(run_id, status, report, out_dir, approval_link, error)
 
     # ------------------------------------------------------------- approval
@@ -256,4 +279,3 @@ class LocalEnvironment:
         if self.erp.dump:
             self.erp.dump(out_dir / "erp")
         return out_dir
-

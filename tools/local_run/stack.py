@@ -40,8 +40,12 @@ class LocalStack:
 
     # ------------------------------------------------------------ intrinsics
     def ref(self, logical_id: str) -> Any:
-        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::URLSuffix": "amazonaws.com",
-                  "AWS::Partition": "aws"}
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": "aws",
+        }
         if logical_id in pseudo:
             return pseudo[logical_id]
         if logical_id in self.template.document["Parameters"]:
@@ -83,7 +87,9 @@ class LocalStack:
             return self.get_att(logical_id, attribute)
         if "Fn::Join" in value:
             separator, items = value["Fn::Join"]
-            resolved = self.resolve(items) if isinstance(items, dict) else [self.resolve(i) for i in items]
+            resolved = (
+                self.resolve(items) if isinstance(items, dict) else [self.resolve(i) for i in items]
+            )
             return separator.join(resolved if isinstance(resolved, list) else [resolved])
         if "Fn::Sub" in value:
             text = value["Fn::Sub"]
@@ -136,8 +142,12 @@ class LocalStack:
         sns.create_topic(Name=self.names.delivery_topic)
         boto3.client("sqs", region_name=REGION).create_queue(QueueName=self.names.erp_error_queue)
         secrets_client = boto3.client("secretsmanager", region_name=REGION)
-        secrets_client.create_secret(Name=self.names.approval_secret, SecretString=secrets.token_hex(32))
-        secrets_client.create_secret(Name=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials))
+        secrets_client.create_secret(
+            Name=self.names.approval_secret, SecretString=secrets.token_hex(32)
+        )
+        secrets_client.create_secret(
+            Name=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials)
+        )
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=str(self.parameter("SenderEmail")))
         boto3.client("ses", region_name=REGION).verify_email_identity(
@@ -157,7 +167,14 @@ class LocalStack:
 
 
 _DYNAMODB_LOCK = threading.RLock()
-_ATOMIC_OPERATIONS = ("put_item", "get_item", "update_item", "delete_item", "query", "transact_write_items")
+_ATOMIC_OPERATIONS = (
+    "put_item",
+    "get_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "transact_write_items",
+)
 
 
 def make_moto_dynamodb_atomic() -> None:

@@ -59,7 +59,9 @@ def load_legal_entity(path: str | None = None) -> LegalEntity:
     if path:
         raw_text = Path(path).read_text(encoding="utf-8")
     else:
-        raw_text = resources.files("invoice_dispatch.data").joinpath("legal_entity.json").read_text(
-            encoding="utf-8"
+        raw_text = (
+            resources.files("invoice_dispatch.data")
+            .joinpath("legal_entity.json")
+            .read_text(encoding="utf-8")
         )
     return LegalEntity.model_validate(json.loads(raw_text))

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.ses.models import ses_backends
-
 from invoice_dispatch.adapters.ses_mailer import Pacer, SesMailer
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus
@@ -20,6 +18,8 @@ from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
 from invoice_dispatch.workflow.dispatch import dispatch_chunk
 from invoice_dispatch.workflow.finalize import finalize_chunk
+from moto.ses.models import ses_backends
+
 from tests.unit.workflow.conftest import draft_invoice
 from tests.unit.workflow.test_workflow_numbering import NOW
 from tools.local_run.lambda_router import load_handler
@@ -41,7 +41,12 @@ class FlakySes:
         self.calls += 1
         if self.throttle(self.calls):
             raise ClientError(
-                {"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."}},
+                {
+                    "Error": {
+                        "Code": "TooManyRequestsException",
+                        "Message": "Maximum sending rate exceeded.",
+                    }
+                },
                 "SendEmail",
             )
         return self.real.send_email(**request)
@@ -54,10 +59,14 @@ def _sent() -> list[Any]:
 def _finalized(platform: Platform, count: int) -> list[str]:
     ids = []
     for index in range(count):
-        draft = draft_invoice(f"ACC-{index:03d}", customer={
-            "name": f"Kunde {index} GmbH", "email": f"ap{index}@kunde.example.com",
-            "address": {"line1": "Teststraße 1", "city": "Berlin", "country": "DE"},
-        })
+        draft = draft_invoice(
+            f"ACC-{index:03d}",
+            customer={
+                "name": f"Kunde {index} GmbH",
+                "email": f"ap{index}@kunde.example.com",
+                "address": {"line1": "Teststraße 1", "city": "Berlin", "country": "DE"},
+            },
+        )
         platform.store.create_draft(draft)
         ids.append(draft.invoice_id)
     finalize_chunk(RUN, ids, platform, NOW)
@@ -66,7 +75,9 @@ def _finalized(platform: Platform, count: int) -> list[str]:
 
 def _use_flaky_ses(platform: Platform, throttle: Any) -> FlakySes:
     flaky = FlakySes(platform.clients.client("sesv2"), throttle)
-    platform.mailer = SesMailer(flaky, platform.settings.ses_configuration_set, Pacer(0), sleep=lambda _: None)
+    platform.mailer = SesMailer(
+        flaky, platform.settings.ses_configuration_set, Pacer(0), sleep=lambda _: None
+    )
     return flaky
 
 
@@ -80,8 +91,11 @@ def test_each_invoice_goes_to_its_customer_with_the_pdf_attached(platform: Platf
         parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
         attachments = list(parsed.iter_attachments())
         number = attachments[0].get_filename().removesuffix(".pdf")
-        stored = next(platform.store.get_invoice(i) for i in ids
-                      if platform.store.get_invoice(i).invoice.number == number)  # type: ignore[union-attr]
+        stored = next(
+            platform.store.get_invoice(i)
+            for i in ids
+            if platform.store.get_invoice(i).invoice.number == number
+        )  # type: ignore[union-attr]
         assert parsed["To"] == stored.invoice.customer.email
         assert attachments[0].get_content().startswith(b"%PDF")
 
@@ -96,7 +110,9 @@ def test_retried_dispatch_sends_no_second_email(platform: Platform) -> None:
     assert sorted(again.skipped) == sorted(ids)
 
 
-def test_throttling_on_every_other_call_still_sends_each_invoice_exactly_once(platform: Platform) -> None:
+def test_throttling_on_every_other_call_still_sends_each_invoice_exactly_once(
+    platform: Platform,
+) -> None:
     ids = _finalized(platform, 6)
     flaky = _use_flaky_ses(platform, throttle=lambda call: call % 2 == 0)
 
@@ -135,8 +151,12 @@ def _ses_event(name: str, message_id: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("sample", "expected"),
-    [("delivery", DeliveryStatus.DELIVERED), ("bounce", DeliveryStatus.BOUNCED),
-     ("complaint", DeliveryStatus.COMPLAINED), ("reject", DeliveryStatus.REJECTED)],
+    [
+        ("delivery", DeliveryStatus.DELIVERED),
+        ("bounce", DeliveryStatus.BOUNCED),
+        ("complaint", DeliveryStatus.COMPLAINED),
+        ("reject", DeliveryStatus.REJECTED),
+    ],
 )
 def test_each_ses_event_sample_moves_the_delivery_state(
     platform: Platform, sample: str, expected: DeliveryStatus
@@ -160,7 +180,9 @@ def test_late_delivery_event_does_not_overwrite_a_bounce(platform: Platform) -> 
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
     for sample in ("bounce", "delivery"):
-        apply_ses_event(json.loads(_ses_event(sample, message_id)["Records"][0]["Sns"]["Message"]), platform)
+        apply_ses_event(
+            json.loads(_ses_event(sample, message_id)["Records"][0]["Sns"]["Message"]), platform
+        )
 
     assert platform.store.get_invoice(invoice_id).delivery_status is DeliveryStatus.BOUNCED  # type: ignore[union-attr]
 
@@ -180,7 +202,10 @@ def test_bounce_increments_the_failed_deliveries_metric(
 
     assert result == {"applied": 1}
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert any(record.get("FailedDeliveries") == [1.0] or record.get("FailedDeliveries") == 1.0 for record in emf)
+    assert any(
+        record.get("FailedDeliveries") == [1.0] or record.get("FailedDeliveries") == 1.0
+        for record in emf
+    )
 
 
 def _context() -> Any:

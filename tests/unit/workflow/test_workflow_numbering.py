@@ -10,6 +10,7 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.approval import hold_invoices
 from invoice_dispatch.workflow.finalize import finalize_chunk, finalized_copy, number_series
+
 from tests.unit.workflow.conftest import draft_invoice
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -22,7 +23,10 @@ def _run(run_id: str = "run-1") -> RunContext:
 def _finalize_one(platform: Platform, invoice_id: str, run_id: str = "run-1") -> str:
     series = number_series(platform.legal_entity, "live", 2026)
     stored, _ = platform.store.finalize(
-        invoice_id, run_id, series, lambda draft, n: finalized_copy(draft, platform.legal_entity, n, NOW)
+        invoice_id,
+        run_id,
+        series,
+        lambda draft, n: finalized_copy(draft, platform.legal_entity, n, NOW),
     )
     assert stored.invoice.number is not None
     return stored.invoice.number
@@ -97,7 +101,10 @@ def test_finalize_twice_renders_once_and_records_the_pdf_hash(platform: Platform
     assert stored is not None and stored.pdf_key == "invoices/live/2026-11/INV-2026-000001.pdf"
     events = [entry["event"] for entry in platform.store.audit_trail(draft.invoice_id)]
     assert events.count("numbered") == 1 and events.count("rendered") == 1
-    assert any(stored.pdf_sha256 in entry["detail"] for entry in platform.store.audit_trail(draft.invoice_id))
+    assert any(
+        stored.pdf_sha256 in entry["detail"]
+        for entry in platform.store.audit_trail(draft.invoice_id)
+    )
 
 
 def test_shadow_runs_number_from_their_own_series(platform: Platform) -> None:
@@ -107,7 +114,9 @@ def test_shadow_runs_number_from_their_own_series(platform: Platform) -> None:
         platform.store.create_draft(draft)
 
     finalize_chunk(_run(), [live.invoice_id], platform, NOW)
-    shadow_run = RunContext(run_id="run-1", period="2026-11", mode="shadow", approval_timeout_seconds=60)
+    shadow_run = RunContext(
+        run_id="run-1", period="2026-11", mode="shadow", approval_timeout_seconds=60
+    )
     finalize_chunk(shadow_run, [shadow.invoice_id], platform, NOW)
 
     numbers = {

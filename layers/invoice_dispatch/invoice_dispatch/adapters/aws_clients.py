@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -11,17 +11,17 @@ from botocore.config import Config
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     return boto3.client(service, config=_RETRIES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def dynamodb_table(name: str) -> Any:
     return boto3.resource("dynamodb", config=_RETRIES).Table(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def secret_bytes(secret_id: str) -> bytes:
     """A secret's value, read once per cold start (Secrets Manager is billed per call)."""
     response = client("secretsmanager").get_secret_value(SecretId=secret_id)

@@ -3,7 +3,7 @@
 Item shapes (PK / SK):
   ``INVOICE#<invoice_id>`` / ``DOC``            the invoice document and its tracking state
   ``INVOICE#<invoice_id>`` / ``AUDIT#<ts>#<n>`` one audit event
-  ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, task token, decision)
+  ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, token, decision)
   ``SERIES#<series>``      / ``COUNTER``        last number handed out in a number series
   ``SESMSG#<message_id>``  / ``MSG``            which invoice an SES message belongs to
 GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
@@ -211,9 +211,17 @@ class DynamoStore:
                     TransactItems=[
                         {"Update": self._counter_update(series, last_number)},
                         {"Update": self._finalize_update(invoice_id, run_id, finalized)},
-                        {"Put": {"TableName": self._table.name,
-                                 "Item": self._audit_item(invoice_id, "numbered",
-                                                          f"Finalized as {finalized.number}", "system")}},
+                        {
+                            "Put": {
+                                "TableName": self._table.name,
+                                "Item": self._audit_item(
+                                    invoice_id,
+                                    "numbered",
+                                    f"Finalized as {finalized.number}",
+                                    "system",
+                                ),
+                            }
+                        },
                     ]
                 )
             except ClientError as error:
@@ -294,8 +302,11 @@ class DynamoStore:
         """
         sets = ["run_id = :run", "GSI1PK = :gsi"]
         removes = []
-        values: dict[str, Any] = {":run": run_id, ":gsi": _run_pk(run_id),
-                                  ":finalized": InvoiceStatus.FINALIZED.value}
+        values: dict[str, Any] = {
+            ":run": run_id,
+            ":gsi": _run_pk(run_id),
+            ":finalized": InvoiceStatus.FINALIZED.value,
+        }
         if resend_to is not None:
             sets += ["delivery_status = :not_queued", "resend_to = :resend_to"]
             removes.append("dispatch_claimed_at")
@@ -330,8 +341,12 @@ class DynamoStore:
                         },
                     }
                 },
-                {"Put": {"TableName": self._table.name,
-                         "Item": self._audit_item(invoice_id, "rendered", audit_detail, "system")}},
+                {
+                    "Put": {
+                        "TableName": self._table.name,
+                        "Item": self._audit_item(invoice_id, "rendered", audit_detail, "system"),
+                    }
+                },
             ]
         )
 
@@ -427,8 +442,12 @@ class DynamoStore:
             raise
         return True
 
-    def record_erp(self, invoice_id: str, status: ErpStatus, erp_id: str | None, detail: str | None) -> None:
-        self._update(invoice_id, {"erp_status": status.value, "erp_id": erp_id, "erp_detail": detail})
+    def record_erp(
+        self, invoice_id: str, status: ErpStatus, erp_id: str | None, detail: str | None
+    ) -> None:
+        self._update(
+            invoice_id, {"erp_status": status.value, "erp_id": erp_id, "erp_detail": detail}
+        )
 
     def record_failure(self, invoice_id: str, failure: str) -> None:
         self._update(invoice_id, {"failure": failure})
@@ -466,7 +485,12 @@ class DynamoStore:
             & Key("SK").begins_with("AUDIT#")
         )
         return [
-            {"event": item["event"], "detail": item["detail"], "actor": item["actor"], "at": item["SK"][6:35]}
+            {
+                "event": item["event"],
+                "detail": item["detail"],
+                "actor": item["actor"],
+                "at": item["SK"][6:35],
+            }
             for item in response["Items"]
         ]
 
@@ -489,7 +513,9 @@ class DynamoStore:
                 raise
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        response = self._table.get_item(Key={"PK": _run_pk(run_id), "SK": "RUN"}, ConsistentRead=True)
+        response = self._table.get_item(
+            Key={"PK": _run_pk(run_id), "SK": "RUN"}, ConsistentRead=True
+        )
         item = response.get("Item")
         if not item:
             return None

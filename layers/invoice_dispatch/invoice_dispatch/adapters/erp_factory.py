@@ -21,7 +21,9 @@ def _credentials(settings: Settings) -> dict[str, str]:
 
 def build_erp_client(settings: Settings) -> ErpClient:
     if not settings.erp_endpoint:
-        raise PermanentError(f"ERP adapter '{settings.erp_adapter}' is selected but ERP_ENDPOINT is empty")
+        raise PermanentError(
+            f"ERP adapter '{settings.erp_adapter}' is selected but ERP_ENDPOINT is empty"
+        )
     credentials = _credentials(settings)
     if settings.erp_adapter == "tryton":
         return TrytonErpClient(

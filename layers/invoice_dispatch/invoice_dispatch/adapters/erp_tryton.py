@@ -36,7 +36,6 @@ from invoice_dispatch.erp import (
 )
 from invoice_dispatch.money import quantum
 
-
 #: Tryton keeps unit prices to 4 decimals and refuses a value written with more.
 _TRYTON_PRICE_QUANTUM = Decimal("0.0001")
 _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}

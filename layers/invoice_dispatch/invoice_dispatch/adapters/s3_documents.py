@@ -18,8 +18,10 @@ class S3Documents:
         self.bucket = bucket
 
     def put_json(self, key: str, payload: Any) -> str:
-        body = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(
-            payload, default=str, separators=(",", ":")
+        body = (
+            payload.model_dump_json()
+            if isinstance(payload, BaseModel)
+            else json.dumps(payload, default=str, separators=(",", ":"))
         )
         self._s3.put_object(
             Bucket=self.bucket,

@@ -18,16 +18,25 @@ from botocore.exceptions import ClientError
 
 from invoice_dispatch.errors import PermanentError, TransientError
 
-_THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException",
-                     "LimitExceededException", "SendingPausedException"}
+_THROTTLING_CODES = {
+    "TooManyRequestsException",
+    "Throttling",
+    "ThrottlingException",
+    "LimitExceededException",
+    "SendingPausedException",
+}
 _TRANSIENT_CODES = {"InternalFailure", "ServiceUnavailable", "InternalServerError"}
 
 
 class Pacer:
     """Spaces calls at most ``rate_per_second`` apart (a token bucket of size one)."""
 
-    def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate_per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
         self._clock = clock
         self._sleep = sleep
@@ -44,9 +53,15 @@ class Pacer:
 
 
 class SesMailer:
-    def __init__(self, sesv2_client: Any, configuration_set: str, pacer: Pacer,
-                 max_attempts: int = 6, base_backoff_seconds: float = 0.2,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        sesv2_client: Any,
+        configuration_set: str,
+        pacer: Pacer,
+        max_attempts: int = 6,
+        base_backoff_seconds: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._ses = sesv2_client
         self._configuration_set = configuration_set
         self._pacer = pacer
@@ -54,8 +69,9 @@ class SesMailer:
         self._base_backoff = base_backoff_seconds
         self._sleep = sleep
 
-    def send_raw(self, from_address: str, to_address: str, raw_message: bytes,
-                 tags: dict[str, str]) -> str:
+    def send_raw(
+        self, from_address: str, to_address: str, raw_message: bytes, tags: dict[str, str]
+    ) -> str:
         """Send and return SES's message id, only once SES has accepted the message."""
         last_error = ""
         for attempt in range(self._max_attempts):
@@ -73,7 +89,9 @@ class SesMailer:
                 code = error.response["Error"]["Code"]
                 message = error.response["Error"].get("Message", code)
                 if code not in _THROTTLING_CODES | _TRANSIENT_CODES:
-                    raise PermanentError(f"SES refused the message to {to_address}: {message}") from error
+                    raise PermanentError(
+                        f"SES refused the message to {to_address}: {message}"
+                    ) from error
                 last_error = f"SES throttled the send ({code}: {message})"
                 backoff = self._base_backoff * (2**attempt)
                 self._sleep(backoff * (0.5 + random.random() / 2))

@@ -41,10 +41,16 @@ class BatchOverview(BaseModel):
     held_by_rule_count: int
 
 
-def collect_screening(platform: Platform, context: RunContext) -> tuple[Screening, list[QuarantinedAccount]]:
+def collect_screening(
+    platform: Platform, context: RunContext
+) -> tuple[Screening, list[QuarantinedAccount]]:
     """Screening from GatherAccounts plus accounts the engine quarantined while drafting."""
-    screening = Screening.model_validate(platform.documents.get_json(keys.screening_report(context.run_id)))
-    quarantined = [QuarantinedAccount(account_id=q.account_id, reason=q.reason) for q in screening.quarantined]
+    screening = Screening.model_validate(
+        platform.documents.get_json(keys.screening_report(context.run_id))
+    )
+    quarantined = [
+        QuarantinedAccount(account_id=q.account_id, reason=q.reason) for q in screening.quarantined
+    ]
     listing = platform.clients.client("s3").list_objects_v2(
         Bucket=platform.documents.bucket, Prefix=keys.drafting_reports_prefix(context.run_id)
     )
@@ -60,7 +66,9 @@ def held_by_rule_now(stored: StoredInvoice) -> bool:
 
 
 def pending_drafts(platform: Platform, run_id: str) -> list[StoredInvoice]:
-    return [s for s in platform.store.run_invoices(run_id) if s.invoice.status is InvoiceStatus.DRAFT]
+    return [
+        s for s in platform.store.run_invoices(run_id) if s.invoice.status is InvoiceStatus.DRAFT
+    ]
 
 
 def draft_row(stored: StoredInvoice) -> DraftRow:
@@ -110,11 +118,19 @@ def build_summary(context: RunContext, platform: Platform, expires_at: datetime)
         mode=context.mode,
         legal_entity_name=platform.legal_entity.name,
         totals=[
-            CurrencyTotal(currency=currency, net=t["net"], tax=t["tax"], gross=t["gross"], invoice_count=t["count"])
+            CurrencyTotal(
+                currency=currency,
+                net=t["net"],
+                tax=t["tax"],
+                gross=t["gross"],
+                invoice_count=t["count"],
+            )
             for currency, t in sorted(totals.items())
         ],
         eligible_count=screening.eligible_count,
-        excluded=[ExcludedAccount(account_id=e.account_id, reason=e.reason) for e in screening.excluded],
+        excluded=[
+            ExcludedAccount(account_id=e.account_id, reason=e.reason) for e in screening.excluded
+        ],
         quarantined=quarantined,
         flagged=flagged,
         held_by_rule_count=sum(1 for f in flagged if f.held_by_rule),
@@ -132,12 +148,19 @@ def overview(context: RunContext, platform: Platform) -> BatchOverview:
     )
 
 
-def _email_approvers(context: RunContext, summary: ApprovalSummary, expires_at: datetime,
-                     platform: Platform, reminder: bool) -> int:
+def _email_approvers(
+    context: RunContext,
+    summary: ApprovalSummary,
+    expires_at: datetime,
+    platform: Platform,
+    reminder: bool,
+) -> int:
     key = platform.approval_key()
     sent = 0
     for approver in platform.settings.approver_emails:
-        link = sign_approval_link(platform.settings.approval_base_url, context.run_id, approver, expires_at, key)
+        link = sign_approval_link(
+            platform.settings.approval_base_url, context.run_id, approver, expires_at, key
+        )
         subject, text_body, html_body = render_approval_email(summary, link)
         message = build_message(
             sender=platform.settings.sender_email,
@@ -147,7 +170,9 @@ def _email_approvers(context: RunContext, summary: ApprovalSummary, expires_at: 
             html_body=html_body,
         )
         platform.mailer.send_raw(
-            platform.settings.sender_email, approver, message,
+            platform.settings.sender_email,
+            approver,
+            message,
             {"run_id": context.run_id, "kind": "approval_reminder" if reminder else "approval"},
         )
         sent += 1
@@ -173,7 +198,9 @@ def _schedule_reminder(context: RunContext, at: datetime, platform: Platform) ->
     )
 
 
-def request_approval(context: RunContext, task_token: str, platform: Platform, now: datetime | None = None) -> int:
+def request_approval(
+    context: RunContext, task_token: str, platform: Platform, now: datetime | None = None
+) -> int:
     """Store the token, then e-mail each approver their own signed link. Returns e-mails sent."""
     now = now or datetime.now(UTC)
     expires_at = now + timedelta(seconds=context.approval_timeout_seconds)
@@ -200,7 +227,9 @@ def remind_approvers(run_id: str, platform: Platform) -> int:
     if run is None or run["status"] != RunStatus.AWAITING_APPROVAL.value:
         return 0
     context: RunContext = run["context"]
-    summary = ApprovalSummary.model_validate(platform.documents.get_json(keys.approval_summary(run_id)))
+    summary = ApprovalSummary.model_validate(
+        platform.documents.get_json(keys.approval_summary(run_id))
+    )
     expires_at = datetime.fromisoformat(run["approval_expires_at"])
     return _email_approvers(context, summary, expires_at, platform, reminder=True)
 
@@ -227,24 +256,37 @@ def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Pl
             cause=f"Rejected by {decision.approver}: {decision.reason}",
         )
         return True
-    held_by_rule = [d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)]
-    held = hold_invoices(context, [*decision.held_invoice_ids, *held_by_rule], decision.approver, platform)
+    held_by_rule = [
+        d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)
+    ]
+    held = hold_invoices(
+        context, [*decision.held_invoice_ids, *held_by_rule], decision.approver, platform
+    )
     sfn.send_task_success(
         taskToken=run["task_token"],
-        output=json.dumps({"decision": "approve", "approver": decision.approver, "held_count": held}),
+        output=json.dumps(
+            {"decision": "approve", "approver": decision.approver, "held_count": held}
+        ),
     )
     return True
 
 
-def hold_invoices(context: RunContext, invoice_ids: list[str], approver: str, platform: Platform) -> int:
+def hold_invoices(
+    context: RunContext, invoice_ids: list[str], approver: str, platform: Platform
+) -> int:
     """Held invoices stay unnumbered drafts until a later run releases them."""
     held = 0
     for invoice_id in invoice_ids:
         if platform.store.set_status(
-            invoice_id, context.run_id, InvoiceStatus.HELD, (InvoiceStatus.DRAFT,),
+            invoice_id,
+            context.run_id,
+            InvoiceStatus.HELD,
+            (InvoiceStatus.DRAFT,),
             reason=f"Held by {approver}",
         ):
-            platform.store.append_audit(invoice_id, "held", f"Held at approval by {approver}", approver)
+            platform.store.append_audit(
+                invoice_id, "held", f"Held at approval by {approver}", approver
+            )
             held += 1
     return held
 
@@ -254,7 +296,11 @@ def void_pending_drafts(context: RunContext, reason: str, platform: Platform) ->
     voided = 0
     for stored in pending_drafts(platform, context.run_id):
         if platform.store.set_status(
-            stored.invoice_id, context.run_id, InvoiceStatus.VOID, (InvoiceStatus.DRAFT,), reason=reason
+            stored.invoice_id,
+            context.run_id,
+            InvoiceStatus.VOID,
+            (InvoiceStatus.DRAFT,),
+            reason=reason,
         ):
             platform.store.append_audit(stored.invoice_id, "voided", reason)
             voided += 1
@@ -263,10 +309,19 @@ def void_pending_drafts(context: RunContext, reason: str, platform: Platform) ->
 
 def auto_approve(context: RunContext, platform: Platform) -> int:
     """Trusted set-ups skip the human step; invoices that trip a hold threshold stay held."""
-    held_ids = [d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)]
-    platform.store.update_run(context.run_id, RunStatus.APPROVED, approval=ApprovalRecord(
-        decision="approve", approver="auto-approve", decided_at=datetime.now(UTC), held_invoice_ids=held_ids,
-    ).model_dump_json())
+    held_ids = [
+        d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)
+    ]
+    platform.store.update_run(
+        context.run_id,
+        RunStatus.APPROVED,
+        approval=ApprovalRecord(
+            decision="approve",
+            approver="auto-approve",
+            decided_at=datetime.now(UTC),
+            held_invoice_ids=held_ids,
+        ).model_dump_json(),
+    )
     return hold_invoices(context, held_ids, "auto-approve", platform)
 
 
@@ -287,9 +342,17 @@ def release_held(context: RunContext, platform: Platform) -> int:
     released = 0
     for invoice_id in held_ids:
         if platform.store.set_status(
-            invoice_id, context.run_id, InvoiceStatus.DRAFT, (InvoiceStatus.HELD,), claim_for_run=True
+            invoice_id,
+            context.run_id,
+            InvoiceStatus.DRAFT,
+            (InvoiceStatus.HELD,),
+            claim_for_run=True,
         ):
-            platform.store.append_audit(invoice_id, "released", f"Released for approval in run {context.run_id}")
+            platform.store.append_audit(
+                invoice_id, "released", f"Released for approval in run {context.run_id}"
+            )
             released += 1
-    platform.documents.put_json(keys.screening_report(context.run_id), Screening(eligible_count=released))
+    platform.documents.put_json(
+        keys.screening_report(context.run_id), Screening(eligible_count=released)
+    )
     return released

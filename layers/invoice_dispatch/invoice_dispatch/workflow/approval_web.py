@@ -41,7 +41,9 @@ def _error(status_code: int, title: str, message: str) -> Page:
     return Page(status_code, render_error_page(title, message))
 
 
-def _verified(run_id: str, query: Mapping[str, str], platform: Platform, now: datetime) -> LinkClaims:
+def _verified(
+    run_id: str, query: Mapping[str, str], platform: Platform, now: datetime
+) -> LinkClaims:
     return verify_approval_link(
         run_id,
         query.get("approver", ""),
@@ -70,7 +72,9 @@ def _signed_query(query: Mapping[str, str]) -> dict[str, str]:
     return {name: query[name] for name in ("approver", "exp", "sig") if name in query}
 
 
-def show_summary(run_id: str, query: Mapping[str, str], platform: Platform, now: datetime | None = None) -> Page:
+def show_summary(
+    run_id: str, query: Mapping[str, str], platform: Platform, now: datetime | None = None
+) -> Page:
     now = now or datetime.now(UTC)
     try:
         claims = _verified(run_id, query, platform, now)
@@ -82,8 +86,12 @@ def show_summary(run_id: str, query: Mapping[str, str], platform: Platform, now:
     if run.get("approval") is not None:
         return _decided_page(run, run_id)
     if run["status"] != RunStatus.AWAITING_APPROVAL.value:
-        return _error(409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}.")
-    summary = ApprovalSummary.model_validate(platform.documents.get_json(keys.approval_summary(run_id)))
+        return _error(
+            409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}."
+        )
+    summary = ApprovalSummary.model_validate(
+        platform.documents.get_json(keys.approval_summary(run_id))
+    )
     rows = [draft_row(stored) for stored in pending_drafts(platform, run_id)]
     drafts = PageRequest.from_query(query).apply(rows)
     signed = _signed_query(query)
@@ -98,8 +106,13 @@ def show_summary(run_id: str, query: Mapping[str, str], platform: Platform, now:
     return Page(200, html)
 
 
-def draft_preview(run_id: str, invoice_id: str, query: Mapping[str, str], platform: Platform,
-                  now: datetime | None = None) -> Page:
+def draft_preview(
+    run_id: str,
+    invoice_id: str,
+    query: Mapping[str, str],
+    platform: Platform,
+    now: datetime | None = None,
+) -> Page:
     """A DRAFT-marked PDF of one pending invoice, rendered on demand and cached in S3."""
     now = now or datetime.now(UTC)
     try:
@@ -108,13 +121,22 @@ def draft_preview(run_id: str, invoice_id: str, query: Mapping[str, str], platfo
         return _error(rejected.status_code, "This link cannot be used", rejected.reason)
     stored = platform.store.get_invoice(invoice_id)
     if stored is None or stored.invoice.run_id != run_id:
-        return _error(404, "Unknown invoice", f"Invoice '{invoice_id}' is not part of run {run_id}.")
+        return _error(
+            404, "Unknown invoice", f"Invoice '{invoice_id}' is not part of run {run_id}."
+        )
     pdf = platform.renderer.render_pdf(stored.invoice)
     return Page(200, pdf, "application/pdf")
 
 
-def decide(run_id: str, query: Mapping[str, str], form: Mapping[str, list[str]], source_ip: str,
-           user_agent: str, platform: Platform, now: datetime | None = None) -> Page:
+def decide(
+    run_id: str,
+    query: Mapping[str, str],
+    form: Mapping[str, list[str]],
+    source_ip: str,
+    user_agent: str,
+    platform: Platform,
+    now: datetime | None = None,
+) -> Page:
     now = now or datetime.now(UTC)
     run = platform.store.get_run(run_id)
     if run is None:
@@ -127,7 +149,9 @@ def decide(run_id: str, query: Mapping[str, str], form: Mapping[str, list[str]],
     except LinkRejected as rejected:
         return _error(rejected.status_code, "This decision cannot be accepted", rejected.reason)
     if run["status"] != RunStatus.AWAITING_APPROVAL.value:
-        return _error(409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}.")
+        return _error(
+            409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}."
+        )
     known_ids = {stored.invoice_id for stored in pending_drafts(platform, run_id)}
     try:
         decision = parse_decision_form(form, known_ids, claims.approver, source_ip, user_agent, now)

@@ -30,17 +30,23 @@ def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
     return write_delivery_plan(context, approved_ids, platform)
 
 
-def write_delivery_plan(context: RunContext, approved_ids: list[str], platform: Platform) -> DeliveryPlan:
+def write_delivery_plan(
+    context: RunContext, approved_ids: list[str], platform: Platform
+) -> DeliveryPlan:
     size = platform.settings.chunk_size
     chunks = [
         {"chunk_index": index, "invoice_ids": approved_ids[start : start + size]}
         for index, start in enumerate(range(0, len(approved_ids), size))
     ]
     key = platform.documents.put_json(keys.invoice_chunks_manifest(context.run_id), chunks)
-    return DeliveryPlan(invoice_chunks_key=key, invoice_count=len(approved_ids), chunk_count=len(chunks))
+    return DeliveryPlan(
+        invoice_chunks_key=key, invoice_count=len(approved_ids), chunk_count=len(chunks)
+    )
 
 
-def record_chunk_failure(invoice_ids: list[str], step: str, error: str, cause: str, platform: Platform) -> int:
+def record_chunk_failure(
+    invoice_ids: list[str], step: str, error: str, cause: str, platform: Platform
+) -> int:
     """A chunk that failed after its retries: each of its invoices says where and why."""
     reason = f"{step} failed after retries ({error}): {cause}"[:900]
     for invoice_id in invoice_ids:

@@ -25,7 +25,10 @@ TRANSITIONS: dict[str, tuple[DeliveryStatus, tuple[str, ...]]] = {
     "Rendering Failure": (DeliveryStatus.FAILED, _SENT_OR_EARLIER),
 }
 FAILED_DELIVERY_STATUSES = {
-    DeliveryStatus.BOUNCED, DeliveryStatus.COMPLAINED, DeliveryStatus.REJECTED, DeliveryStatus.FAILED,
+    DeliveryStatus.BOUNCED,
+    DeliveryStatus.COMPLAINED,
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.FAILED,
 }
 
 
@@ -44,10 +47,14 @@ class DeliveryUpdate(BaseModel):
 def _detail(event: dict[str, Any]) -> str:
     if "bounce" in event:
         bounce = event["bounce"]
-        recipients = ", ".join(r.get("emailAddress", "?") for r in bounce.get("bouncedRecipients", []))
-        return f"{bounce.get('bounceType', 'Bounce')} bounce ({bounce.get('bounceSubType', '')}) for {recipients}"
+        recipients = ", ".join(
+            r.get("emailAddress", "?") for r in bounce.get("bouncedRecipients", [])
+        )
+        kind = f"{bounce.get('bounceType', 'Bounce')} bounce ({bounce.get('bounceSubType', '')})"
+        return f"{kind} for {recipients}"
     if "complaint" in event:
-        return f"Recipient marked the e-mail as spam ({event['complaint'].get('complaintFeedbackType', 'abuse')})"
+        feedback = event["complaint"].get("complaintFeedbackType", "abuse")
+        return f"Recipient marked the e-mail as spam ({feedback})"
     if "reject" in event:
         return f"SES rejected the message: {event['reject'].get('reason', 'unknown reason')}"
     if "delivery" in event:
@@ -61,12 +68,22 @@ def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate
     invoice_id = platform.store.invoice_for_message(message_id) if message_id else None
     transition = TRANSITIONS.get(event_type)
     if invoice_id is None or transition is None:
-        return DeliveryUpdate(message_id=message_id, event_type=event_type, invoice_id=invoice_id,
-                              new_status=None, applied=False)
+        return DeliveryUpdate(
+            message_id=message_id,
+            event_type=event_type,
+            invoice_id=invoice_id,
+            new_status=None,
+            applied=False,
+        )
     new_status, allowed_from = transition
     detail = _detail(event)
     applied = platform.store.record_delivery_status(invoice_id, new_status, detail, allowed_from)
     if applied:
         platform.store.append_audit(invoice_id, f"delivery_{new_status.value}", detail, "ses")
-    return DeliveryUpdate(message_id=message_id, event_type=event_type, invoice_id=invoice_id,
-                          new_status=new_status, applied=applied)
+    return DeliveryUpdate(
+        message_id=message_id,
+        event_type=event_type,
+        invoice_id=invoice_id,
+        new_status=new_status,
+        applied=applied,
+    )

@@ -48,7 +48,11 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
     stored_by_id = platform.store.get_invoices(invoice_ids)
     for invoice_id in invoice_ids:
         stored = stored_by_id.get(invoice_id)
-        if stored is None or stored.invoice.status is not InvoiceStatus.FINALIZED or not stored.pdf_key:
+        if (
+            stored is None
+            or stored.invoice.status is not InvoiceStatus.FINALIZED
+            or not stored.pdf_key
+        ):
             outcome.failed[invoice_id] = "Not dispatched: the invoice was not finalized with a PDF"
             continue
         if not platform.store.claim_dispatch(invoice_id):
@@ -65,7 +69,11 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
                 platform.settings.sender_email,
                 recipient,
                 message,
-                {"run_id": context.run_id, "invoice_id": invoice_id.replace(":", "_"), "mode": context.mode},
+                {
+                    "run_id": context.run_id,
+                    "invoice_id": invoice_id.replace(":", "_"),
+                    "mode": context.mode,
+                },
             )
         except TransientError as error:
             platform.store.release_dispatch_claim(invoice_id, str(error))
@@ -78,10 +86,13 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
             outcome.failed[invoice_id] = reason
             continue
         platform.store.record_sent(invoice_id, message_id, DeliveryStatus.SENT)
-        platform.store.append_audit(invoice_id, "emailed", f"SES message {message_id} to {recipient}")
+        platform.store.append_audit(
+            invoice_id, "emailed", f"SES message {message_id} to {recipient}"
+        )
         outcome.done.append(invoice_id)
     if still_queued:
         raise TransientError(
-            f"{len(still_queued)} invoice(s) still queued after SES throttling: {', '.join(still_queued[:5])}"
+            f"{len(still_queued)} invoice(s) still queued after SES throttling: "
+            f"{', '.join(still_queued[:5])}"
         )
     return outcome

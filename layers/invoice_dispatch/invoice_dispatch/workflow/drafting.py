@@ -37,7 +37,9 @@ def previous_period(period: str) -> str:
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
-def _history_from_store(platform: Platform, account_id: str, context: RunContext) -> BillingHistory | None:
+def _history_from_store(
+    platform: Platform, account_id: str, context: RunContext
+) -> BillingHistory | None:
     """The previous period's finalized invoice is the best baseline for anomaly checks."""
     previous = platform.store.get_invoice(
         invoice_id_for(account_id, previous_period(context.period), context.mode)
@@ -47,7 +49,9 @@ def _history_from_store(platform: Platform, account_id: str, context: RunContext
     return BillingHistory(previous_gross_total=Decimal(previous.invoice.gross_total))
 
 
-def draft_chunk(context: RunContext, chunk_index: int, chunk_key: str, platform: Platform) -> DraftChunkResult:
+def draft_chunk(
+    context: RunContext, chunk_index: int, chunk_key: str, platform: Platform
+) -> DraftChunkResult:
     period = billing_period(context.period)
     billing_context = BillingContext(
         period=period,
@@ -63,7 +67,9 @@ def draft_chunk(context: RunContext, chunk_index: int, chunk_key: str, platform:
     for raw in platform.documents.get_json(chunk_key):
         screening = screen_account(raw, period, platform.catalog)
         if screening.account is None:
-            quarantined.append(ScreenedOut(account_id=screening.account_id, reason=screening.reason or ""))
+            quarantined.append(
+                ScreenedOut(account_id=screening.account_id, reason=screening.reason or "")
+            )
             continue
         account = screening.account
         history = _history_from_store(platform, account.account_id, context) or account.history
@@ -87,5 +93,8 @@ def draft_chunk(context: RunContext, chunk_index: int, chunk_key: str, platform:
         {"quarantined": [entry.model_dump() for entry in quarantined], "already_existed": existed},
     )
     return DraftChunkResult(
-        chunk_index=chunk_index, drafted=drafted, already_existed=existed, quarantined=len(quarantined)
+        chunk_index=chunk_index,
+        drafted=drafted,
+        already_existed=existed,
+        quarantined=len(quarantined),
     )

@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 import time
 
-from invoice_dispatch.erp import ErpPermanentError, ErpTransientError, MissingMapping, post_invoice_once
+from invoice_dispatch.erp import (
+    ErpPermanentError,
+    ErpTransientError,
+    MissingMapping,
+    post_invoice_once,
+)
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import Platform
@@ -20,10 +25,14 @@ from invoice_dispatch.workflow import keys
 from invoice_dispatch.workflow.finalize import ChunkOutcome
 
 
-def send_to_error_queue(platform: Platform, invoice_id: str, number: str | None, diagnostic: str) -> None:
+def send_to_error_queue(
+    platform: Platform, invoice_id: str, number: str | None, diagnostic: str
+) -> None:
     platform.clients.client("sqs").send_message(
         QueueUrl=platform.settings.erp_error_queue_url,
-        MessageBody=json.dumps({"invoice_id": invoice_id, "invoice_number": number, "diagnostic": diagnostic}),
+        MessageBody=json.dumps(
+            {"invoice_id": invoice_id, "invoice_number": number, "diagnostic": diagnostic}
+        ),
     )
 
 
@@ -35,7 +44,10 @@ def post_chunk(
     latencies: list[float] = []
     transient: list[str] = []
     for invoice_id, stored in platform.store.get_invoices(invoice_ids).items():
-        if stored.invoice.status is not InvoiceStatus.FINALIZED or stored.erp_status is ErpStatus.POSTED:
+        if (
+            stored.invoice.status is not InvoiceStatus.FINALIZED
+            or stored.erp_status is ErpStatus.POSTED
+        ):
             outcome.skipped.append(invoice_id)
             continue
         if context.mode == "shadow" or platform.settings.erp_adapter == "none":
@@ -48,7 +60,9 @@ def post_chunk(
             receipt = post_invoice_once(stored.invoice, platform.erp_mapping, platform.erp_client)
         except ErpTransientError as error:
             transient.append(invoice_id)
-            platform.store.record_erp(invoice_id, ErpStatus.NOT_POSTED, None, f"ERP unavailable: {error}")
+            platform.store.record_erp(
+                invoice_id, ErpStatus.NOT_POSTED, None, f"ERP unavailable: {error}"
+            )
             continue
         except (MissingMapping, ErpPermanentError) as error:
             diagnostic = str(error)
@@ -60,7 +74,9 @@ def post_chunk(
             latencies.append(time.perf_counter() - started)
         platform.store.record_erp(invoice_id, ErpStatus.POSTED, receipt.erp_id, None)
         platform.store.append_audit(
-            invoice_id, "posted_to_erp", f"ERP entry {receipt.erp_id} ({'created' if receipt.created else 'found'})"
+            invoice_id,
+            "posted_to_erp",
+            f"ERP entry {receipt.erp_id} ({'created' if receipt.created else 'found'})",
         )
         outcome.done.append(invoice_id)
     platform.documents.put_json(
@@ -68,5 +84,7 @@ def post_chunk(
         {"latencies_seconds": latencies, "outcome": outcome.model_dump()},
     )
     if transient:
-        raise TransientError(f"ERP unavailable for {len(transient)} invoice(s); the chunk will be retried")
+        raise TransientError(
+            f"ERP unavailable for {len(transient)} invoice(s); the chunk will be retried"
+        )
     return outcome, latencies

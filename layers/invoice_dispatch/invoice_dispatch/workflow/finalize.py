@@ -35,9 +35,13 @@ def number_series(legal_entity: LegalEntity, mode: str, year: int) -> str:
     return f"{legal_entity.code}:{'SHADOW' if mode == 'shadow' else 'LIVE'}:{year}"
 
 
-def finalized_copy(draft: Invoice, legal_entity: LegalEntity, sequence: int, issued_at: datetime) -> Invoice:
+def finalized_copy(
+    draft: Invoice, legal_entity: LegalEntity, sequence: int, issued_at: datetime
+) -> Invoice:
     issue_date = issued_at.astimezone(ZoneInfo(legal_entity.timezone)).date()
-    number_format = legal_entity.shadow_number_format if draft.mode == "shadow" else legal_entity.number_format
+    number_format = (
+        legal_entity.shadow_number_format if draft.mode == "shadow" else legal_entity.number_format
+    )
     number = number_format.format(year=issue_date.year, sequence=sequence, entity=legal_entity.code)
     return draft.model_copy(
         update={
@@ -49,10 +53,14 @@ def finalized_copy(draft: Invoice, legal_entity: LegalEntity, sequence: int, iss
     )
 
 
-def finalize_chunk(context: RunContext, invoice_ids: list[str], platform: Platform, now: datetime) -> ChunkOutcome:
+def finalize_chunk(
+    context: RunContext, invoice_ids: list[str], platform: Platform, now: datetime
+) -> ChunkOutcome:
     outcome = ChunkOutcome()
     legal_entity = platform.legal_entity
-    series = number_series(legal_entity, context.mode, now.astimezone(ZoneInfo(legal_entity.timezone)).year)
+    series = number_series(
+        legal_entity, context.mode, now.astimezone(ZoneInfo(legal_entity.timezone)).year
+    )
     for invoice_id in invoice_ids:
         try:
             stored, _ = platform.store.finalize(
@@ -74,7 +82,10 @@ def finalize_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
                 {"invoice-number": invoice.number or "", "sha256": digest},
             )
             platform.store.record_pdf(
-                invoice_id, pdf_key, digest, f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}"
+                invoice_id,
+                pdf_key,
+                digest,
+                f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}",
             )
             outcome.done.append(invoice_id)
         except TransientError:

@@ -86,7 +86,9 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
         if outcome.outcome == "eligible":
             eligible.append(raw)
         elif outcome.outcome == "excluded":
-            screening.excluded.append(ScreenedOut(account_id=outcome.account_id, reason=outcome.reason or ""))
+            screening.excluded.append(
+                ScreenedOut(account_id=outcome.account_id, reason=outcome.reason or "")
+            )
         else:
             screening.quarantined.append(
                 ScreenedOut(account_id=outcome.account_id, reason=outcome.reason or "")

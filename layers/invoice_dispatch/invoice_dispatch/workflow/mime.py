@@ -28,5 +28,7 @@ def build_message(
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")
     if attachment is not None and attachment_name:
-        message.add_attachment(attachment, maintype="application", subtype="pdf", filename=attachment_name)
+        message.add_attachment(
+            attachment, maintype="application", subtype="pdf", filename=attachment_name
+        )
     return message.as_bytes()

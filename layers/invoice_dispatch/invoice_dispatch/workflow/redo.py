@@ -11,6 +11,7 @@ number before creating, so a replay can never book a second entry.
 from __future__ import annotations
 
 import json
+
 from invoice_dispatch.adapters.s3_documents import read_uri
 from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import Platform
@@ -65,15 +66,23 @@ def plan_redo(context: RunContext, resend: bool, replay: bool, platform: Platfor
             continue
         recipient = emails.get(stored.invoice.account_id, stored.invoice.customer.email)
         platform.store.claim_for_redo(
-            stored.invoice_id, context.run_id,
-            resend_to=recipient if needs_resend else None, replay_erp=needs_replay,
+            stored.invoice_id,
+            context.run_id,
+            resend_to=recipient if needs_resend else None,
+            replay_erp=needs_replay,
         )
         what = " and ".join(
-            part for part, wanted in (("e-mail re-send", needs_resend), ("ERP replay", needs_replay)) if wanted
+            part
+            for part, wanted in (("e-mail re-send", needs_resend), ("ERP replay", needs_replay))
+            if wanted
         )
-        platform.store.append_audit(stored.invoice_id, "redo_requested", f"{what} in run {context.run_id}")
+        platform.store.append_audit(
+            stored.invoice_id, "redo_requested", f"{what} in run {context.run_id}"
+        )
         selected.append(stored)
     if replay:
-        _drain_error_queue(platform, {s.invoice_id for s in selected if s.erp_status is ErpStatus.FAILED})
+        _drain_error_queue(
+            platform, {s.invoice_id for s in selected if s.erp_status is ErpStatus.FAILED}
+        )
     platform.documents.put_json(keys.screening_report(context.run_id), {"eligible_count": 0})
     return write_delivery_plan(context, sorted(s.invoice_id for s in selected), platform)

@@ -25,13 +25,17 @@ def period_before(moment: datetime, timezone: str) -> str:
     return previous_period(f"{local.year}-{local.month:02d}")
 
 
-def start_run(raw_input: dict[str, Any], execution_name: str, started_at: str, platform: Platform) -> RunContext:
+def start_run(
+    raw_input: dict[str, Any], execution_name: str, started_at: str, platform: Platform
+) -> RunContext:
     fields = dict(raw_input)
     if fields.get("detail-type") == "Scheduled Event":
         # The EventBridge rule passes its whole event: bill the month that just ended.
         scheduled_at = datetime.fromisoformat(str(fields["time"]).replace("Z", "+00:00"))
-        fields = {"period": period_before(scheduled_at, platform.legal_entity.timezone),
-                  **(fields.get("detail") or {})}
+        fields = {
+            "period": period_before(scheduled_at, platform.legal_entity.timezone),
+            **(fields.get("detail") or {}),
+        }
     try:
         start_input = StartRunInput.model_validate(fields)
     except ValidationError as error:

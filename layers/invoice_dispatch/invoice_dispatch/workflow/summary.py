@@ -42,15 +42,24 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
     run = platform.store.get_run(context.run_id) or {}
     approval = run.get("approval")
     if outcome == "rejected":
-        void_pending_drafts(context, f"Batch rejected by {approval.approver}: {approval.reason}"
-                            if approval else "Batch rejected", platform)
+        void_pending_drafts(
+            context,
+            f"Batch rejected by {approval.approver}: {approval.reason}"
+            if approval
+            else "Batch rejected",
+            platform,
+        )
     elif outcome == "expired":
         void_pending_drafts(context, "Nobody approved the batch before the link expired", platform)
     screening, quarantined = collect_screening(platform, context)
     invoices = list(platform.store.run_invoices(context.run_id))
     statuses = Counter(s.invoice.status.value for s in invoices)
-    deliveries = Counter(s.delivery_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED)
-    erp = Counter(s.erp_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED)
+    deliveries = Counter(
+        s.delivery_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED
+    )
+    erp = Counter(
+        s.erp_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED
+    )
     totals: dict[str, dict[str, Decimal | int]] = defaultdict(
         lambda: {"invoices": 0, "net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0)}
     )
@@ -75,9 +84,16 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
             "held": statuses.get(InvoiceStatus.HELD.value, 0),
             "finalized": statuses.get(InvoiceStatus.FINALIZED.value, 0),
             "voided": statuses.get(InvoiceStatus.VOID.value, 0),
-            "emails_sent": sum(deliveries.get(s.value, 0) for s in (
-                DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.BOUNCED,
-                DeliveryStatus.COMPLAINED, DeliveryStatus.REJECTED)),
+            "emails_sent": sum(
+                deliveries.get(s.value, 0)
+                for s in (
+                    DeliveryStatus.SENT,
+                    DeliveryStatus.DELIVERED,
+                    DeliveryStatus.BOUNCED,
+                    DeliveryStatus.COMPLAINED,
+                    DeliveryStatus.REJECTED,
+                )
+            ),
             "failed_deliveries": sum(deliveries.get(s.value, 0) for s in FAILED_DELIVERY_STATUSES),
             "erp_posted": erp.get(ErpStatus.POSTED.value, 0),
             "erp_failed": erp.get(ErpStatus.FAILED.value, 0),
@@ -89,21 +105,33 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
         "excluded": [e.model_dump() for e in screening.excluded],
         "quarantined": [q.model_dump() for q in quarantined],
         "held": [
-            {"invoice_id": s.invoice_id, "customer": s.invoice.customer.name, "reason": s.hold_reason}
-            for s in invoices if s.invoice.status is InvoiceStatus.HELD
+            {
+                "invoice_id": s.invoice_id,
+                "customer": s.invoice.customer.name,
+                "reason": s.hold_reason,
+            }
+            for s in invoices
+            if s.invoice.status is InvoiceStatus.HELD
         ],
         "failures": [
             {"invoice_id": s.invoice_id, "number": s.invoice.number, "reason": s.failure}
-            for s in invoices if s.failure
+            for s in invoices
+            if s.failure
         ],
         "failed_deliveries": [
-            {"invoice_id": s.invoice_id, "number": s.invoice.number, "status": s.delivery_status.value,
-             "detail": s.delivery_detail}
-            for s in invoices if s.delivery_status in FAILED_DELIVERY_STATUSES
+            {
+                "invoice_id": s.invoice_id,
+                "number": s.invoice.number,
+                "status": s.delivery_status.value,
+                "detail": s.delivery_detail,
+            }
+            for s in invoices
+            if s.delivery_status in FAILED_DELIVERY_STATUSES
         ],
         "erp_problems": [
             {"invoice_id": s.invoice_id, "number": s.invoice.number, "detail": s.erp_detail}
-            for s in invoices if s.erp_status is ErpStatus.FAILED
+            for s in invoices
+            if s.erp_status is ErpStatus.FAILED
         ],
         "erp_latency_seconds": {
             "calls": len(latencies),
@@ -117,6 +145,9 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
     platform.clients.client("sns").publish(
         TopicArn=platform.settings.alert_topic_arn,
         Subject=f"Invoice run {context.period} ({context.mode}): {status.value}"[:100],
-        Message=json.dumps({k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")}, indent=2),
+        Message=json.dumps(
+            {k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")},
+            indent=2,
+        ),
     )
     return report
