@@ -13,7 +13,7 @@ $(INSTALLED): requirements-dev.txt layers/invoice_dispatch/requirements.txt pypr
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 system-deps:

@@ -91,6 +91,9 @@ class LocalStack:
                 self.resolve(items) if isinstance(items, dict) else [self.resolve(i) for i in items]
             )
             return separator.join(resolved if isinstance(resolved, list) else [resolved])
+        if "Fn::If" in value:
+            condition, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.condition(condition) else when_false)
         if "Fn::Sub" in value:
             text = value["Fn::Sub"]
 
@@ -102,6 +105,19 @@ class LocalStack:
 
             return re.sub(r"\$\{([^}]+)\}", replace, text)
         raise KeyError(f"Unsupported intrinsic in the local run: {sorted(value)}")
+
+    def condition(self, name: str) -> bool:
+        return bool(self._evaluate(self.template.document["Conditions"][name]))
+
+    def _evaluate(self, expression: Any) -> Any:
+        if isinstance(expression, dict) and "Fn::Not" in expression:
+            return not self._evaluate(expression["Fn::Not"][0])
+        if isinstance(expression, dict) and "Fn::Equals" in expression:
+            left, right = (self._evaluate(side) for side in expression["Fn::Equals"])
+            return str(left) == str(right)
+        if isinstance(expression, dict) and "Condition" in expression:
+            return self.condition(expression["Condition"])
+        return self.resolve(expression)
 
     def environment(self) -> dict[str, str]:
         variables = self.template.global_environment()

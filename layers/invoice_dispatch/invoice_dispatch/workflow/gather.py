@@ -9,6 +9,8 @@ account.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -48,6 +50,35 @@ def parse_account_source(uri: str, body: bytes) -> list[dict[str, Any]]:
     return accounts
 
 
+def merge_usage_file(raw_accounts: list[Any], uri: str, body: bytes) -> list[ScreenedOut]:
+    """Add metered usage from a separate file (JSON list or CSV) to the accounts it names.
+
+    Usage often comes from a metering export rather than the CRM. Each record is
+    ``account_id, metric, quantity``; records for an account the source does not have
+    are reported (quarantined), never silently dropped.
+    """
+    text = body.decode("utf-8-sig")
+    if uri.lower().endswith(".csv"):
+        records: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(text)))
+    else:
+        records = json.loads(text)
+    by_id = {raw.get("account_id"): raw for raw in raw_accounts if isinstance(raw, dict)}
+    orphans: dict[str, ScreenedOut] = {}
+    for record in records:
+        account_id = str(record.get("account_id", ""))
+        account = by_id.get(account_id)
+        if account is None:
+            orphans[account_id] = ScreenedOut(
+                account_id=account_id or "<no account id>",
+                reason=f"Usage file {uri} has usage for an account the account source does not have",
+            )
+            continue
+        account.setdefault("usage", []).append(
+            {"metric": record.get("metric"), "quantity": record.get("quantity"), "source": uri}
+        )
+    return list(orphans.values())
+
+
 def _selected(raw_accounts: Iterable[Any], context: RunContext, shadow_ids: list[str]) -> list[Any]:
     """Apply the run's filters: account ids, currencies, and the shadow allow-list."""
     wanted_ids = set(context.account_ids or [])
@@ -71,10 +102,15 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
     settings = platform.settings
     source_body = read_uri(platform.clients.client("s3"), settings.account_source_uri)
     raw_accounts = parse_account_source(settings.account_source_uri, source_body)
+    screening = Screening()
+    if settings.usage_source_uri:
+        usage_body = read_uri(platform.clients.client("s3"), settings.usage_source_uri)
+        screening.quarantined.extend(
+            merge_usage_file(raw_accounts, settings.usage_source_uri, usage_body)
+        )
     selected = _selected(raw_accounts, context, settings.shadow_account_ids)
     period = billing_period(context.period)
 
-    screening = Screening()
     eligible: list[dict[str, Any]] = []
     for row_number, raw in enumerate(selected, start=1):
         if not isinstance(raw, dict):

@@ -1,0 +1,63 @@
+"""Every sample in events/ is accepted by the entry point it is for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from invoice_dispatch.approval.start_input import StartRunInput
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.workflow.start import start_run
+from tools.local_run.wiring import REPO_ROOT
+
+EVENTS = REPO_ROOT / "events"
+
+
+@pytest.mark.parametrize("path", sorted(EVENTS.glob("start-*.json")), ids=lambda p: p.name)
+def test_each_start_sample_starts_a_run(platform: Platform, path: object) -> None:
+    raw = json.loads(EVENTS.joinpath(str(path)).read_text())
+
+    run = start_run(raw, f"run-{EVENTS.joinpath(str(path)).stem}", "2026-12-01T06:00:00Z", platform)
+
+    assert platform.store.get_run(run.run_id) is not None
+    assert run.period == (raw.get("period") or "2026-10")
+
+
+def test_schedule_on_the_first_bills_the_month_that_ended_in_berlin(platform: Platform) -> None:
+    scheduled = json.loads((EVENTS / "start-scheduled.json").read_text())
+    scheduled["time"] = "2026-11-30T23:30:00Z"  # already 1 December, 00:30, in Berlin
+
+    run = start_run(scheduled, "run-schedule", scheduled["time"], platform)
+
+    assert run.period == "2026-11"
+
+
+def test_start_input_schema_file_matches_the_model() -> None:
+    published = json.loads((EVENTS / "schema" / "start-run.schema.json").read_text())
+    assert published["properties"].keys() == StartRunInput.model_json_schema()["properties"].keys()
+
+
+@pytest.mark.parametrize("name", ["approval-get.json", "approval-post.json"])
+def test_http_samples_are_api_gateway_v2_events(name: str) -> None:
+    event = json.loads((EVENTS / name).read_text())
+    assert event["version"] == "2.0" and event["rawPath"].startswith("/approvals/")
+
+
+def test_usage_file_adds_readings_and_reports_unknown_accounts() -> None:
+    from invoice_dispatch.workflow.gather import merge_usage_file
+
+    accounts = [
+        {"account_id": "ACC-1", "usage": [{"metric": "SMS", "quantity": "3"}]},
+        {"account_id": "ACC-2"},
+    ]
+    csv_body = b"account_id,metric,quantity\nACC-1,API-CALLS,1200\nACC-2,SMS,40\nACC-9,SMS,5\n"
+
+    orphans = merge_usage_file(accounts, "s3://bucket/usage-2026-11.csv", csv_body)
+
+    assert [u["metric"] for u in accounts[0]["usage"]] == ["SMS", "API-CALLS"]
+    assert accounts[1]["usage"] == [
+        {"metric": "SMS", "quantity": "40", "source": "s3://bucket/usage-2026-11.csv"}
+    ]
+    assert [o.account_id for o in orphans] == ["ACC-9"]
+    assert "does not have" in orphans[0].reason
