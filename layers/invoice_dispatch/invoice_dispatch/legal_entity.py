@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.invoice import PostalAddress
 
 
@@ -56,12 +55,5 @@ class LegalEntity(BaseModel):
 @lru_cache(maxsize=4)
 def load_legal_entity(path: str | None = None) -> LegalEntity:
     """The configured legal entity; ``None`` means the bundled sample entity."""
-    if path:
-        raw_text = Path(path).read_text(encoding="utf-8")
-    else:
-        raw_text = (
-            resources.files("invoice_dispatch.data")
-            .joinpath("legal_entity.json")
-            .read_text(encoding="utf-8")
-        )
+    raw_text = read_config_text(path, "invoice_dispatch.data", "legal_entity.json")
     return LegalEntity.model_validate(json.loads(raw_text))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from billing_factories import context
+
 from invoice_dispatch.billing import (
     ANOMALY_CODES,
     billing_period,
@@ -156,9 +157,25 @@ def test_csv_rows_of_one_account_become_its_subscriptions() -> None:
     ("raw", "reason"),
     [
         ("not an object", "Record is not a JSON object"),
-        ({"_label": "<row 9>"}, "Field 'account_id': Field required (and 2 more problems)"),
+        ({"_label": "<row 9>"}, "Field 'account_id': is missing (and 2 more problems)"),
     ],
 )
 def test_broken_records_are_quarantined_not_raised(raw: object, reason: str) -> None:
     screening = screen_account(raw, PERIOD, load_catalog())  # type: ignore[arg-type]
     assert (screening.outcome, screening.reason) == ("quarantined", reason)
+
+
+def test_quarantine_reason_names_the_subscription_and_says_what_is_wrong_plainly() -> None:
+    from invoice_dispatch.billing import load_catalog, screen_account
+    from tests.unit.billing.billing_factories import PERIOD, raw_account
+
+    raw = raw_account(
+        subscriptions=[
+            {"subscription_id": "SUB-1", "plan": "TEAM-SEAT", "quantity": -3, "start": "2025-01-01"}
+        ]
+    )
+
+    screening = screen_account(raw, PERIOD, load_catalog())
+
+    assert screening.outcome == "quarantined"
+    assert screening.reason == "Field 'subscriptions #1 quantity': must be 0 or more (got -3)"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from invoice_dispatch.approval.start_input import StartRunInput
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.workflow.start import start_run
+
 from tools.local_run.wiring import REPO_ROOT
 
 EVENTS = REPO_ROOT / "events"

@@ -206,15 +206,39 @@ class AccountScreening(BaseModel):
     account: Account | None = None
 
 
+#: Pydantic's wording, said the way a billing person would read it on the run report.
+_PLAIN_MESSAGES: dict[str, str] = {
+    "greater_than_equal": "must be {ge} or more",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be {le} or less",
+    "missing": "is missing",
+    "extra_forbidden": "is not a known field (check its spelling)",
+    "decimal_parsing": "is not a number",
+    "date_from_datetime_parsing": "is not a date (write YYYY-MM-DD)",
+    "date_parsing": "is not a date (write YYYY-MM-DD)",
+    "literal_error": "must be one of {expected}",
+    "string_too_short": "must not be empty",
+}
+
+
+def _location(parts: tuple[int | str, ...]) -> str:
+    """('subscriptions', 0, 'quantity') -> 'subscriptions #1 quantity'."""
+    words = [f"#{part + 1}" if isinstance(part, int) else str(part) for part in parts]
+    return " ".join(words) or "account"
+
+
 def _first_error_sentence(error: ValidationError) -> str:
-    """Pydantic's first error as 'Field 'a.b': message', plus how many more there were."""
+    """Pydantic's first error as "Field 'a #1 b': plain message", plus how many more."""
     errors = error.errors(include_url=False)
     first = errors[0]
-    location = ".".join(str(part) for part in first["loc"]) or "account"
-    message = first["msg"].removeprefix("Value error, ")
+    template = _PLAIN_MESSAGES.get(first["type"])
+    if template is not None:
+        message = template.format(**(first.get("ctx") or {}))
+    else:
+        message = first["msg"].removeprefix("Value error, ")
     if first["type"] not in ("value_error", "missing", "extra_forbidden") and "input" in first:
         message = f"{message} (got {first['input']!r})"
-    sentence = f"Field '{location}': {message}"
+    sentence = f"Field '{_location(first['loc'])}': {message}"
     if len(errors) > 1:
         sentence += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return sentence

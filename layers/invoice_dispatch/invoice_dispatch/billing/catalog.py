@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.money import round_money
 
 #: Every product code an invoice line may carry; the ERP mapping knows exactly these.
@@ -111,14 +110,7 @@ class Catalog(_Strict):
 @lru_cache(maxsize=4)
 def load_catalog(path: str | None = None) -> Catalog:
     """The catalog at ``path``, or the bundled one; cached per cold start."""
-    if path:
-        raw_text = Path(path).read_text(encoding="utf-8")
-    else:
-        raw_text = (
-            resources.files("invoice_dispatch.billing.data")
-            .joinpath("catalog.json")
-            .read_text(encoding="utf-8")
-        )
+    raw_text = read_config_text(path, "invoice_dispatch.billing.data", "catalog.json")
     return Catalog.model_validate(json.loads(raw_text))
 
 

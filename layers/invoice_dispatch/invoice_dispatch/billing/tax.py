@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 from stdnum.eu import vat as eu_vat
 
+from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.invoice import TaxCategory
 
 REVERSE_CHARGE_NOTE = (
@@ -47,14 +46,7 @@ class TaxTable(BaseModel):
 @lru_cache(maxsize=4)
 def load_tax_table(path: str | None = None) -> TaxTable:
     """The tax table at ``path``, or the bundled one; cached per cold start."""
-    if path:
-        raw_text = Path(path).read_text(encoding="utf-8")
-    else:
-        raw_text = (
-            resources.files("invoice_dispatch.billing.data")
-            .joinpath("tax_rates.json")
-            .read_text(encoding="utf-8")
-        )
+    raw_text = read_config_text(path, "invoice_dispatch.billing.data", "tax_rates.json")
     return TaxTable.model_validate(json.loads(raw_text))
 
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.erp.errors import InvalidErpMapping
 from invoice_dispatch.invoice import TaxCategory
 
@@ -108,7 +107,5 @@ def parse_erp_mapping(raw_text: str, source: str = "ERP mapping") -> ErpMapping:
 @lru_cache(maxsize=4)
 def load_erp_mapping(path: str | None = None) -> ErpMapping:
     """The configured mapping; ``None`` means the one bundled with the layer."""
-    if path:
-        return parse_erp_mapping(Path(path).read_text(encoding="utf-8"), source=path)
-    bundled = resources.files("invoice_dispatch.erp.data").joinpath("erp_mapping.json")
-    return parse_erp_mapping(bundled.read_text(encoding="utf-8"), source="bundled ERP mapping")
+    raw_text = read_config_text(path, "invoice_dispatch.erp.data", "erp_mapping.json")
+    return parse_erp_mapping(raw_text, source=path or "bundled ERP mapping")

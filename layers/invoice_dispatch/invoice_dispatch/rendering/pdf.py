@@ -5,10 +5,12 @@ renderer is built once per cold start and keeps everything that does not depend 
 invoice: the Jinja template, the parsed stylesheets (the invoice's and a user-agent
 stylesheet cut down to the elements it uses), the font configuration and the decoded
 logo. WeasyPrint spends about a millisecond per element and per line of text on this
-machine class, so the template is written for few boxes (see ``invoice.css``). The Factur-X XML is attached by WeasyPrint itself while it writes the PDF,
-with the relationship and XMP metadata the Factur-X specification asks for; the factur-x
-library's ``generate_from_binary`` would re-parse and rewrite the whole PDF with pypdf
-afterwards, which costs more than the layout (see ``bench/bench_rendering.py``).
+machine class, so the template is written for few boxes (see ``invoice.css``).
+
+The Factur-X XML is attached by WeasyPrint itself while it writes the PDF, with the
+relationship and XMP metadata the Factur-X specification asks for; the factur-x library's
+``generate_from_binary`` would re-parse and rewrite the whole PDF with pypdf afterwards,
+which costs more than the layout (see ``bench/bench_rendering.py``).
 """
 
 from __future__ import annotations
