@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from moto.ses.models import ses_backends
+
 from invoice_dispatch.adapters.ses_mailer import Pacer, SesMailer
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus
@@ -18,8 +20,6 @@ from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
 from invoice_dispatch.workflow.dispatch import dispatch_chunk
 from invoice_dispatch.workflow.finalize import finalize_chunk
-from moto.ses.models import ses_backends
-
 from tests.unit.workflow.conftest import draft_invoice
 from tests.unit.workflow.test_workflow_numbering import NOW
 from tools.local_run.lambda_router import load_handler
@@ -188,24 +188,28 @@ def test_late_delivery_event_does_not_overwrite_a_bounce(platform: Platform) -> 
 
 
 def test_bounce_increments_the_failed_deliveries_metric(
-    platform: Platform, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "InvoiceDispatch")
+    from invoice_dispatch.observability import metrics
+
     (invoice_id,) = _finalized(platform, 1)
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
     handler = load_handler(Template().functions()["DeliveryEventsFunction"])
-    capsys.readouterr()
+    recorded: list[tuple[str, float]] = []
+    real_add_metric = metrics.add_metric
 
-    result = handler(_ses_event("bounce", message_id), _context())
+    def spy(name: str, unit: Any, value: float, **kwargs: Any) -> None:
+        recorded.append((name, value))
+        real_add_metric(name=name, unit=unit, value=value, **kwargs)
 
-    assert result == {"applied": 1}
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert any(
-        record.get("FailedDeliveries") == [1.0] or record.get("FailedDeliveries") == 1.0
-        for record in emf
-    )
+    monkeypatch.setattr(metrics, "add_metric", spy)
+
+    delivered = handler(_ses_event("delivery", message_id), _context())
+    bounced = handler(_ses_event("bounce", message_id), _context())
+
+    assert delivered == {"applied": 1} and bounced == {"applied": 1}
+    assert recorded.count(("FailedDeliveries", 1)) == 1
 
 
 def _context() -> Any:

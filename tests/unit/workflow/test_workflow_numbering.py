@@ -10,7 +10,6 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.approval import hold_invoices
 from invoice_dispatch.workflow.finalize import finalize_chunk, finalized_copy, number_series
-
 from tests.unit.workflow.conftest import draft_invoice
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -22,13 +21,13 @@ def _run(run_id: str = "run-1") -> RunContext:
 
 def _finalize_one(platform: Platform, invoice_id: str, run_id: str = "run-1") -> str:
     series = number_series(platform.legal_entity, "live", 2026)
-    stored, _ = platform.store.finalize(
-        invoice_id,
+    stored = platform.store.finalize(
+        [invoice_id],
         run_id,
         series,
         lambda draft, n: finalized_copy(draft, platform.legal_entity, n, NOW),
-    )
-    assert stored.invoice.number is not None
+    )[invoice_id]
+    assert not isinstance(stored, Exception) and stored.invoice.number is not None
     return stored.invoice.number
 
 
@@ -124,3 +123,25 @@ def test_shadow_runs_number_from_their_own_series(platform: Platform) -> None:
         for i in (live, shadow)
     }
     assert numbers == {"INV-2026-000001", "SHADOW-2026-000001"}
+
+
+def test_a_chunk_of_120_is_numbered_consecutively_in_account_order(platform: Platform) -> None:
+    drafts = [draft_invoice(f"ACC-{i:03d}") for i in range(120)]
+    for draft in drafts:
+        platform.store.create_draft(draft)
+    series = number_series(platform.legal_entity, "live", 2026)
+
+    numbered = platform.store.finalize(
+        [d.invoice_id for d in drafts],
+        "run-1",
+        series,
+        lambda draft, n: finalized_copy(draft, platform.legal_entity, n, NOW),
+    )
+
+    numbers = [numbered[d.invoice_id].invoice.number for d in drafts]  # type: ignore[union-attr]
+    assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 121)]
+    assert platform.store._last_number(series) == 120
+    trail = platform.store.audit_trail(drafts[60].invoice_id)
+    assert [entry["detail"] for entry in trail if entry["event"] == "numbered"] == [
+        "Finalized as INV-2026-000061"
+    ]

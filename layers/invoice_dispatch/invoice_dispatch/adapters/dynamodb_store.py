@@ -32,6 +32,8 @@ from invoice_dispatch.tracking import StoredInvoice
 
 _DOC = "DOC"
 _MAX_NUMBERING_ATTEMPTS = 50
+#: A transaction holds at most 100 items: the counter, then an update and an audit per invoice.
+_INVOICES_PER_NUMBERING_TRANSACTION = 49
 
 
 def _invoice_pk(invoice_id: str) -> str:
@@ -183,47 +185,46 @@ class DynamoStore:
 
     def finalize(
         self,
-        invoice_id: str,
+        invoice_ids: list[str],
         run_id: str,
         series: str,
         finalize_document: Callable[[Invoice, int], Invoice],
-    ) -> tuple[StoredInvoice, bool]:
-        """Give the invoice the next number of ``series`` and lock it, in one transaction.
+    ) -> dict[str, StoredInvoice | InvoiceLocked]:
+        """Number and lock drafts, consecutively, in as few transactions as possible.
 
-        The counter increment, the draft -> finalized change and the 'numbered' audit
-        event commit together or not at all, so a failure never burns a number (Odoo
-        #11859) and a retry of an already-finalized invoice returns it unchanged.
-        Concurrent finalizers race on the counter's condition and retry with the next
-        number: consecutive, no gaps. The last number seen is remembered per series, so
-        a chunk finalized by one Lambda costs one transaction per invoice, no extra read.
-        Returns the stored invoice and whether this call numbered it.
+        Each transaction moves the series counter by k and turns k drafts into finalized
+        invoices with the numbers in between, each with its 'numbered' audit event: all
+        commit together or none do, so a failure never burns a number (Odoo #11859) and
+        numbers stay consecutive. A retried call finds the invoices already finalized and
+        returns them unchanged. Concurrent finalizers race on the counter's condition and
+        retry with fresh numbers. A chunk of 100 costs three transactions, not 100.
+
+        Returns, per id, the stored (finalized) invoice, or why it cannot be finalized.
         """
-        current = self._finalizable(invoice_id, run_id)
-        if current.invoice.status is InvoiceStatus.FINALIZED:
-            return current, False
+        outcome: dict[str, StoredInvoice | InvoiceLocked] = {}
+        pending = self._finalizable(invoice_ids, run_id, outcome)
         for attempt in range(_MAX_NUMBERING_ATTEMPTS):
+            if not pending:
+                return outcome
+            batch = pending[:_INVOICES_PER_NUMBERING_TRANSACTION]
             if series not in self._series_hint:
                 self._series_hint[series] = self._last_number(series)
             last_number = self._series_hint[series]
-            finalized = finalize_document(current.invoice, last_number + 1)
-            try:
-                self._client.transact_write_items(
-                    TransactItems=[
-                        {"Update": self._counter_update(series, last_number)},
-                        {"Update": self._finalize_update(invoice_id, run_id, finalized)},
-                        {
-                            "Put": {
-                                "TableName": self._table.name,
-                                "Item": self._audit_item(
-                                    invoice_id,
-                                    "numbered",
-                                    f"Finalized as {finalized.number}",
-                                    "system",
-                                ),
-                            }
-                        },
-                    ]
+            finalized = [
+                finalize_document(stored.invoice, last_number + offset)
+                for offset, stored in enumerate(batch, start=1)
+            ]
+            items: list[dict[str, Any]] = [
+                {"Update": self._counter_update(series, last_number, len(batch))}
+            ]
+            for invoice in finalized:
+                items.append({"Update": self._finalize_update(invoice.invoice_id, run_id, invoice)})
+                audit = self._audit_item(
+                    invoice.invoice_id, "numbered", f"Finalized as {invoice.number}", "system"
                 )
+                items.append({"Put": {"TableName": self._table.name, "Item": audit}})
+            try:
+                self._client.transact_write_items(TransactItems=items)
             except ClientError as error:
                 if error.response["Error"]["Code"] not in (
                     "TransactionCanceledException",
@@ -231,36 +232,48 @@ class DynamoStore:
                 ):
                     raise
                 self._series_hint.pop(series, None)
-                current = self._finalizable(invoice_id, run_id)
-                if current.invoice.status is InvoiceStatus.FINALIZED:
-                    return current, False
+                pending = self._finalizable([s.invoice_id for s in pending], run_id, outcome)
                 time.sleep(min(0.2, 0.005 * (attempt + 1)))
                 continue
-            self._series_hint[series] = last_number + 1
-            return current.model_copy(update={"invoice": finalized}), True
-        raise TransientError(
-            f"Could not number invoice {invoice_id}: series {series} stayed contended"
-        )
+            self._series_hint[series] = last_number + len(batch)
+            for stored, invoice in zip(batch, finalized, strict=True):
+                outcome[stored.invoice_id] = stored.model_copy(update={"invoice": invoice})
+            pending = pending[len(batch) :]
+        raise TransientError(f"Could not number invoices: series {series} stayed contended")
 
-    def _finalizable(self, invoice_id: str, run_id: str) -> StoredInvoice:
-        current = self.get_invoice(invoice_id)
-        if current is None:
-            raise InvoiceLocked(f"Invoice {invoice_id} does not exist")
-        if current.invoice.status is InvoiceStatus.FINALIZED:
-            return current
-        if current.invoice.status is not InvoiceStatus.DRAFT or current.invoice.run_id != run_id:
-            raise InvoiceLocked(
-                f"Invoice {invoice_id} is {current.invoice.status.value} in run "
-                f"{current.invoice.run_id}; it cannot be finalized by run {run_id}"
-            )
-        return current
+    def _finalizable(
+        self,
+        invoice_ids: list[str],
+        run_id: str,
+        outcome: dict[str, StoredInvoice | InvoiceLocked],
+    ) -> list[StoredInvoice]:
+        """The drafts of this run still to number; the rest go straight into ``outcome``."""
+        stored_by_id = self.get_invoices(invoice_ids)
+        drafts = []
+        for invoice_id in invoice_ids:
+            current = stored_by_id.get(invoice_id)
+            if current is None:
+                outcome[invoice_id] = InvoiceLocked(f"Invoice {invoice_id} does not exist")
+            elif current.invoice.status is InvoiceStatus.FINALIZED:
+                outcome[invoice_id] = current
+            elif (
+                current.invoice.status is not InvoiceStatus.DRAFT
+                or current.invoice.run_id != run_id
+            ):
+                outcome[invoice_id] = InvoiceLocked(
+                    f"Invoice {invoice_id} is {current.invoice.status.value} in run "
+                    f"{current.invoice.run_id}; it cannot be finalized by run {run_id}"
+                )
+            else:
+                drafts.append(current)
+        return drafts
 
-    def _counter_update(self, series: str, last_number: int) -> dict[str, Any]:
+    def _counter_update(self, series: str, last_number: int, count: int) -> dict[str, Any]:
         update: dict[str, Any] = {
             "TableName": self._table.name,
             "Key": {"PK": f"SERIES#{series}", "SK": "COUNTER"},
             "UpdateExpression": "SET last_number = :next",
-            "ExpressionAttributeValues": {":next": last_number + 1},
+            "ExpressionAttributeValues": {":next": last_number + count},
         }
         if last_number == 0:
             update["ConditionExpression"] = "attribute_not_exists(PK)"
@@ -324,30 +337,19 @@ class DynamoStore:
         )
 
     def record_pdf(self, invoice_id: str, pdf_key: str, pdf_sha256: str, audit_detail: str) -> None:
-        """The PDF's key and hash, and the 'rendered' audit event, in one transaction."""
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table.name,
-                        "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
-                        "UpdateExpression": "SET pdf_key = :key, pdf_sha256 = :sha",
-                        "ConditionExpression": "#status = :finalized",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {
-                            ":key": pdf_key,
-                            ":sha": pdf_sha256,
-                            ":finalized": InvoiceStatus.FINALIZED.value,
-                        },
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table.name,
-                        "Item": self._audit_item(invoice_id, "rendered", audit_detail, "system"),
-                    }
-                },
-            ]
+        """Audit first, then the key: a crash in between only repeats a truthful audit line
+        on retry (the PDF is byte-identical), never leaves a PDF without its hash."""
+        self.append_audit(invoice_id, "rendered", audit_detail)
+        self._table.update_item(
+            Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+            UpdateExpression="SET pdf_key = :key, pdf_sha256 = :sha",
+            ConditionExpression="#status = :finalized",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":key": pdf_key,
+                ":sha": pdf_sha256,
+                ":finalized": InvoiceStatus.FINALIZED.value,
+            },
         )
 
     def claim_dispatch(self, invoice_id: str) -> bool:

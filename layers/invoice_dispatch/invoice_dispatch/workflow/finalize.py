@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from invoice_dispatch.errors import TransientError
+from invoice_dispatch.errors import InvoiceLocked, TransientError
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.platform import Platform
@@ -58,40 +58,49 @@ def finalize_chunk(
 ) -> ChunkOutcome:
     outcome = ChunkOutcome()
     legal_entity = platform.legal_entity
-    series = number_series(
-        legal_entity, context.mode, now.astimezone(ZoneInfo(legal_entity.timezone)).year
+    local_year = now.astimezone(ZoneInfo(legal_entity.timezone)).year
+    numbered = platform.store.finalize(
+        invoice_ids,
+        context.run_id,
+        number_series(legal_entity, context.mode, local_year),
+        lambda draft, sequence: finalized_copy(draft, legal_entity, sequence, now),
     )
     for invoice_id in invoice_ids:
+        stored = numbered[invoice_id]
+        if isinstance(stored, InvoiceLocked):
+            platform.store.record_failure(invoice_id, f"Not finalized: {stored}")
+            outcome.failed[invoice_id] = str(stored)
+            continue
+        if stored.pdf_key:
+            outcome.skipped.append(invoice_id)
+            continue
         try:
-            stored, _ = platform.store.finalize(
-                invoice_id,
-                context.run_id,
-                series,
-                lambda draft, sequence: finalized_copy(draft, legal_entity, sequence, now),
-            )
-            invoice = stored.invoice
-            if stored.pdf_key:
-                outcome.skipped.append(invoice_id)
-                continue
-            pdf = platform.renderer.render_pdf(invoice)
-            digest = hashlib.sha256(pdf).hexdigest()
-            pdf_key = platform.documents.put_bytes(
-                keys.invoice_pdf(context.mode, context.period, invoice.number or invoice_id),
-                pdf,
-                "application/pdf",
-                {"invoice-number": invoice.number or "", "sha256": digest},
-            )
-            platform.store.record_pdf(
-                invoice_id,
-                pdf_key,
-                digest,
-                f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}",
-            )
-            outcome.done.append(invoice_id)
+            _render_and_store(context, stored.invoice, platform)
         except TransientError:
             raise
         except Exception as error:  # one bad invoice must not stop its chunk
-            reason = f"Finalize failed: {error}"
+            reason = f"Finalized as {stored.invoice.number} but the PDF failed: {error}"
             platform.store.record_failure(invoice_id, reason)
             outcome.failed[invoice_id] = reason
+            continue
+        outcome.done.append(invoice_id)
     return outcome
+
+
+def _render_and_store(context: RunContext, invoice: Invoice, platform: Platform) -> None:
+    """Render, hash and store the PDF under its deterministic key; a retry renders again."""
+    pdf = platform.renderer.render_pdf(invoice)
+    digest = hashlib.sha256(pdf).hexdigest()
+    number = invoice.number or invoice.invoice_id
+    pdf_key = platform.documents.put_bytes(
+        keys.invoice_pdf(context.mode, context.period, number),
+        pdf,
+        "application/pdf",
+        {"invoice-number": number, "sha256": digest},
+    )
+    platform.store.record_pdf(
+        invoice.invoice_id,
+        pdf_key,
+        digest,
+        f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}",
+    )
