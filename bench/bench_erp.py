@@ -26,7 +26,6 @@ sys.path[:0] = [
 from invoice_dispatch.adapters.erp_http import HttpErpClient  # noqa: E402
 from invoice_dispatch.adapters.erp_tryton import TrytonErpClient  # noqa: E402
 from invoice_dispatch.erp import ErpClient, load_erp_mapping, post_invoice_once  # noqa: E402
-
 from tests.unit.erp.invoice_factory import make_finalized_invoice  # noqa: E402
 from tools.erp.http_erp_server import running_http_erp  # noqa: E402
 from tools.erp.tryton_server import prepare_database, running_tryton  # noqa: E402

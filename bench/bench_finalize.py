@@ -12,12 +12,12 @@ import os
 import time
 from datetime import UTC, datetime
 
+from moto import mock_aws
+
 from invoice_dispatch.platform import get_platform, reset_platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.finalize import finalize_chunk
-from moto import mock_aws
-
-from tests.unit.workflow.conftest import draft_invoice
+from tests.conftest import draft_invoice
 from tools.local_run.stack import LocalStack
 from tools.local_run.wiring import Template
 

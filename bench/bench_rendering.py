@@ -27,11 +27,12 @@ if str(LAYER_PATH) not in sys.path:
     sys.path.insert(0, str(LAYER_PATH))
 
 import facturx  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+
 from invoice_dispatch.legal_entity import load_legal_entity  # noqa: E402
 from invoice_dispatch.rendering import InvoiceRenderer, build_facturx_xml  # noqa: E402
 from invoice_dispatch.rendering.preview import sample_invoice  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
-from weasyprint import HTML  # noqa: E402
 
 #: Runs in a fresh interpreter: the clock starts before the first import of the domain,
 #: as it would in a Lambda init phase, and stops when the first PDF exists.

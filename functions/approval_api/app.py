@@ -5,6 +5,7 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.approval_web import Page, decide, draft_preview, show_summary

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.approval import remind_approvers

@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoice_dispatch.events import RunEvent
 from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform

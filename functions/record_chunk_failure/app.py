@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoice_dispatch.events import ChunkFailureEvent
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
@@ -16,11 +17,11 @@ from invoice_dispatch.workflow.delivery import record_chunk_failure
 @metrics.log_metrics
 @event_parser(model=ChunkFailureEvent)
 def lambda_handler(event: ChunkFailureEvent, context: LambdaContext) -> dict[str, Any]:
-    recorded = record_chunk_failure(
+    touched = record_chunk_failure(
         event.invoice_ids, event.step, event.error.Error, event.error.Cause, get_platform()
     )
     metrics.add_metric(name="ChunkFailures", unit=MetricUnit.Count, value=1)
     logger.error(
-        "Chunk failed", extra={"step": event.step, "invoices": recorded, "error": event.error.Error}
+        "Chunk failed", extra={"step": event.step, "invoices": touched, "error": event.error.Error}
     )
-    return {"recorded": recorded}
+    return {"recorded": touched}

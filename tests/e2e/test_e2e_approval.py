@@ -3,10 +3,12 @@ person in a real headless Chromium holds two invoices and approves the rest."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,10 +16,11 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 import requests
+from pypdf import PdfReader
+
 from invoice_dispatch.approval import sign_approval_link
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
-
 from tests.e2e.conftest import Stack
 from tools.local_run.runner import ApprovalPlan, RunResult
 from tools.local_run.wiring import REGION
@@ -164,12 +167,25 @@ def test_reject_without_a_reason_is_a_readable_400(waiting: WaitingRun) -> None:
     assert _run_status(waiting.run_id) == "awaiting_approval"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="make test installs Debian's chromium")
+def test_each_draft_has_a_pdf_preview_marked_draft_and_unnumbered(waiting: WaitingRun) -> None:
+    page = requests.get(waiting.link, timeout=30).text
+    preview = unescape(re.search(r'href="([^"]*/drafts/[^"]+)"', page).group(1))  # type: ignore[union-attr]
+
+    response = requests.get(preview, timeout=60)
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "DRAFT" in text and "INV-" not in text
+    assert _run_status(waiting.run_id) == "awaiting_approval"
+
+
 def test_approver_holds_two_invoices_in_a_real_browser_and_the_rest_are_finalized(
     waiting: WaitingRun, stack: Stack
 ) -> None:
     from playwright.sync_api import sync_playwright
 
+    assert CHROMIUM.exists(), "Debian's chromium is missing: `make test` installs it with apt-get"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})

@@ -11,11 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
+from pypdf import PdfReader
+
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.rendering import format_money
-from pypdf import PdfReader
-
 from tests.e2e.conftest import SAMPLE_ACCOUNTS, Stack
 from tools.local_run.runner import ApprovalPlan, RunResult
 from tools.local_run.wiring import REGION

@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
+
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import get_platform
-
 from tests.e2e.conftest import SAMPLE_ACCOUNTS, Stack
 from tools.local_run.runner import ApprovalPlan
 from tools.local_run.wiring import REGION, Template

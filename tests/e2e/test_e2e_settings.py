@@ -7,9 +7,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
-
 from tests.e2e.conftest import SAMPLE_ACCOUNTS
 from tools.erp.http_erp_server import running_http_erp
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment

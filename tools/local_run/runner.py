@@ -27,11 +27,11 @@ from typing import Any
 
 import boto3
 import requests
-from invoice_dispatch.platform import get_platform, reset_platform
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from invoice_dispatch.platform import get_platform, reset_platform
 from tools.approval_server import ApprovalServer, serve_lambda
 from tools.local_run.lambda_router import LambdaRouter
 from tools.local_run.stack import LocalStack

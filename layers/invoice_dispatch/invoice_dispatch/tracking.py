@@ -26,6 +26,7 @@ class StoredInvoice(BaseModel):
     hold_reason: str | None = None
     resend_to: str | None = None
     hold_waived: bool = False
+    dispatch_claimed: bool = False
     failure: str | None = None
 
     @property

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import pytest_socket
+
 from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.adapters.erp_tryton import TrytonErpClient
-
 from tools.erp.http_erp_server import HttpErpState, running_http_erp
 from tools.erp.tryton_server import TrytonEndpoint, TrytonProcess, running_tryton
 

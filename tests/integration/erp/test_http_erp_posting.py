@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.erp import (
     ErpPermanentError,
@@ -15,7 +16,6 @@ from invoice_dispatch.erp import (
     load_erp_mapping,
     post_invoice_once,
 )
-
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 from tools.erp.http_erp_server import HttpErpState
 from tools.erp.tryton_server import free_port

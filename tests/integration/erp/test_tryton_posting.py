@@ -7,6 +7,7 @@ from decimal import Decimal
 from importlib import resources
 
 import pytest
+
 from invoice_dispatch.adapters.erp_tryton import TrytonErpClient
 from invoice_dispatch.erp import (
     ErpPermanentError,
@@ -18,7 +19,6 @@ from invoice_dispatch.erp import (
     post_invoice_once,
 )
 from invoice_dispatch.invoice import Invoice, TaxCategory
-
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 from tools.erp.tryton_server import TrytonEndpoint, TrytonProcess, dump_tryton_bookings
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from invoice_dispatch.approval import InvalidDecision, parse_decision_form
 from invoice_dispatch.approval.models import ApprovalDecision
-
 from tests.unit.approval.approval_factories import APPROVER, NOW
 
 DRAFT_IDS = frozenset({"2026-10:acct-00001", "2026-10:acct-00002", "2026-10:acct-00003"})

@@ -6,7 +6,6 @@ import time
 
 from invoice_dispatch.approval import PageRequest, sort_and_page
 from invoice_dispatch.approval.drafts import MAX_PAGE_SIZE
-
 from tests.unit.approval.approval_factories import make_draft_row
 
 ROWS = [make_draft_row(index) for index in range(10_000)]

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
 from invoice_dispatch.approval import (
     LinkRejected,
     issue_form_token,
@@ -13,7 +14,6 @@ from invoice_dispatch.approval import (
     verify_approval_link,
     verify_form_token,
 )
-
 from tests.unit.approval.approval_factories import APPROVER, KEY, NOW, RUN_ID
 
 

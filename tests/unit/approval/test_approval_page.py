@@ -6,6 +6,8 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
+from markupsafe import escape
+
 from invoice_dispatch.approval import (
     ApprovalDecision,
     DraftPage,
@@ -15,8 +17,6 @@ from invoice_dispatch.approval import (
     render_summary_page,
     sort_and_page,
 )
-from markupsafe import escape
-
 from tests.unit.approval.approval_factories import (
     APPROVER,
     HOSTILE_NAME,

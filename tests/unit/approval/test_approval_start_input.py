@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from invoice_dispatch.approval import StartRunInput, describe_validation_error, parse_start_input
 from invoice_dispatch.approval.start_input import published_schema_text
 from invoice_dispatch.errors import InvalidStartInput
-from pydantic import ValidationError
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 SCHEMA_FILE = EVENTS / "schema" / "start-run.schema.json"

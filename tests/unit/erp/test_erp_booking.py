@@ -7,6 +7,7 @@ from decimal import Decimal
 from importlib import resources
 
 import pytest
+
 from invoice_dispatch.erp import (
     ErpBooking,
     ErpPermanentError,
@@ -19,7 +20,6 @@ from invoice_dispatch.erp import (
     post_invoice_once,
 )
 from invoice_dispatch.invoice import InvoiceStatus, TaxCategory
-
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 
 BILLING_ENGINE_PRODUCTS = (

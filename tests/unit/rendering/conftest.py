@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from rendering_samples import cached_invoice, cached_legal_entity, cached_pdf, cached_renderer
+
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.rendering import InvoiceRenderer
-from rendering_samples import cached_invoice, cached_legal_entity, cached_pdf, cached_renderer
 
 
 @pytest.fixture(scope="session")

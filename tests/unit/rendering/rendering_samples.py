@@ -11,12 +11,13 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 
+from pypdf import PdfReader
+
 from invoice_dispatch.billing.credit_note import create_credit_note
 from invoice_dispatch.invoice import Invoice, InvoiceStatus, TaxCategory
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
 from invoice_dispatch.rendering import InvoiceRenderer
 from invoice_dispatch.rendering.preview import sample_invoice
-from pypdf import PdfReader
 
 HOSTILE_NAME = '<script>alert(1)</script> & "Co"'
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rendering_samples import HOSTILE_NAME, normalise_spaces
+
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.rendering import NotFinalizedError, RenderedEmail, render_invoice_email
-from rendering_samples import HOSTILE_NAME, normalise_spaces
 
 InvoiceFor = Callable[[str], Invoice]
 

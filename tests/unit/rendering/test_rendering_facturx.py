@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import facturx
 import pytest
+from lxml import etree
+from rendering_samples import FINALIZED_CASES, HOSTILE_NAME
+
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.rendering import NotFinalizedError, build_facturx_xml
-from lxml import etree
-from rendering_samples import FINALIZED_CASES, HOSTILE_NAME
 
 NAMESPACES = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",

@@ -7,9 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rendering_samples import normalise_spaces
+
 from invoice_dispatch.rendering import format_date, format_money, templates_dir
 from invoice_dispatch.rendering.formatting import format_unit_price, language_of
-from rendering_samples import normalise_spaces
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from invoice_dispatch.invoice import Invoice, InvoiceStatus
-from invoice_dispatch.rendering import InvoiceRenderer, NotFinalizedError
 from PIL import Image, ImageChops
 from rendering_samples import HOSTILE_NAME, page_texts, pdf_reader
+
+from invoice_dispatch.invoice import Invoice, InvoiceStatus
+from invoice_dispatch.rendering import InvoiceRenderer, NotFinalizedError
 
 PdfFor = Callable[[str], bytes]
 InvoiceFor = Callable[[str], Invoice]

@@ -20,7 +20,7 @@ from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
 from invoice_dispatch.workflow.dispatch import dispatch_chunk
 from invoice_dispatch.workflow.finalize import finalize_chunk
-from tests.unit.workflow.conftest import draft_invoice
+from tests.conftest import draft_invoice
 from tests.unit.workflow.test_workflow_numbering import NOW
 from tools.local_run.lambda_router import load_handler
 from tools.local_run.wiring import ACCOUNT_ID, REGION, REPO_ROOT, Template

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from invoice_dispatch.approval.start_input import StartRunInput
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.workflow.start import start_run
-
 from tools.local_run.wiring import REPO_ROOT
 
 EVENTS = REPO_ROOT / "events"
@@ -60,4 +60,4 @@ def test_usage_file_adds_readings_and_reports_unknown_accounts() -> None:
         {"metric": "SMS", "quantity": "40", "source": "s3://bucket/usage-2026-11.csv"}
     ]
     assert [o.account_id for o in orphans] == ["ACC-9"]
-    assert "does not have" in orphans[0].reason
+    assert "missing from the account source" in orphans[0].reason

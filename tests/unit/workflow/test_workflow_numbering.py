@@ -10,7 +10,7 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.approval import hold_invoices
 from invoice_dispatch.workflow.finalize import finalize_chunk, finalized_copy, number_series
-from tests.unit.workflow.conftest import draft_invoice
+from tests.conftest import draft_invoice
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -583,5 +583,6 @@ def _stored_invoice(item: dict[str, Any]) -> StoredInvoice:
         hold_reason=item.get("hold_reason"),
         resend_to=item.get("resend_to"),
         hold_waived=bool(item.get("hold_waived", False)),
+        dispatch_claimed="dispatch_claimed_at" in item,
         failure=item.get("failure"),
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import BaseModel
 
-from invoice_dispatch.invoice import InvoiceStatus
+from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow import keys
+from invoice_dispatch.workflow.erp_posting import send_to_error_queue
 
 
 class DeliveryPlan(BaseModel):
@@ -44,13 +47,41 @@ def write_delivery_plan(
     )
 
 
+def _readable(cause: str) -> str:
+    """Step Functions hands over the Lambda's error document; keep only its message."""
+    try:
+        document = json.loads(cause)
+    except ValueError:
+        return cause
+    return str(document.get("errorMessage", cause)) if isinstance(document, dict) else cause
+
+
 def record_chunk_failure(
     invoice_ids: list[str], step: str, error: str, cause: str, platform: Platform
 ) -> int:
-    """A chunk that failed after its retries: each of its invoices says where and why."""
-    reason = f"{step} failed after retries ({error}): {cause}"[:900]
-    for invoice_id in invoice_ids:
-        stored = platform.store.get_invoice(invoice_id)
-        if stored is not None and stored.failure is None:
-            platform.store.record_failure(invoice_id, reason)
-    return len(invoice_ids)
+    """A chunk that failed after all its retries: nothing is lost, everything says why.
+
+    Invoices whose e-mail never left are marked failed (an on-demand re-send picks them
+    up; one claimed mid-send is left alone, SES may have it); invoices not booked go to
+    the ERP error queue for replay. Returns how many invoices the failure touched.
+    """
+    reason = f"{step} failed after retries ({error}): {_readable(cause)}"[:900]
+    touched = 0
+    for invoice_id, stored in platform.store.get_invoices(invoice_ids).items():
+        finalized = stored.invoice.status is InvoiceStatus.FINALIZED
+        if step == "DispatchInvoices" and finalized:
+            unsent = (DeliveryStatus.NOT_QUEUED.value, DeliveryStatus.QUEUED.value)
+            if stored.dispatch_claimed or not platform.store.record_delivery_status(
+                invoice_id, DeliveryStatus.FAILED, reason, unsent
+            ):
+                continue
+        elif step == "PostToErp" and finalized:
+            if stored.erp_status in (ErpStatus.POSTED, ErpStatus.SKIPPED):
+                continue
+            platform.store.record_erp(invoice_id, ErpStatus.FAILED, None, reason)
+            send_to_error_queue(platform, invoice_id, stored.invoice.number, reason)
+        elif step == "FinalizeInvoices" and finalized and stored.pdf_key:
+            continue
+        platform.store.record_failure(invoice_id, reason)
+        touched += 1
+    return touched

@@ -70,7 +70,7 @@ def merge_usage_file(raw_accounts: list[Any], uri: str, body: bytes) -> list[Scr
         if account is None:
             orphans[account_id] = ScreenedOut(
                 account_id=account_id or "<no account id>",
-                reason=f"Usage file {uri} has usage for an account the account source does not have",
+                reason=f"Usage file {uri} has usage for an account missing from the account source",
             )
             continue
         account.setdefault("usage", []).append(

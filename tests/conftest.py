@@ -1,4 +1,4 @@
-"""A moto account provisioned from infra/template.yaml, and a Platform wired to it."""
+"""Shared fixtures: a moto account provisioned from infra/template.yaml, and a Platform on it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from invoice_dispatch.invoice import Invoice
-from invoice_dispatch.platform import Platform, get_platform, reset_platform
 from moto import mock_aws
 
+from invoice_dispatch.invoice import Invoice
+from invoice_dispatch.platform import Platform, get_platform, reset_platform
 from tests.unit.billing.billing_factories import context, invoice_for, raw_account
 from tools.local_run.stack import LocalStack
 from tools.local_run.wiring import Template
