@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils chromium
 export PYTHONPATH := $(CURDIR)/layers/invoice_dispatch:$(CURDIR)
 
-.PHONY: demo test bench lint format typecheck cfn-lint system-deps pr clean deploy
+.PHONY: demo test bench lint format typecheck cfn-lint runtime-deps test-deps pr clean deploy
 
 $(INSTALLED): requirements-dev.txt layers/invoice_dispatch/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,25 +17,28 @@ $(INSTALLED): requirements-dev.txt layers/invoice_dispatch/requirements.txt pypr
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# WeasyPrint needs Pango and HarfBuzz; the tests also read PDFs back and drive Chromium.
+runtime-deps: PACKAGES = $(RUNTIME_PACKAGES)
+test-deps: PACKAGES = $(TEST_PACKAGES)
+runtime-deps test-deps:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing system packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-demo: $(INSTALLED) system-deps
+demo: $(INSTALLED) runtime-deps
 	$(PY) -m tools.local_run $(ARGS)
 
-test: $(INSTALLED) system-deps cfn-lint
+test: $(INSTALLED) test-deps cfn-lint
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 cfn-lint: $(INSTALLED)
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
-bench: $(INSTALLED) system-deps
+bench: $(INSTALLED) runtime-deps
 	$(PY) -m bench $(ARGS)
 
 lint: $(INSTALLED)
