@@ -223,3 +223,27 @@ def test_sample_events_are_real_shaped_sns_notifications() -> None:
         record = json.loads(path.read_text())["Records"][0]
         assert record["EventSource"] == "aws:sns"
         assert json.loads(record["Sns"]["Message"])["mail"]["messageId"]
+
+
+def test_portal_link_customers_get_an_expiring_link_instead_of_an_attachment(
+    platform: Platform,
+) -> None:
+    draft = draft_invoice(
+        "ACC-PORTAL",
+        customer={
+            "name": "Portal Kunde GmbH",
+            "email": "ap@portal.example.com",
+            "delivery_method": "portal_link",
+            "address": {"line1": "Teststraße 1", "city": "Berlin", "country": "DE"},
+        },
+    )
+    platform.store.create_draft(draft)
+    finalize_chunk(RUN, [draft.invoice_id], platform, NOW)
+
+    dispatch_chunk(RUN, [draft.invoice_id], platform)
+
+    (message,) = _sent()
+    parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+    assert list(parsed.iter_attachments()) == []
+    body = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "invoices/live/2026-11/INV-2026-000001.pdf" in body and "Expires=" in body
