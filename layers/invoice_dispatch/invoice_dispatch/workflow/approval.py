@@ -271,40 +271,52 @@ def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Pl
     return True
 
 
-def hold_invoices(
-    context: RunContext, invoice_ids: list[str], approver: str, platform: Platform
+def _move_drafts(
+    context: RunContext,
+    invoice_ids: list[str],
+    transition: tuple[InvoiceStatus, InvoiceStatus],
+    audit: tuple[str, str, str],
+    platform: Platform,
+    *,
+    claim_for_run: bool = False,
 ) -> int:
-    """Held invoices stay unnumbered drafts until a later run releases them."""
-    held = 0
+    """Move each draft from one status to another (conditionally) and audit each move.
+
+    ``audit`` is (event, detail, actor); the detail is also kept as the hold/void reason.
+    Returns how many moved: one already moved by a retry or another run is skipped.
+    """
+    expected, new_status = transition
+    event, detail, actor = audit
+    moved = 0
     for invoice_id in invoice_ids:
         if platform.store.set_status(
             invoice_id,
             context.run_id,
-            InvoiceStatus.HELD,
-            (InvoiceStatus.DRAFT,),
-            reason=f"Held by {approver}",
+            new_status,
+            (expected,),
+            claim_for_run=claim_for_run,
+            reason=None if claim_for_run else detail,
         ):
-            platform.store.append_audit(
-                invoice_id, "held", f"Held at approval by {approver}", approver
-            )
-            held += 1
-    return held
+            platform.store.append_audit(invoice_id, event, detail, actor)
+            moved += 1
+    return moved
+
+
+def hold_invoices(
+    context: RunContext, invoice_ids: list[str], approver: str, platform: Platform
+) -> int:
+    """Held invoices stay unnumbered drafts until a later run releases them."""
+    audit = ("held", f"Held at approval by {approver}", approver)
+    return _move_drafts(
+        context, invoice_ids, (InvoiceStatus.DRAFT, InvoiceStatus.HELD), audit, platform
+    )
 
 
 def void_pending_drafts(context: RunContext, reason: str, platform: Platform) -> int:
     """A rejected or expired batch gives its drafts up, so a corrected run can draft again."""
-    voided = 0
-    for stored in pending_drafts(platform, context.run_id):
-        if platform.store.set_status(
-            stored.invoice_id,
-            context.run_id,
-            InvoiceStatus.VOID,
-            (InvoiceStatus.DRAFT,),
-            reason=reason,
-        ):
-            platform.store.append_audit(stored.invoice_id, "voided", reason)
-            voided += 1
-    return voided
+    drafts = [stored.invoice_id for stored in pending_drafts(platform, context.run_id)]
+    audit = ("voided", reason, "system")
+    return _move_drafts(context, drafts, (InvoiceStatus.DRAFT, InvoiceStatus.VOID), audit, platform)
 
 
 def auto_approve(context: RunContext, platform: Platform) -> int:
@@ -339,19 +351,15 @@ def release_held(context: RunContext, platform: Platform) -> int:
         ]
     else:
         held_ids = list(context.release_held or [])
-    released = 0
-    for invoice_id in held_ids:
-        if platform.store.set_status(
-            invoice_id,
-            context.run_id,
-            InvoiceStatus.DRAFT,
-            (InvoiceStatus.HELD,),
-            claim_for_run=True,
-        ):
-            platform.store.append_audit(
-                invoice_id, "released", f"Released for approval in run {context.run_id}"
-            )
-            released += 1
+    audit = ("released", f"Released for approval in run {context.run_id}", "system")
+    released = _move_drafts(
+        context,
+        held_ids,
+        (InvoiceStatus.HELD, InvoiceStatus.DRAFT),
+        audit,
+        platform,
+        claim_for_run=True,
+    )
     platform.documents.put_json(
         keys.screening_report(context.run_id), Screening(eligible_count=released)
     )
