@@ -167,6 +167,12 @@ def test_reject_without_a_reason_is_a_readable_400(waiting: WaitingRun) -> None:
     assert _run_status(waiting.run_id) == "awaiting_approval"
 
 
+def test_customer_names_with_markup_are_shown_escaped(waiting: WaitingRun) -> None:
+    page = requests.get(waiting.with_query(sort="customer", size="100"), timeout=30).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+
+
 def test_each_draft_has_a_pdf_preview_marked_draft_and_unnumbered(waiting: WaitingRun) -> None:
     page = requests.get(waiting.link, timeout=30).text
     preview = unescape(re.search(r'href="([^"]*/drafts/[^"]+)"', page).group(1))  # type: ignore[union-attr]
