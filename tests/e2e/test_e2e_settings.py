@@ -7,13 +7,14 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto.sns.models import sns_backends
 
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
 from tests.e2e.conftest import SAMPLE_ACCOUNTS
 from tools.erp.http_erp_server import running_http_erp
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment
-from tools.local_run.wiring import REGION
+from tools.local_run.wiring import ACCOUNT_ID, REGION
 
 pytestmark = pytest.mark.e2e
 
@@ -64,5 +65,8 @@ def test_unanswered_approval_expires_alerts_and_frees_the_drafts(
     assert result.report["status"] == "expired"  # type: ignore[index]
     store = get_platform().store
     assert store.get_invoice("2026-11:ACC-1001").invoice.status is InvoiceStatus.VOID  # type: ignore[union-attr]
+    topic = get_platform().settings.alert_topic_arn
+    alerts = sns_backends[ACCOUNT_ID][REGION].topics[topic].sent_notifications
+    assert any("expired" in subject for _id, _message, subject, *_ in alerts)
     schedules = boto3.client("scheduler", region_name=REGION).list_schedules()["Schedules"]
     assert [s["Name"] for s in schedules] == [f"approval-reminder-{result.run_id}"[:64]]

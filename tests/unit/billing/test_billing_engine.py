@@ -8,6 +8,7 @@ import pytest
 from billing_factories import context, customer, draft_for, invoice_for, raw_account, screened
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from invoice_dispatch.billing import AnomalyThresholds, generate_draft
 from invoice_dispatch.billing.anomalies import NON_POSITIVE_TOTAL
 from invoice_dispatch.billing.catalog import PRODUCT_CODES

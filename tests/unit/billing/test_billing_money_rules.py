@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from invoice_dispatch.billing.proration import allocate, prorate, split_by_shares
 from invoice_dispatch.money import quantum, round_money
 

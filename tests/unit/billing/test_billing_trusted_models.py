@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from billing_factories import context, customer, raw_account, screened
+
 from invoice_dispatch.billing import billing_period, generate_draft, load_catalog, screen_account
-from invoice_dispatch.billing.trusted import build_trusted
+from invoice_dispatch.billing.trusted import build_trusted, trusted_factory
 from invoice_dispatch.invoice import AnomalyFlag, Invoice
 
 SAMPLES = Path(__file__).resolve().parents[3] / "events" / "accounts" / "sample-accounts.json"
@@ -98,3 +99,87 @@ def test_a_new_context_starts_without_the_previous_runs_results() -> None:
     generate_draft(screened(raw_account(customer=customer("FR"))), first)
     assert first.memo.treatments
     assert not second.memo.treatments
+
+
+def test_trusted_factory_builds_what_validation_builds_and_refuses_unknown_fields() -> None:
+    build_flag = trusted_factory(AnomalyFlag)
+    flag = build_flag(code="X", message="m", holds_invoice=True)
+    validated = AnomalyFlag(code="X", message="m", holds_invoice=True)
+    assert flag == validated
+    assert repr(flag) == repr(validated)
+    assert flag.model_fields_set == validated.model_fields_set
+    assert (
+        flag.model_fields_set
+        is not build_flag(code="Y", message="m", holds_invoice=False).model_fields_set
+    )
+    with pytest.raises(TypeError):
+        build_flag(code="X", message="m")
+    with pytest.raises(TypeError):
+        build_flag(code="X", message="m", holds_invoice=False, extra="no")
+
+
+def _three_plan_account(account_id: str, first_start: str = "2025-01-01") -> dict:
+    return raw_account(
+        account_id=account_id,
+        subscriptions=[
+            {"subscription_id": f"{account_id}-1", "plan": "STARTER", "start": first_start},
+            {
+                "subscription_id": f"{account_id}-2",
+                "plan": "TEAM-SEAT",
+                "quantity": "4",
+                "start": "2025-01-01",
+                "unit_price": "10.00",
+            },
+            {"subscription_id": f"{account_id}-3", "plan": "BUSINESS", "start": "2025-01-01"},
+        ],
+    )
+
+
+@pytest.mark.parametrize("first_start", ["2025-01-01", "2026-11-10"])
+def test_subscriptions_reused_within_a_run_give_the_same_draft_as_a_fresh_run(
+    first_start: str,
+) -> None:
+    shared_context = context()
+    generate_draft(screened(_three_plan_account("ACC-WARM", first_start)), shared_context)
+    account = screened(_three_plan_account("ACC-COLD", first_start))
+    reused = generate_draft(account, shared_context).invoice
+    fresh = generate_draft(account, context()).invoice
+    assert reused is not None and fresh is not None
+    assert reused.model_dump_json() == fresh.model_dump_json()
+    assert reused.anomalies == fresh.anomalies
+    assert [flag.code for flag in fresh.anomalies] == ["PRICE_OFF_CATALOG"]
+
+
+def test_reused_subscription_lines_keep_their_position_on_each_invoice() -> None:
+    run_context = context()
+    one_plan = screened(raw_account(account_id="ACC-ONE"))
+    two_plans = screened(
+        raw_account(
+            account_id="ACC-TWO",
+            subscriptions=[
+                {"subscription_id": "A", "plan": "BUSINESS", "start": "2025-01-01"},
+                {"subscription_id": "B", "plan": "STARTER", "start": "2025-01-01"},
+            ],
+        )
+    )
+    first = generate_draft(one_plan, run_context).invoice
+    second = generate_draft(two_plans, run_context).invoice
+    assert first is not None and second is not None
+    assert [line.line_id for line in second.lines] == ["L001", "L002"]
+    assert second.lines[1].description == first.lines[0].description
+    assert Invoice.model_validate(second.model_dump()) == second
+
+
+def test_a_steady_subscription_and_a_changed_one_on_the_same_terms_bill_apart() -> None:
+    run_context = context()
+    steady = generate_draft(screened(raw_account(account_id="ACC-S")), run_context).invoice
+    changed_raw = raw_account(account_id="ACC-C")
+    changed_raw["subscriptions"][0]["changes"] = [{"effective": "2026-11-16", "plan": "BUSINESS"}]
+    changed = generate_draft(screened(changed_raw), run_context).invoice
+    assert steady is not None and changed is not None
+    assert [line.kind for line in steady.lines] == ["recurring"]
+    assert [line.kind for line in changed.lines] == [
+        "recurring",
+        "proration_credit",
+        "proration_charge",
+    ]

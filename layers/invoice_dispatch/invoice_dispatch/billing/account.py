@@ -27,7 +27,7 @@ from invoice_dispatch.billing.period import (
     months_between,
     term_containing,
 )
-from invoice_dispatch.billing.trusted import build_trusted
+from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.invoice import PostalAddress
 from invoice_dispatch.money import is_supported_currency
 
@@ -245,10 +245,11 @@ def _first_error_sentence(error: ValidationError) -> str:
 
 
 def _label_for(raw: Mapping[str, Any]) -> str:
-    account_id = raw.get("account_id") if isinstance(raw, Mapping) else None
+    is_mapping = type(raw) is dict or isinstance(raw, Mapping)  # dict first: ABC checks cost
+    account_id = raw.get("account_id") if is_mapping else None
     if isinstance(account_id, str) and account_id:
         return account_id
-    label = raw.get("_label") if isinstance(raw, Mapping) else None
+    label = raw.get("_label") if is_mapping else None
     return str(label) if label else "<unlabelled record>"
 
 
@@ -286,38 +287,10 @@ def _check_semantics(
     account: Account, period: BillingPeriod, catalog: Catalog, timezone: str
 ) -> str | None:
     """Rules pydantic cannot know: catalog codes, prices in the currency, date order."""
-    for index, sub in enumerate(account.subscriptions):
-        where = f"Subscription '{sub.subscription_id}'"
-        plans = (sub.plan,)
-        if sub.changes:
-            plans += tuple(change.plan for change in sub.changes if change.plan)
-        for plan_code in plans:
-            plan = catalog.plans.get(plan_code)
-            if plan is None:
-                return f"{where}: plan '{plan_code}' is not in catalog {catalog.version}"
-            if sub.unit_price is None and account.currency not in plan.prices:
-                return (
-                    f"{where}: plan '{plan_code}' has no {account.currency} price in catalog "
-                    f"{catalog.version} and the contract sets none"
-                )
-        cadence = sub.cadence or catalog.plans[sub.plan].default_cadence
-        if cadence == "custom" and sub.interval_months is None:
-            return f"{where}: a custom cadence needs 'interval_months'"
-        start = local_date(sub.start, timezone)
-        if sub.end is not None:
-            end = local_date(sub.end, timezone)
-            if end < start:
-                return f"{where} ends on {end.isoformat()}, before it starts on {start.isoformat()}"
-        previous = start
-        for change in sub.changes:
-            effective = local_date(change.effective, timezone)
-            if effective <= previous:
-                return (
-                    f"{where}: change effective {effective.isoformat()} is not after "
-                    f"{previous.isoformat()}"
-                )
-            previous = effective
-        del index
+    for sub in account.subscriptions:
+        problem = _subscription_problem(sub, account.currency, catalog, timezone)
+        if problem is not None:
+            return f"Subscription '{sub.subscription_id}'{problem}"
     for record in account.usage:
         metric = catalog.metrics.get(record.metric)
         if metric is None:
@@ -343,6 +316,43 @@ def _check_semantics(
                 f"Discount '{discount.discount_id}' applies to '{discount.applies_to}', "
                 "which is neither 'invoice' nor a catalog product"
             )
+    return None
+
+
+def _subscription_problem(
+    sub: Subscription, currency: str, catalog: Catalog, timezone: str
+) -> str | None:
+    """What is wrong with one subscription, worded to follow "Subscription 'id'".
+
+    The wording is returned without the subscription's name so the common case (nothing
+    wrong, three times per account) builds no sentence at all.
+    """
+    plans: tuple[str, ...] = (sub.plan,)
+    if sub.changes:
+        plans += tuple(change.plan for change in sub.changes if change.plan)
+    for plan_code in plans:
+        plan = catalog.plans.get(plan_code)
+        if plan is None:
+            return f": plan '{plan_code}' is not in catalog {catalog.version}"
+        if sub.unit_price is None and currency not in plan.prices:
+            return (
+                f": plan '{plan_code}' has no {currency} price in catalog "
+                f"{catalog.version} and the contract sets none"
+            )
+    cadence = sub.cadence or catalog.plans[sub.plan].default_cadence
+    if cadence == "custom" and sub.interval_months is None:
+        return ": a custom cadence needs 'interval_months'"
+    start = local_date(sub.start, timezone)
+    if sub.end is not None:
+        end = local_date(sub.end, timezone)
+        if end < start:
+            return f" ends on {end.isoformat()}, before it starts on {start.isoformat()}"
+    previous = start
+    for change in sub.changes:
+        effective = local_date(change.effective, timezone)
+        if effective <= previous:
+            return f": change effective {effective.isoformat()} is not after {previous.isoformat()}"
+        previous = effective
     return None
 
 
@@ -390,7 +400,7 @@ def screen_account(
     """Validate one raw account and say whether this period bills it (never raises)."""
     label = _label_for(raw)
     try:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             return AccountScreening(
                 account_id=label, outcome="quarantined", reason="Record is not a JSON object"
             )
@@ -418,16 +428,16 @@ def screen_account(
     return _eligible(label, account)
 
 
+_new_screening = trusted_factory(AccountScreening)
+
+
 def _eligible(label: str, account: Account) -> AccountScreening:
     """The screening of a billable account, built without validating the just-validated account.
 
     Every account of a run passes here, and re-checking the ``Account`` instance costs
     about as much as the rest of the semantic checks (issue 5's drafts/s budget).
     """
-    return build_trusted(
-        AccountScreening,
-        {"account_id": label, "outcome": "eligible", "reason": None, "account": account},
-    )
+    return _new_screening(account_id=label, outcome="eligible", reason=None, account=account)
 
 
 def parse_accounts_csv(text: str) -> list[dict[str, Any]]:

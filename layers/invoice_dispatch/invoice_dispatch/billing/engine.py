@@ -18,18 +18,26 @@ once; totals are plain sums. ``gross_total == net_total + tax_total`` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from invoice_dispatch.billing import anomalies as checks
-from invoice_dispatch.billing.account import Account, BillingHistory, Subscription, recurring_due
+from invoice_dispatch.billing.account import (
+    Account,
+    BillingHistory,
+    Discount,
+    Subscription,
+    recurring_due,
+)
 from invoice_dispatch.billing.anomalies import AnomalyThresholds
 from invoice_dispatch.billing.catalog import (
     CADENCE_MONTHS,
     Catalog,
     Plan,
+    UsagePricing,
     describe_usage_pricing,
     packages_needed,
     price_usage,
@@ -42,7 +50,7 @@ from invoice_dispatch.billing.period import (
 )
 from invoice_dispatch.billing.proration import prorate, split_by_shares
 from invoice_dispatch.billing.tax import NoTaxRate, TaxTable, TaxTreatment, resolve_tax
-from invoice_dispatch.billing.trusted import build_trusted
+from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.invoice import (
     AnomalyFlag,
     Customer,
@@ -60,6 +68,14 @@ _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
 _UNIT_PRICE_PLACES = Decimal("0.000001")
 _CADENCE_WORDS = {1: "", 3: ", quarterly", 12: ", annual"}
+_DRAFT = InvoiceStatus.DRAFT
+#: Line ids L001..L999, made once: every line of every draft needs one.
+_LINE_IDS = tuple(f"L{number:03d}" for number in range(1, 1000))
+
+_new_line = trusted_factory(InvoiceLine)
+_new_tax_subtotal = trusted_factory(TaxSubtotal)
+_new_customer = trusted_factory(Customer)
+_new_invoice = trusted_factory(Invoice)
 
 #: (description, units, unit price per term, rounded amount) of one subscription charge.
 ChargeValues = tuple[str, Decimal, Decimal, Decimal]
@@ -75,8 +91,9 @@ class RunMemo:
 
     charges: dict[tuple, ChargeValues] = field(default_factory=dict)
     treatments: dict[tuple, TaxTreatment] = field(default_factory=dict)
-    whole_period_lines: dict[tuple, InvoiceLine] = field(default_factory=dict)
-    usage_texts: dict[tuple, tuple[str, str]] = field(default_factory=dict)
+    subscription_outcomes: dict[tuple, SubscriptionOutcome] = field(default_factory=dict)
+    usage_terms: dict[tuple, _UsageTerms] = field(default_factory=dict)
+    discount_texts: dict[tuple, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,21 +149,39 @@ class _PlanState:
         return self.plan.name
 
 
+def _line_id(position: int) -> str:
+    """``L001`` for the first line; ids past ``L999`` are made as needed."""
+    return _LINE_IDS[position] if position < len(_LINE_IDS) else f"L{position + 1:03d}"
+
+
 class _Draft:
     """Accumulates lines while one draft is computed.
 
     ``line_key`` is what, besides its own terms, makes two drafts' lines identical: the
     currency and the tax treatment (rate as printed, so 7 and 7.0 stay apart).
+    ``net_sum`` follows the lines as they are added (``Decimal`` sums of rounded amounts
+    are exact, so it equals ``sum(line.net_amount)``): invoice discounts and tax need it.
     """
 
-    __slots__ = ("currency", "flags", "line_key", "lines", "treatment")
+    __slots__ = ("currency", "flags", "line_key", "lines", "net_sum", "quantum", "treatment")
 
-    def __init__(self, currency: str, treatment: TaxTreatment) -> None:
+    def __init__(self, currency: str, currency_quantum: Decimal, treatment: TaxTreatment) -> None:
         self.currency = currency
+        self.quantum = currency_quantum
         self.treatment = treatment
         self.line_key = (currency, treatment.category, str(treatment.rate))
         self.lines: list[InvoiceLine] = []
         self.flags: list[AnomalyFlag] = []
+        self.net_sum = _ZERO
+
+    def round(self, amount: Decimal) -> Decimal:
+        """``money.round_money`` with the currency's quantum looked up once per draft."""
+        return amount.quantize(self.quantum, ROUND_HALF_UP)
+
+    def append(self, line: InvoiceLine) -> None:
+        """Adds a finished line (a shared one from the run memo, or one just built)."""
+        self.lines.append(line)
+        self.net_sum += line.net_amount
 
     def add(
         self,
@@ -159,22 +194,19 @@ class _Draft:
         service_start: date,
         service_end: date,
     ) -> None:
-        self.lines.append(
-            build_trusted(
-                InvoiceLine,
-                {
-                    "line_id": f"L{len(self.lines) + 1:03d}",
-                    "kind": kind,
-                    "description": description,
-                    "product_code": product_code,
-                    "quantity": quantity,
-                    "unit_price": unit_price,
-                    "net_amount": net_amount,
-                    "tax_rate": self.treatment.rate,
-                    "tax_category": self.treatment.category,
-                    "service_start": service_start,
-                    "service_end": service_end,
-                },
+        self.append(
+            _new_line(
+                line_id=_line_id(len(self.lines)),
+                kind=kind,
+                description=description,
+                product_code=product_code,
+                quantity=quantity,
+                unit_price=unit_price,
+                net_amount=net_amount,
+                tax_rate=self.treatment.rate,
+                tax_category=self.treatment.category,
+                service_start=service_start,
+                service_end=service_end,
             )
         )
 
@@ -337,65 +369,51 @@ def _flag_negotiated_price(
         draft.flags.append(flag)
 
 
-def _bills_whole_period_in_advance(
-    sub: Subscription, start: date, end: date | None, months: int, period: BillingPeriod
-) -> bool:
-    """The common case: monthly, in advance, running all period with no change or trial.
-
-    Its only line is the full month at the current terms, which is exactly what the
-    general path below computes for it (monthly terms are calendar months whatever the
-    anchor), without building the contract history and terms.
-    """
-    return (
-        months == 1
-        and sub.billing_timing == "advance"
-        and not sub.changes
-        and start <= period.start
-        and (end is None or end >= period.end)
-        and (sub.trial_end is None or sub.trial_end < period.start)
-    )
+#: The outcome of billing one subscription: its lines and flags, in order.
+SubscriptionOutcome = tuple[tuple[InvoiceLine, ...], tuple[AnomalyFlag, ...]]
 
 
-_WHOLE_PERIOD_TEXT = ("", "", "")
-
-
-def _bill_whole_period(
-    draft: _Draft, sub: Subscription, plan: Plan, context: BillingContext
+def _bill_subscription_once(
+    draft: _Draft, sub: Subscription, account: Account, context: BillingContext, timezone: str
 ) -> None:
-    """The full month at the contract's terms; see ``_bills_whole_period_in_advance``.
+    """``_bill_subscription`` once per run for each distinct set of contract terms.
 
-    Invoice lines are frozen values, so accounts on the same plan, seats and price share
-    one line object (per position, since the line id is the position) for the whole run.
+    Without changes, a subscription's lines and flags depend only on the terms in the key
+    (not on its id or the account), the draft's currency and tax treatment (``line_key``),
+    the zone its timestamps are read in, and its position on the invoice (the line ids).
+    Thousands of accounts share those, so a steady subscription costs one dict lookup and
+    shares its frozen lines. A subscription with changes takes the general path each time.
     """
-    if sub.unit_price is not None:
-        _flag_negotiated_price(
-            draft, _initial_state(sub, plan, draft.currency), draft.currency, context
-        )
+    if sub.changes:
+        _bill_subscription(draft, sub, account, context, timezone)
+        return
     key = (
         len(draft.lines),
+        draft.line_key,
+        timezone,
         sub.plan,
         str(sub.quantity),
         None if sub.unit_price is None else str(sub.unit_price),
-        draft.line_key,
+        sub.cadence,
+        sub.interval_months,
+        sub.billing_timing,
+        sub.anchor,
+        sub.start,
+        sub.end,
+        sub.trial_end,
     )
-    memo = context.memo.whole_period_lines
-    line = memo.get(key)
-    if line is None:
-        period = context.period
-        _add_charge(
-            draft,
-            context,
-            "recurring",
-            _initial_state(sub, plan, draft.currency),
-            period.start,
-            period.end,
-            period.days,
-            1,
-            _WHOLE_PERIOD_TEXT,
-        )
-        memo[key] = draft.lines[-1]
-    else:
-        draft.lines.append(line)
+    memo = context.memo.subscription_outcomes
+    outcome = memo.get(key)
+    if outcome is None:
+        first_line, first_flag = len(draft.lines), len(draft.flags)
+        _bill_subscription(draft, sub, account, context, timezone)
+        memo[key] = (tuple(draft.lines[first_line:]), tuple(draft.flags[first_flag:]))
+        return
+    lines, flags = outcome
+    for line in lines:
+        draft.append(line)
+    if flags:
+        draft.flags.extend(flags)
 
 
 def _bill_subscription(
@@ -408,9 +426,6 @@ def _bill_subscription(
     months = sub.term_months(plan.default_cadence)
     start = local_date(sub.start, timezone)
     end = None if sub.end is None else local_date(sub.end, timezone)
-    if _bills_whole_period_in_advance(sub, start, end, months, period):
-        _bill_whole_period(draft, sub, plan, context)
-        return
     states = _states(sub, catalog, currency, timezone)
     if not recurring_due(sub, start, end, months, period, [eff for eff, _ in states[1:]]):
         return
@@ -508,12 +523,13 @@ def _bill_usage(
 ) -> None:
     period = context.period
     currency = account.currency
-    catalog = context.catalog
+    commitment = account.minimum_commitment
     usage_by_metric: dict[str, Decimal] = {}
     for record in account.usage:
-        pricing = catalog.usage_pricing(record.metric, record.pricing, currency)
-        amount = price_usage(pricing, record.quantity, currency)
+        terms = _usage_terms(context, record.metric, record.pricing, currency)
+        pricing = terms.pricing
         quantity = record.quantity
+        amount = price_usage(pricing, quantity, currency)
         if pricing.model == "per_unit":
             unit_price = pricing.unit_price or _ZERO
         elif pricing.model == "package":
@@ -521,14 +537,13 @@ def _bill_usage(
             unit_price = pricing.package_price or _ZERO
         else:
             unit_price = (
-                (amount / record.quantity).quantize(Decimal("0.000001"))
+                (amount / record.quantity).quantize(_UNIT_PRICE_PLACES)
                 if record.quantity
                 else _ZERO
             )
-        head, tail = _usage_text(context, record.metric, record.pricing, currency)
         draft.add(
             "usage",
-            f"{head}{record.quantity:,}{tail}",
+            f"{terms.head}{record.quantity:,}{terms.tail}",
             record.metric,
             quantity,
             unit_price,
@@ -536,10 +551,11 @@ def _bill_usage(
             period.start,
             period.end,
         )
-        usage_by_metric[record.metric] = usage_by_metric.get(record.metric, _ZERO) + amount
+        if commitment is not None:
+            usage_by_metric[record.metric] = usage_by_metric.get(record.metric, _ZERO) + amount
         if history is not None:
             flag = checks.usage_spike_flag(
-                catalog.metrics[record.metric].name,
+                terms.metric_name,
                 record.metric,
                 record.quantity,
                 history.trailing_usage_average.get(record.metric),
@@ -547,7 +563,6 @@ def _bill_usage(
             )
             if flag is not None:
                 draft.flags.append(flag)
-    commitment = account.minimum_commitment
     if commitment is None:
         return
     covered = [
@@ -572,22 +587,34 @@ def _bill_usage(
         )
 
 
-def _usage_text(
+@dataclass(frozen=True, slots=True)
+class _UsageTerms:
+    """What a usage line takes from the catalog: its pricing and the words around the quantity."""
+
+    pricing: UsagePricing
+    metric_name: str
+    head: str
+    tail: str
+
+
+def _usage_terms(
     context: BillingContext, metric_code: str, model: str | None, currency: str
-) -> tuple[str, str]:
-    """The words around the quantity on a usage line, fixed per metric and model in a run."""
+) -> _UsageTerms:
+    """The catalog side of a usage line, fixed per metric, model and currency in a run."""
     key = (metric_code, model, currency)
-    text = context.memo.usage_texts.get(key)
-    if text is None:
+    terms = context.memo.usage_terms.get(key)
+    if terms is None:
         metric = context.catalog.metrics[metric_code]
         pricing = context.catalog.usage_pricing(metric_code, model, currency)
         period = context.period
-        text = context.memo.usage_texts[key] = (
-            f"{metric.name}: ",
-            f" {metric.unit_label} ({describe_usage_pricing(pricing)}), "
+        terms = context.memo.usage_terms[key] = _UsageTerms(
+            pricing=pricing,
+            metric_name=metric.name,
+            head=f"{metric.name}: ",
+            tail=f" {metric.unit_label} ({describe_usage_pricing(pricing)}), "
             f"{period.start.isoformat()} to {period.end.isoformat()}",
         )
-    return text
+    return terms
 
 
 def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> None:
@@ -639,9 +666,8 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
     can push a total below zero (a credit can, and is flagged instead).
     """
     period = context.period
-    currency = account.currency
     already_discounted: dict[str, Decimal] = {}
-    ordered = account.discounts
+    ordered: Sequence[Discount] = account.discounts
     if len(ordered) > 1:
         ordered = sorted(ordered, key=lambda d: d.applies_to == "invoice")
     for discount in ordered:
@@ -649,32 +675,25 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
             continue
         target = discount.applies_to
         if target == "invoice":
-            base = sum((line.net_amount for line in draft.lines), _ZERO)
-            target_name = "the invoice"
+            base = draft.net_sum
         else:
             base = sum(
                 (line.net_amount for line in draft.lines if line.product_code == target), _ZERO
             ) - already_discounted.get(target, _ZERO)
-            target_name = _product_name(context.catalog, target)
-        base = max(base, _ZERO)
+        if base < _ZERO:
+            base = _ZERO
         if discount.kind == "percentage":
             assert discount.percent is not None
-            amount = round_money(base * discount.percent / _HUNDRED, currency)
-            what = f"{discount.percent.normalize():f} % off {target_name}"
+            amount = draft.round(base * discount.percent / _HUNDRED)
         else:
             assert discount.amount is not None
-            amount = min(round_money(discount.amount, currency), base)
-            what = f"{round_money(discount.amount, currency):,} {currency} off {target_name}"
+            amount = min(draft.round(discount.amount), base)
         if amount <= 0:
             continue
         already_discounted[target] = already_discounted.get(target, _ZERO) + amount
-        coupon = ""
-        if discount.first_period and discount.periods:
-            position = months_between(discount.first_period, period.label) + 1
-            coupon = f", period {position} of {discount.periods}"
         draft.add(
             "discount",
-            f"{discount.description or discount.discount_id}: {what}{coupon}",
+            _discount_text(context, discount, draft.currency),
             "DISCOUNT",
             Decimal(1),
             -amount,
@@ -682,6 +701,46 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
             period.start,
             period.end,
         )
+
+
+def _discount_text(context: BillingContext, discount: Discount, currency: str) -> str:
+    """A discount line's wording: fixed per coupon terms and currency within a run.
+
+    The amount taken off is not part of it (a percentage's amount is, but only as the
+    percentage), so thousands of accounts on the same coupon share one sentence.
+    """
+    key = (
+        discount.discount_id,
+        discount.description,
+        discount.kind,
+        None if discount.percent is None else str(discount.percent),
+        None if discount.amount is None else str(discount.amount),
+        discount.applies_to,
+        discount.first_period,
+        discount.periods,
+        currency,
+    )
+    text = context.memo.discount_texts.get(key)
+    if text is None:
+        text = context.memo.discount_texts[key] = _describe_discount(context, discount, currency)
+    return text
+
+
+def _describe_discount(context: BillingContext, discount: Discount, currency: str) -> str:
+    period = context.period
+    target = discount.applies_to
+    target_name = "the invoice" if target == "invoice" else _product_name(context.catalog, target)
+    if discount.kind == "percentage":
+        assert discount.percent is not None
+        what = f"{discount.percent.normalize():f} % off {target_name}"
+    else:
+        assert discount.amount is not None
+        what = f"{round_money(discount.amount, currency):,} {currency} off {target_name}"
+    coupon = ""
+    if discount.first_period and discount.periods:
+        position = months_between(discount.first_period, period.label) + 1
+        coupon = f", period {position} of {discount.periods}"
+    return f"{discount.description or discount.discount_id}: {what}{coupon}"
 
 
 def _product_name(catalog: Catalog, code: str) -> str:
@@ -701,12 +760,13 @@ def _tax_totals(
     net is spread back over the lines so they still add up to the taxable amount.
     """
     currency = draft.currency
-    rate = draft.treatment.rate
+    treatment = draft.treatment
+    rate = treatment.rate
     lines = draft.lines
-    line_sum = sum((line.net_amount for line in lines), _ZERO)
+    line_sum = draft.net_sum
     if not prices_include_tax or rate == 0:
         taxable = line_sum
-        tax = round_money(taxable * rate / _HUNDRED, currency)
+        tax = draft.round(taxable * rate / _HUNDRED)
     else:
         gross = line_sum
         taxable = round_money(gross * _HUNDRED / (_HUNDRED + rate), currency)
@@ -722,15 +782,12 @@ def _tax_totals(
             line.model_copy(update={"net_amount": net})
             for line, net in zip(lines, nets, strict=True)
         ]
-    subtotal = build_trusted(
-        TaxSubtotal,
-        {
-            "tax_category": draft.treatment.category,
-            "tax_rate": rate,
-            "taxable_amount": taxable,
-            "tax_amount": tax,
-            "exemption_reason": draft.treatment.exemption_reason,
-        },
+    subtotal = _new_tax_subtotal(
+        tax_category=treatment.category,
+        tax_rate=rate,
+        taxable_amount=taxable,
+        tax_amount=tax,
+        exemption_reason=treatment.exemption_reason,
     )
     return lines, subtotal, taxable, tax, taxable + tax
 
@@ -753,19 +810,18 @@ def generate_draft(
 def _generate(
     account: Account, context: BillingContext, history: BillingHistory | None
 ) -> DraftResult:
-    period = context.period
     currency = account.currency
-    quantum(currency)
-    customer_info = account.customer
-    address = customer_info.address
     timezone = account.timezone or context.legal_entity.timezone
-    treatment = _tax_treatment(account, context)
-    draft = _Draft(currency, treatment)
+    currency_quantum = quantum(currency)
+    draft = _Draft(currency, currency_quantum, _tax_treatment(account, context))
     for sub in account.subscriptions:
-        _bill_subscription(draft, sub, account, context, timezone)
-    _bill_usage(draft, account, context, history)
-    _bill_one_offs(draft, account, context)
-    _apply_discounts(draft, account, context)
+        _bill_subscription_once(draft, sub, account, context, timezone)
+    if account.usage or account.minimum_commitment is not None:
+        _bill_usage(draft, account, context, history)
+    if account.one_offs or account.milestones:
+        _bill_one_offs(draft, account, context)
+    if account.discounts:
+        _apply_discounts(draft, account, context)
     if not draft.lines:
         return DraftResult(
             invoice=None, skipped_reason="Nothing to bill for this account in this period"
@@ -773,10 +829,60 @@ def _generate(
     lines, subtotal, net_total, tax_total, gross_total = _tax_totals(
         draft, account.prices_include_tax
     )
+    _flag_totals(draft, account, context, history, lines, gross_total)
+    return DraftResult(
+        invoice=_new_invoice(
+            invoice_id=invoice_id_for(account.account_id, context.period.label, context.mode),
+            account_id=account.account_id,
+            period=context.period.label,
+            period_start=context.period.start,
+            period_end=context.period.end,
+            mode=context.mode,
+            run_id=context.run_id,
+            legal_entity=context.legal_entity.code,
+            currency=currency,
+            customer=_customer(account),
+            lines=tuple(lines),
+            tax_breakdown=(subtotal,),
+            net_total=net_total,
+            tax_total=tax_total,
+            gross_total=gross_total,
+            prices_include_tax=account.prices_include_tax,
+            payment_terms_days=(
+                account.payment_terms_days
+                if account.payment_terms_days is not None
+                else context.legal_entity.default_payment_terms_days
+            ),
+            anomalies=tuple(draft.flags),
+            status=_DRAFT,
+            number=None,
+            issue_date=None,
+            due_date=None,
+            credited_invoice_number=None,
+        )
+    )
+
+
+def _flag_totals(
+    draft: _Draft,
+    account: Account,
+    context: BillingContext,
+    history: BillingHistory | None,
+    lines: list[InvoiceLine],
+    gross_total: Decimal,
+) -> None:
+    """The checks on the finished draft, in the order the approver reads them.
+
+    Each check is guarded by the cheap condition without which it cannot fire (no
+    override: no tax mismatch; no history: no change against last period).
+    """
+    currency = draft.currency
+    treatment = draft.treatment
     thresholds = context.thresholds
     flags = draft.flags
     flags.extend(checks.duplicate_line_flags(lines, currency, thresholds))
     if account.tax_rate_override is not None and treatment.expected_rate != treatment.rate:
+        address = account.customer.address
         flag = checks.tax_rate_flag(
             treatment.rate,
             treatment.expected_rate,
@@ -793,54 +899,24 @@ def _generate(
         )
         if flag is not None:
             flags.append(flag)
-    flag = checks.non_positive_total_flag(gross_total, currency, thresholds)
-    if flag is not None:
-        flags.append(flag)
-    customer = build_trusted(
-        Customer,
-        {
-            "account_id": account.account_id,
-            "name": customer_info.name,
-            "email": customer_info.email,
-            "address": address,
-            "vat_id": customer_info.vat_id,
-            "locale": customer_info.locale,
-            "delivery_method": customer_info.delivery_method,
-        },
+    if gross_total <= 0:
+        flag = checks.non_positive_total_flag(gross_total, currency, thresholds)
+        if flag is not None:
+            flags.append(flag)
+
+
+def _customer(account: Account) -> Customer:
+    """The customer snapshot printed on the invoice."""
+    customer_info = account.customer
+    return _new_customer(
+        account_id=account.account_id,
+        name=customer_info.name,
+        email=customer_info.email,
+        address=customer_info.address,
+        vat_id=customer_info.vat_id,
+        locale=customer_info.locale,
+        delivery_method=customer_info.delivery_method,
     )
-    invoice = build_trusted(
-        Invoice,
-        {
-            "invoice_id": invoice_id_for(account.account_id, period.label, context.mode),
-            "account_id": account.account_id,
-            "period": period.label,
-            "period_start": period.start,
-            "period_end": period.end,
-            "mode": context.mode,
-            "run_id": context.run_id,
-            "legal_entity": context.legal_entity.code,
-            "currency": currency,
-            "customer": customer,
-            "lines": tuple(lines),
-            "tax_breakdown": (subtotal,),
-            "net_total": net_total,
-            "tax_total": tax_total,
-            "gross_total": gross_total,
-            "prices_include_tax": account.prices_include_tax,
-            "payment_terms_days": (
-                account.payment_terms_days
-                if account.payment_terms_days is not None
-                else context.legal_entity.default_payment_terms_days
-            ),
-            "anomalies": tuple(flags),
-            "status": InvoiceStatus.DRAFT,
-            "number": None,
-            "issue_date": None,
-            "due_date": None,
-            "credited_invoice_number": None,
-        },
-    )
-    return DraftResult(invoice=invoice)
 
 
 def _tax_treatment(account: Account, context: BillingContext) -> TaxTreatment:
