@@ -234,3 +234,12 @@ def test_replay_after_the_decision_shows_what_was_decided(waiting: WaitingRun) -
     assert "controller@northwind.example" in response.text
     again = requests.get(waiting.link, timeout=30)
     assert again.status_code == 409 and "decided" in again.text.lower()
+
+
+def test_forged_post_to_a_decided_run_learns_nothing_about_the_decision(
+    waiting: WaitingRun,
+) -> None:
+    forged = waiting.with_query(sig="0" * 80)
+    response = requests.post(forged, data={"decision": "approve", "form_token": "x"}, timeout=30)
+    assert response.status_code == 403
+    assert "controller@northwind.example" not in response.text

@@ -138,13 +138,16 @@ def decide(
     now: datetime | None = None,
 ) -> Page:
     now = now or datetime.now(UTC)
+    try:  # the signed link first: nothing about a run is told to someone without one
+        claims = _verified(run_id, query, platform, now)
+    except LinkRejected as rejected:
+        return _error(rejected.status_code, "This decision cannot be accepted", rejected.reason)
     run = platform.store.get_run(run_id)
     if run is None:
         return _error(404, "Unknown run", f"There is no billing run '{run_id}'.")
     if run.get("approval") is not None:
         return _decided_page(run, run_id)
     try:
-        claims = _verified(run_id, query, platform, now)
         verify_form_token((form.get("form_token") or [""])[0], run_id, platform.approval_key(), now)
     except LinkRejected as rejected:
         return _error(rejected.status_code, "This decision cannot be accepted", rejected.reason)
