@@ -14,6 +14,7 @@ from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
 from invoice_dispatch.adapters.ses_mailer import Pacer, SesMailer
+from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
 from invoice_dispatch.settings import Settings, get_settings
 
@@ -60,9 +61,19 @@ class Platform:
 
     @cached_property
     def thresholds(self) -> AnomalyThresholds:
-        from invoice_dispatch.billing import AnomalyThresholds
+        from invoice_dispatch.billing import ANOMALY_CODES, AnomalyThresholds
 
-        return AnomalyThresholds()
+        unknown = sorted(set(self.settings.anomaly_hold_codes) - set(ANOMALY_CODES))
+        if unknown:
+            raise PermanentError(
+                f"ANOMALY_HOLD_CODES names unknown anomaly codes {', '.join(unknown)}; "
+                f"known codes are {', '.join(ANOMALY_CODES)}"
+            )
+        return AnomalyThresholds(
+            total_change_percent=self.settings.anomaly_total_change_percent,
+            usage_spike_factor=self.settings.anomaly_usage_spike_factor,
+            hold_codes=frozenset(self.settings.anomaly_hold_codes),
+        )
 
     @cached_property
     def erp_mapping(self) -> ErpMapping:

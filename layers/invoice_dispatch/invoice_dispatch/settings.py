@@ -7,6 +7,7 @@ between a laptop run and a deployed one.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -44,11 +45,16 @@ class Settings(BaseSettings):
     erp_adapter: Literal["http", "tryton", "none"] = "http"
     erp_endpoint: str | None = None
     erp_credentials_secret_id: str | None = None
+    anomaly_total_change_percent: Decimal = Decimal(50)
+    anomaly_usage_spike_factor: Decimal = Decimal(3)
+    anomaly_hold_codes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["NON_POSITIVE_TOTAL", "TAX_RATE_MISMATCH"]
+    )
     ses_max_send_rate: float = 14.0
     chunk_size: int = 100
     portal_link_ttl_hours: int = 168
 
-    @field_validator("approver_emails", "shadow_account_ids", mode="before")
+    @field_validator("approver_emails", "shadow_account_ids", "anomaly_hold_codes", mode="before")
     @classmethod
     def _comma_separated(cls, value: str | list[str]) -> list[str]:
         """CloudFormation parameters are strings, so lists arrive comma-separated."""

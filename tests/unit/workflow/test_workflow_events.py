@@ -61,3 +61,32 @@ def test_usage_file_adds_readings_and_reports_unknown_accounts() -> None:
     ]
     assert [o.account_id for o in orphans] == ["ACC-9"]
     assert "missing from the account source" in orphans[0].reason
+
+
+def test_anomaly_thresholds_come_from_configuration(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from decimal import Decimal
+
+    from invoice_dispatch.platform import get_platform, reset_platform
+
+    monkeypatch.setenv("ANOMALY_TOTAL_CHANGE_PERCENT", "25")
+    monkeypatch.setenv("ANOMALY_HOLD_CODES", "NON_POSITIVE_TOTAL, TOTAL_CHANGE")
+    reset_platform()
+    thresholds = get_platform().thresholds
+
+    assert thresholds.total_change_percent == Decimal(25)
+    assert thresholds.hold_codes == {"NON_POSITIVE_TOTAL", "TOTAL_CHANGE"}
+
+
+def test_unknown_hold_code_is_refused_with_the_known_ones(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoice_dispatch.errors import PermanentError
+    from invoice_dispatch.platform import get_platform, reset_platform
+
+    monkeypatch.setenv("ANOMALY_HOLD_CODES", "TOTAL_CHANGES")
+    reset_platform()
+
+    with pytest.raises(PermanentError, match=r"TOTAL_CHANGES.*TOTAL_CHANGE"):
+        get_platform().thresholds  # noqa: B018

@@ -27,6 +27,7 @@ from invoice_dispatch.approval.models import (
     QuarantinedAccount,
 )
 from invoice_dispatch.approval.page import render_approval_email
+from invoice_dispatch.errors import ApprovalRejected
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus, Screening
@@ -252,7 +253,7 @@ def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Pl
     if decision.decision == "reject":
         sfn.send_task_failure(
             taskToken=run["task_token"],
-            error="ApprovalRejected",
+            error=ApprovalRejected.__name__,
             cause=f"Rejected by {decision.approver}: {decision.reason}",
         )
         return True

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from invoice_dispatch.approval.start_input import StartRunInput, describe_validation_error
-from invoice_dispatch.errors import InvalidStartInput
+from invoice_dispatch.errors import InvalidStartInput, PermanentError
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.drafting import previous_period
@@ -52,6 +52,10 @@ def start_run(
         auto_approve=platform.settings.auto_approve,
         approval_timeout_seconds=max(1, round(platform.settings.approval_ttl_hours * 3600)),
     )
+    try:
+        platform.thresholds  # noqa: B018  (an unknown hold code stops the run here)
+    except PermanentError as error:
+        raise InvalidStartInput(str(error)) from error
     if platform.settings.erp_adapter != "none" and context.mode == "live":
         try:
             platform.erp_mapping  # noqa: B018  (validated at load: a bad mapping stops the run here)
