@@ -36,6 +36,7 @@ from invoice_dispatch.billing.anomalies import AnomalyThresholds
 from invoice_dispatch.billing.catalog import (
     CADENCE_MONTHS,
     Catalog,
+    GraduatedPricer,
     Plan,
     UsagePricing,
     describe_usage_pricing,
@@ -66,6 +67,7 @@ from invoice_dispatch.money import quantum, round_money
 _ONE_DAY = timedelta(days=1)
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 _UNIT_PRICE_PLACES = Decimal("0.000001")
 _CADENCE_WORDS = {1: "", 3: ", quarterly", 12: ", annual"}
 _DRAFT = InvoiceStatus.DRAFT
@@ -373,8 +375,8 @@ def _flag_negotiated_price(
 SubscriptionOutcome = tuple[tuple[InvoiceLine, ...], tuple[AnomalyFlag, ...]]
 
 
-def _bill_subscription_once(
-    draft: _Draft, sub: Subscription, account: Account, context: BillingContext, timezone: str
+def _bill_subscriptions(
+    draft: _Draft, account: Account, context: BillingContext, timezone: str
 ) -> None:
     """``_bill_subscription`` once per run for each distinct set of contract terms.
 
@@ -383,37 +385,42 @@ def _bill_subscription_once(
     the zone its timestamps are read in, and its position on the invoice (the line ids).
     Thousands of accounts share those, so a steady subscription costs one dict lookup and
     shares its frozen lines. A subscription with changes takes the general path each time.
+    One loop over the account's subscriptions (not a call per subscription) keeps what is
+    the same for all of them in locals.
     """
-    if sub.changes:
-        _bill_subscription(draft, sub, account, context, timezone)
-        return
-    key = (
-        len(draft.lines),
-        draft.line_key,
-        timezone,
-        sub.plan,
-        str(sub.quantity),
-        None if sub.unit_price is None else str(sub.unit_price),
-        sub.cadence,
-        sub.interval_months,
-        sub.billing_timing,
-        sub.anchor,
-        sub.start,
-        sub.end,
-        sub.trial_end,
-    )
     memo = context.memo.subscription_outcomes
-    outcome = memo.get(key)
-    if outcome is None:
-        first_line, first_flag = len(draft.lines), len(draft.flags)
-        _bill_subscription(draft, sub, account, context, timezone)
-        memo[key] = (tuple(draft.lines[first_line:]), tuple(draft.flags[first_flag:]))
-        return
-    lines, flags = outcome
-    for line in lines:
-        draft.append(line)
-    if flags:
-        draft.flags.extend(flags)
+    line_key = draft.line_key
+    lines = draft.lines
+    for sub in account.subscriptions:
+        if sub.changes:
+            _bill_subscription(draft, sub, account, context, timezone)
+            continue
+        key = (
+            len(lines),
+            line_key,
+            timezone,
+            sub.plan,
+            str(sub.quantity),
+            None if sub.unit_price is None else str(sub.unit_price),
+            sub.cadence,
+            sub.interval_months,
+            sub.billing_timing,
+            sub.anchor,
+            sub.start,
+            sub.end,
+            sub.trial_end,
+        )
+        outcome = memo.get(key)
+        if outcome is None:
+            first_line, first_flag = len(lines), len(draft.flags)
+            _bill_subscription(draft, sub, account, context, timezone)
+            memo[key] = (tuple(lines[first_line:]), tuple(draft.flags[first_flag:]))
+            continue
+        shared_lines, shared_flags = outcome
+        for line in shared_lines:
+            draft.append(line)
+        if shared_flags:
+            draft.flags.extend(shared_flags)
 
 
 def _bill_subscription(
@@ -529,7 +536,10 @@ def _bill_usage(
         terms = _usage_terms(context, record.metric, record.pricing, currency)
         pricing = terms.pricing
         quantity = record.quantity
-        amount = price_usage(pricing, quantity, currency)
+        if terms.graduated is not None:
+            amount = terms.graduated.price(quantity, currency)
+        else:
+            amount = price_usage(pricing, quantity, currency)
         if pricing.model == "per_unit":
             unit_price = pricing.unit_price or _ZERO
         elif pricing.model == "package":
@@ -595,6 +605,7 @@ class _UsageTerms:
     metric_name: str
     head: str
     tail: str
+    graduated: GraduatedPricer | None
 
 
 def _usage_terms(
@@ -613,6 +624,9 @@ def _usage_terms(
             head=f"{metric.name}: ",
             tail=f" {metric.unit_label} ({describe_usage_pricing(pricing)}), "
             f"{period.start.isoformat()} to {period.end.isoformat()}",
+            graduated=(
+                GraduatedPricer.for_pricing(pricing) if pricing.model == "graduated" else None
+            ),
         )
     return terms
 
@@ -690,14 +704,16 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
             amount = min(draft.round(discount.amount), base)
         if amount <= 0:
             continue
-        already_discounted[target] = already_discounted.get(target, _ZERO) + amount
+        if target != "invoice":  # invoice discounts read the running net sum instead
+            already_discounted[target] = already_discounted.get(target, _ZERO) + amount
+        discount_net = -amount
         draft.add(
             "discount",
             _discount_text(context, discount, draft.currency),
             "DISCOUNT",
-            Decimal(1),
-            -amount,
-            -amount,
+            _ONE,
+            discount_net,
+            discount_net,
             period.start,
             period.end,
         )
@@ -814,8 +830,8 @@ def _generate(
     timezone = account.timezone or context.legal_entity.timezone
     currency_quantum = quantum(currency)
     draft = _Draft(currency, currency_quantum, _tax_treatment(account, context))
-    for sub in account.subscriptions:
-        _bill_subscription_once(draft, sub, account, context, timezone)
+    if account.subscriptions:
+        _bill_subscriptions(draft, account, context, timezone)
     if account.usage or account.minimum_commitment is not None:
         _bill_usage(draft, account, context, history)
     if account.one_offs or account.milestones:
@@ -880,7 +896,8 @@ def _flag_totals(
     treatment = draft.treatment
     thresholds = context.thresholds
     flags = draft.flags
-    flags.extend(checks.duplicate_line_flags(lines, currency, thresholds))
+    if len({line.description for line in lines}) != len(lines):  # no equal wording: no duplicate
+        flags.extend(checks.duplicate_line_flags(lines, currency, thresholds))
     if account.tax_rate_override is not None and treatment.expected_rate != treatment.rate:
         address = account.customer.address
         flag = checks.tax_rate_flag(
