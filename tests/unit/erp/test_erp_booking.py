@@ -8,6 +8,7 @@ from importlib import resources
 
 import pytest
 
+from invoice_dispatch.billing import PRODUCT_CODES
 from invoice_dispatch.erp import (
     ErpBooking,
     ErpPermanentError,
@@ -22,20 +23,7 @@ from invoice_dispatch.erp import (
 from invoice_dispatch.invoice import InvoiceStatus, TaxCategory
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 
-BILLING_ENGINE_PRODUCTS = (
-    "STARTER",
-    "TEAM-SEAT",
-    "BUSINESS",
-    "ENTERPRISE",
-    "STORAGE-PACK",
-    "API-CALLS",
-    "STORAGE-GB",
-    "SMS",
-    "ONBOARDING",
-    "MILESTONE",
-    "DISCOUNT",
-    "MIN-COMMIT",
-)
+BILLING_ENGINE_PRODUCTS = sorted(PRODUCT_CODES)
 
 
 def _mapping_document() -> dict:

@@ -56,6 +56,17 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+def _written(conditional_write: Callable[[], object]) -> bool:
+    """Run a conditional write: True if it happened, False if its condition said no."""
+    try:
+        conditional_write()
+    except ClientError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 class DynamoStore:
     """The one adapter that knows the table layout; the domain sees ``StoredInvoice``."""
 
@@ -87,18 +98,14 @@ class DynamoStore:
             "delivery_status": DeliveryStatus.NOT_QUEUED.value,
             "erp_status": ErpStatus.NOT_POSTED.value,
         }
-        try:
-            self._table.put_item(
+        return _written(
+            lambda: self._table.put_item(
                 Item=item,
                 ConditionExpression="attribute_not_exists(PK) OR #status = :void",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":void": InvoiceStatus.VOID.value},
             )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def get_invoice(self, invoice_id: str) -> StoredInvoice | None:
         response = self._table.get_item(
@@ -169,19 +176,15 @@ class DynamoStore:
             values[":gsi"] = _run_pk(run_id)
         else:
             condition += " AND run_id = :run"
-        try:
-            self._table.update_item(
+        return _written(
+            lambda: self._table.update_item(
                 Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def finalize(
         self,
@@ -358,8 +361,8 @@ class DynamoStore:
         A claim left behind by a crash mid-send stays ``queued`` with a claim marker
         and is reported, never blindly re-sent: SES may have accepted it.
         """
-        try:
-            self._table.update_item(
+        return _written(
+            lambda: self._table.update_item(
                 Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
                 UpdateExpression="SET delivery_status = :queued, dispatch_claimed_at = :now",
                 ConditionExpression=(
@@ -374,11 +377,7 @@ class DynamoStore:
                     ":now": _now_iso(),
                 },
             )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def release_dispatch_claim(self, invoice_id: str, reason: str) -> None:
         """SES refused the message (throttled or failed): it is still queued, with why."""
@@ -431,18 +430,14 @@ class DynamoStore:
         for index, previous in enumerate(allowed_from):
             values[f":p{index}"] = previous
             placeholders.append(f":p{index}")
-        try:
-            self._table.update_item(
+        return _written(
+            lambda: self._table.update_item(
                 Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
                 UpdateExpression="SET delivery_status = :new, delivery_detail = :detail",
                 ConditionExpression=f"delivery_status IN ({', '.join(placeholders)})",
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def record_erp(
         self, invoice_id: str, status: ErpStatus, erp_id: str | None, detail: str | None
@@ -499,8 +494,8 @@ class DynamoStore:
     # -------------------------------------------------------------------- runs
     def create_run(self, context: RunContext, started_at: str) -> None:
         """Idempotent: a retried StartRun finds its own record and keeps it."""
-        try:
-            self._table.put_item(
+        _written(
+            lambda: self._table.put_item(
                 Item={
                     "PK": _run_pk(context.run_id),
                     "SK": "RUN",
@@ -510,9 +505,7 @@ class DynamoStore:
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
+        )
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         response = self._table.get_item(
@@ -548,8 +541,8 @@ class DynamoStore:
     def record_decision(self, run_id: str, decision: ApprovalRecord) -> bool:
         """Single-use: only the first decision on a run awaiting approval is kept."""
         new_status = RunStatus.APPROVED if decision.decision == "approve" else RunStatus.REJECTED
-        try:
-            self._table.update_item(
+        return _written(
+            lambda: self._table.update_item(
                 Key={"PK": _run_pk(run_id), "SK": "RUN"},
                 UpdateExpression="SET approval = :decision, #status = :status",
                 ConditionExpression="#status = :awaiting AND attribute_not_exists(approval)",
@@ -560,11 +553,7 @@ class DynamoStore:
                     ":awaiting": RunStatus.AWAITING_APPROVAL.value,
                 },
             )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
 
 def _stored_invoice(item: dict[str, Any]) -> StoredInvoice:
