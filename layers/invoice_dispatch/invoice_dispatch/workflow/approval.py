@@ -87,8 +87,9 @@ def draft_row(stored: StoredInvoice) -> DraftRow:
     )
 
 
-def build_summary(context: RunContext, platform: Platform, expires_at: datetime) -> ApprovalSummary:
-    drafts = pending_drafts(platform, context.run_id)
+def build_summary(
+    context: RunContext, drafts: list[StoredInvoice], platform: Platform, expires_at: datetime
+) -> ApprovalSummary:
     screening, quarantined = collect_screening(platform, context)
     totals: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0), "count": 0}
@@ -211,8 +212,13 @@ def request_approval(
         task_token=task_token,
         approval_expires_at=expires_at.isoformat(),
     )
-    summary = build_summary(context, platform, expires_at)
+    drafts = pending_drafts(platform, context.run_id)
+    summary = build_summary(context, drafts, platform, expires_at)
     platform.documents.put_json(keys.approval_summary(context.run_id), summary)
+    # The page lists every draft; one small S3 object per run keeps 10,000 rows fast to
+    # page through (drafts cannot change while the run waits for its decision).
+    rows = [draft_row(stored).model_dump(mode="json") for stored in drafts]
+    platform.documents.put_json(keys.approval_rows(context.run_id), rows)
     sent = _email_approvers(context, summary, expires_at, platform, reminder=False)
     _schedule_reminder(context, now + (expires_at - now) / 2, platform)
     return sent

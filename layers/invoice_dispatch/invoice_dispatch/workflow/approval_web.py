@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import TypeAdapter
+
 from invoice_dispatch.approval.decision import InvalidDecision, parse_decision_form
 from invoice_dispatch.approval.drafts import PageRequest
 from invoice_dispatch.approval.form_token import issue_form_token, verify_form_token
 from invoice_dispatch.approval.links import LinkClaims, LinkRejected, verify_approval_link
-from invoice_dispatch.approval.models import ApprovalDecision, ApprovalSummary
+from invoice_dispatch.approval.models import ApprovalDecision, ApprovalSummary, DraftRow
 from invoice_dispatch.approval.page import (
     render_decided_page,
     render_error_page,
@@ -25,7 +27,7 @@ from invoice_dispatch.approval.page import (
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunStatus
 from invoice_dispatch.workflow import keys
-from invoice_dispatch.workflow.approval import apply_decision, draft_row, pending_drafts
+from invoice_dispatch.workflow.approval import apply_decision
 
 FORM_TOKEN_TTL = timedelta(hours=2)
 
@@ -68,6 +70,14 @@ def _decided_page(run: dict[str, Any], run_id: str) -> Page:
     return Page(409, render_decided_page(decision, run_id))
 
 
+_DRAFT_ROWS = TypeAdapter(list[DraftRow])
+
+
+def _draft_rows(run_id: str, platform: Platform) -> list[DraftRow]:
+    """The drafts as listed when approval was requested (written once per run)."""
+    return _DRAFT_ROWS.validate_json(platform.documents.get_bytes(keys.approval_rows(run_id)))
+
+
 def _signed_query(query: Mapping[str, str]) -> dict[str, str]:
     return {name: query[name] for name in ("approver", "exp", "sig") if name in query}
 
@@ -92,7 +102,7 @@ def show_summary(
     summary = ApprovalSummary.model_validate(
         platform.documents.get_json(keys.approval_summary(run_id))
     )
-    rows = [draft_row(stored) for stored in pending_drafts(platform, run_id)]
+    rows = _draft_rows(run_id, platform)
     drafts = PageRequest.from_query(query).apply(rows)
     signed = _signed_query(query)
     base = platform.settings.approval_base_url.rstrip("/")
@@ -155,7 +165,7 @@ def decide(
         return _error(
             409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}."
         )
-    known_ids = {stored.invoice_id for stored in pending_drafts(platform, run_id)}
+    known_ids = {row.invoice_id for row in _draft_rows(run_id, platform)}
     try:
         decision = parse_decision_form(form, known_ids, claims.approver, source_ip, user_agent, now)
     except InvalidDecision as invalid:

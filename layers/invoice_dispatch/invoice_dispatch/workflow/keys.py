@@ -27,6 +27,10 @@ def approval_summary(run_id: str) -> str:
     return f"runs/{run_id}/approval-summary.json"
 
 
+def approval_rows(run_id: str) -> str:
+    return f"runs/{run_id}/approval-rows.json"
+
+
 def invoice_chunks_manifest(run_id: str) -> str:
     return f"runs/{run_id}/invoice-chunks.json"
 
