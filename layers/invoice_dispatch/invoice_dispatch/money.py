@@ -75,10 +75,5 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Integer count of minor units, as SES tags, metrics and ERP APIs want it."""
-    return int(round_money(amount, currency).scaleb(MINOR_UNITS[currency]))
-
-
 def zero(currency: str) -> Decimal:
     return Decimal(0).quantize(quantum(currency))

@@ -1,6 +1,6 @@
 """Drafts assembled without re-validation are exactly what validation would have built.
 
-The engine builds invoice models with ``build_trusted`` and reuses per-run results
+The engine builds invoice models with ``trusted_factory`` constructors and reuses per-run results
 (``RunMemo``); these tests are the guard that replaces the skipped validation.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from billing_factories import context, customer, raw_account, screened
 
 from invoice_dispatch.billing import billing_period, generate_draft, load_catalog, screen_account
-from invoice_dispatch.billing.trusted import build_trusted, trusted_factory
+from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.invoice import AnomalyFlag, Invoice
 
 SAMPLES = Path(__file__).resolve().parents[3] / "events" / "accounts" / "sample-accounts.json"
@@ -53,11 +53,12 @@ def test_eligible_screening_is_the_same_as_a_validated_one() -> None:
     assert screening.model_fields_set == {"account_id", "outcome", "reason", "account"}
 
 
-def test_trusted_build_refuses_a_missing_or_misplaced_field() -> None:
+def test_trusted_constructor_refuses_a_missing_or_unknown_field() -> None:
+    new_flag = trusted_factory(AnomalyFlag)
     with pytest.raises(TypeError):
-        build_trusted(AnomalyFlag, {"code": "X", "message": "m"})
+        new_flag(code="X", message="m")
     with pytest.raises(TypeError):
-        build_trusted(AnomalyFlag, {"message": "m", "code": "X", "holds_invoice": False})
+        new_flag(code="X", message="m", holds_invoice=False, severity="high")
 
 
 def test_quantities_that_are_equal_but_print_differently_keep_their_own_lines() -> None:

@@ -99,10 +99,6 @@ class Catalog(_Strict):
     metrics: dict[str, Metric]
     one_offs: dict[str, OneOffProduct]
 
-    def plan_price(self, plan_code: str, currency: str) -> Decimal | None:
-        plan = self.plans.get(plan_code)
-        return None if plan is None else plan.prices.get(currency)
-
     def usage_pricing(self, metric_code: str, model: str | None, currency: str) -> UsagePricing:
         metric = self.metrics[metric_code]
         return metric.models[model or metric.default_model][currency]

@@ -3,7 +3,7 @@
 Pure computation (no AWS, no clock, no I/O), so the same draft comes out on every re-run
 and in every test. Validation of the account happens once, at screening; here the work is
 plain ``Decimal`` arithmetic, and the invoice models are assembled from those values
-without a second validation (``trusted.build_trusted``; the tests re-validate every draft).
+without a second validation (``trusted.trusted_factory``; the tests re-validate every draft).
 
 Speed (issue 5 asks for 25,000 drafts/s per core): what only depends on the run, such as
 a plan's line for a given period, quantity and price, or a customer's tax treatment, is

@@ -66,10 +66,6 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def month_label(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def months_between(earlier_label: str, later_label: str) -> int:
     """Whole months from one ``YYYY-MM`` label to another (negative if reversed)."""
     y1, m1 = int(earlier_label[:4]), int(earlier_label[5:7])

@@ -14,7 +14,11 @@ from urllib.parse import urlencode
 
 from pydantic import TypeAdapter
 
-from invoice_dispatch.approval.decision import InvalidDecision, parse_decision_form
+from invoice_dispatch.approval.decision import (
+    FORM_TOKEN_FIELD,
+    InvalidDecision,
+    parse_decision_form,
+)
 from invoice_dispatch.approval.drafts import PageRequest
 from invoice_dispatch.approval.form_token import issue_form_token, verify_form_token
 from invoice_dispatch.approval.links import LinkClaims, LinkRejected, verify_approval_link
@@ -158,7 +162,9 @@ def decide(
     if run.get("approval") is not None:
         return _decided_page(run, run_id)
     try:
-        verify_form_token((form.get("form_token") or [""])[0], run_id, platform.approval_key(), now)
+        verify_form_token(
+            (form.get(FORM_TOKEN_FIELD) or [""])[0], run_id, platform.approval_key(), now
+        )
     except LinkRejected as rejected:
         return _error(rejected.status_code, "This decision cannot be accepted", rejected.reason)
     if run["status"] != RunStatus.AWAITING_APPROVAL.value:
