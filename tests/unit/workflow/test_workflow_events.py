@@ -90,3 +90,31 @@ def test_unknown_hold_code_is_refused_with_the_known_ones(
 
     with pytest.raises(PermanentError, match=r"TOTAL_CHANGES.*TOTAL_CHANGE"):
         get_platform().thresholds  # noqa: B018
+
+
+def test_account_with_nothing_to_bill_is_reported_as_excluded_not_quarantined(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoice_dispatch.billing import DraftResult
+    from invoice_dispatch.run import RunContext, Screening
+    from invoice_dispatch.workflow import drafting, keys
+    from invoice_dispatch.workflow.approval import collect_screening
+    from tests.unit.billing.billing_factories import raw_account
+
+    run = RunContext(run_id="run-1", period="2026-11", mode="live", approval_timeout_seconds=60)
+    platform.documents.put_json(keys.screening_report("run-1"), Screening(eligible_count=1))
+    chunk_key = platform.documents.put_json(keys.account_chunk("run-1", 0), [raw_account()])
+    monkeypatch.setattr(
+        drafting,
+        "generate_draft",
+        lambda *_: DraftResult(invoice=None, skipped_reason="Annual plan already billed in May"),
+    )
+
+    result = drafting.draft_chunk(run, 0, chunk_key, platform)
+    screening = collect_screening(platform, run)
+
+    assert (result.drafted, result.quarantined) == (0, 0)
+    assert [(e.account_id, e.reason) for e in screening.excluded] == [
+        ("ACC-TEST", "Annual plan already billed in May")
+    ]
+    assert screening.quarantined == []

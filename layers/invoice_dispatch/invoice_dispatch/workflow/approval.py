@@ -30,7 +30,7 @@ from invoice_dispatch.approval.page import render_approval_email
 from invoice_dispatch.errors import ApprovalRejected
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import Platform
-from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus, Screening
+from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus, ScreenedOut, Screening
 from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
 from invoice_dispatch.workflow.mime import build_message
@@ -42,23 +42,23 @@ class BatchOverview(BaseModel):
     held_by_rule_count: int
 
 
-def collect_screening(
-    platform: Platform, context: RunContext
-) -> tuple[Screening, list[QuarantinedAccount]]:
-    """Screening from GatherAccounts plus accounts the engine quarantined while drafting."""
+def collect_screening(platform: Platform, context: RunContext) -> Screening:
+    """GatherAccounts' screening plus what the engine set aside while drafting.
+
+    The engine can still quarantine an account (a problem only computing reveals) or find
+    nothing to bill; both are reported with their reason, never dropped.
+    """
     screening = Screening.model_validate(
         platform.documents.get_json(keys.screening_report(context.run_id))
     )
-    quarantined = [
-        QuarantinedAccount(account_id=q.account_id, reason=q.reason) for q in screening.quarantined
-    ]
     listing = platform.clients.client("s3").list_objects_v2(
         Bucket=platform.documents.bucket, Prefix=keys.drafting_reports_prefix(context.run_id)
     )
     for entry in listing.get("Contents", []):
         report = platform.documents.get_json(entry["Key"])
-        quarantined.extend(QuarantinedAccount(**q) for q in report["quarantined"])
-    return screening, quarantined
+        screening.quarantined.extend(ScreenedOut(**q) for q in report["quarantined"])
+        screening.excluded.extend(ScreenedOut(**e) for e in report.get("excluded", []))
+    return screening
 
 
 def held_by_rule_now(stored: StoredInvoice) -> bool:
@@ -90,7 +90,7 @@ def draft_row(stored: StoredInvoice) -> DraftRow:
 def build_summary(
     context: RunContext, drafts: list[StoredInvoice], platform: Platform, expires_at: datetime
 ) -> ApprovalSummary:
-    screening, quarantined = collect_screening(platform, context)
+    screening = collect_screening(platform, context)
     totals: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0), "count": 0}
     )
@@ -133,7 +133,10 @@ def build_summary(
         excluded=[
             ExcludedAccount(account_id=e.account_id, reason=e.reason) for e in screening.excluded
         ],
-        quarantined=quarantined,
+        quarantined=[
+            QuarantinedAccount(account_id=q.account_id, reason=q.reason)
+            for q in screening.quarantined
+        ],
         flagged=flagged,
         held_by_rule_count=sum(1 for f in flagged if f.held_by_rule),
         expires_at=expires_at,

@@ -64,6 +64,7 @@ def draft_chunk(
     )
     drafted = existed = 0
     quarantined: list[ScreenedOut] = []
+    nothing_to_bill: list[ScreenedOut] = []
     for raw in platform.documents.get_json(chunk_key):
         screening = screen_account(raw, period, platform.catalog)
         if screening.account is None:
@@ -74,10 +75,14 @@ def draft_chunk(
         account = screening.account
         history = _history_from_store(platform, account.account_id, context) or account.history
         result = generate_draft(account, billing_context, history)
-        if result.invoice is None:
-            quarantined.append(
-                ScreenedOut(account_id=account.account_id, reason=result.quarantine_reason or "")
+        if result.invoice is None and result.skipped_reason:
+            nothing_to_bill.append(
+                ScreenedOut(account_id=account.account_id, reason=result.skipped_reason)
             )
+            continue
+        if result.invoice is None:
+            reason = result.quarantine_reason or "The billing engine could not draft an invoice"
+            quarantined.append(ScreenedOut(account_id=account.account_id, reason=reason))
             continue
         if platform.store.create_draft(result.invoice):
             drafted += 1
@@ -90,7 +95,11 @@ def draft_chunk(
             existed += 1
     platform.documents.put_json(
         keys.drafting_report(context.run_id, chunk_index),
-        {"quarantined": [entry.model_dump() for entry in quarantined], "already_existed": existed},
+        {
+            "quarantined": [entry.model_dump() for entry in quarantined],
+            "excluded": [entry.model_dump() for entry in nothing_to_bill],
+            "already_existed": existed,
+        },
     )
     return DraftChunkResult(
         chunk_index=chunk_index,

@@ -51,7 +51,7 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
         )
     elif outcome == "expired":
         void_pending_drafts(context, "Nobody approved the batch before the link expired", platform)
-    screening, quarantined = collect_screening(platform, context)
+    screening = collect_screening(platform, context)
     invoices = list(platform.store.run_invoices(context.run_id))
     statuses = Counter(s.invoice.status.value for s in invoices)
     deliveries = Counter(
@@ -103,7 +103,7 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
             for currency, values in sorted(totals.items())
         },
         "excluded": [e.model_dump() for e in screening.excluded],
-        "quarantined": [q.model_dump() for q in quarantined],
+        "quarantined": [q.model_dump() for q in screening.quarantined],
         "held": [
             {
                 "invoice_id": s.invoice_id,
