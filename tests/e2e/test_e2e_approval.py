@@ -205,6 +205,7 @@ def test_approver_holds_two_invoices_in_a_real_browser_and_the_rest_are_finalize
         page.screenshot(path=str(screenshot), full_page=True)
         page.locator('button[value="approve_with_holds"]').click()
         page.wait_for_load_state()
+        assert "your decision was recorded" in page.content().lower()
         assert "approved" in page.content().lower()
         browser.close()
 

@@ -115,12 +115,20 @@ def decision_sentence(decision: ApprovalDecision) -> str:
     return sentence + "."
 
 
-def render_decided_page(decision: ApprovalDecision, run_id: str) -> str:
-    """The answer to a second POST, a replayed link or a visit after the run finished."""
+def render_decided_page(
+    decision: ApprovalDecision, run_id: str, *, just_recorded: bool = False
+) -> str:
+    """The decision: as a receipt right after the approver's POST (``just_recorded``), or
+    as the answer to a second POST, a replayed link or a visit after the run finished."""
     return (
         _environment()
         .get_template("approval/decided.html")
-        .render(decision=decision, run_id=run_id, sentence=decision_sentence(decision))
+        .render(
+            decision=decision,
+            run_id=run_id,
+            sentence=decision_sentence(decision),
+            just_recorded=just_recorded,
+        )
     )
 
 

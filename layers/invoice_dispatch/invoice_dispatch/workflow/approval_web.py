@@ -179,4 +179,4 @@ def decide(
     if not apply_decision(run, decision, platform):
         latest = platform.store.get_run(run_id) or run
         return _decided_page(latest, run_id)
-    return Page(200, render_decided_page(decision, run_id))
+    return Page(200, render_decided_page(decision, run_id, just_recorded=True))
