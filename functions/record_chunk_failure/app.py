@@ -17,9 +17,7 @@ from invoice_dispatch.workflow.delivery import record_chunk_failure
 @metrics.log_metrics
 @event_parser(model=ChunkFailureEvent)
 def lambda_handler(event: ChunkFailureEvent, context: LambdaContext) -> dict[str, Any]:
-    touched = record_chunk_failure(
-        event.invoice_ids, event.step, event.error.Error, event.error.Cause, get_platform()
-    )
+    touched = record_chunk_failure(event.invoice_ids, event.step, event.error, get_platform())
     metrics.add_metric(name="ChunkFailures", unit=MetricUnit.Count, value=1)
     logger.error(
         "Chunk failed", extra={"step": event.step, "invoices": touched, "error": event.error.Error}

@@ -17,7 +17,7 @@ from invoice_dispatch.workflow.summary import summarize_run
 @metrics.log_metrics
 @event_parser(model=SummarizeEvent)
 def lambda_handler(event: SummarizeEvent, context: LambdaContext) -> dict[str, Any]:
-    report = summarize_run(event.run, event.outcome, get_platform())
+    report = summarize_run(event.run, event.outcome, get_platform(), event.error)
     counts = report["counts"]
     for metric, key in (
         ("RunInvoicesFinalized", "finalized"),

@@ -70,3 +70,22 @@ def test_unanswered_approval_expires_alerts_and_frees_the_drafts(
     assert any("expired" in subject for _id, _message, subject, *_ in alerts)
     schedules = boto3.client("scheduler", region_name=REGION).list_schedules()["Schedules"]
     assert [s["Name"] for s in schedules] == [f"approval-reminder-{result.run_id}"[:64]]
+
+
+@pytest.mark.parametrize("fresh_stack", [{}], indirect=True)
+def test_unreadable_account_source_fails_the_run_with_the_reason_in_the_report(
+    fresh_stack: LocalEnvironment, tmp_path: Path
+) -> None:
+    broken = tmp_path / "accounts.json"
+    broken.write_text('[{"account_id": "ACC-1",}')
+    fresh_stack.upload_accounts(broken)
+
+    result = fresh_stack.run({"period": PERIOD, "mode": "live"})
+
+    assert result.status == "FAILED"
+    assert result.report is not None and result.report["status"] == "failed"
+    assert "is not valid JSON (line 1)" in result.report["error"]
+    assert "Traceback" not in result.report["error"]
+    topic = get_platform().settings.alert_topic_arn
+    alerts = sns_backends[ACCOUNT_ID][REGION].topics[topic].sent_notifications
+    assert any("failed" in subject for _id, _message, subject, *_ in alerts)

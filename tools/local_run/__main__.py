@@ -104,6 +104,8 @@ def print_summary(result: RunResult, seconds: float) -> None:
     print(f"\n\nRun {result.run_id}: {result.status} ({outcome}) in {seconds:.1f} s")
     if result.error:
         print(f"  error: {result.error}")
+    if report.get("error"):
+        print(f"  reason: {report['error']}")
     for label, key in COUNT_LABELS:
         print(f"  {label:<20} {counts.get(key, 0)}")
     for currency, totals in report.get("totals_by_currency", {}).items():

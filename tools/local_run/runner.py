@@ -31,6 +31,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from invoice_dispatch.events import StepError
 from invoice_dispatch.platform import get_platform, reset_platform
 from tools.approval_server import ApprovalServer, serve_lambda
 from tools.local_run.lambda_router import LambdaRouter
@@ -212,11 +213,12 @@ class LocalEnvironment:
         out_dir = self.export(run_id, first_message)
         report_path = out_dir / "run.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else None
-        error = (
-            None
-            if status == "SUCCEEDED"
-            else f"{description.get('error', '')}: {description.get('cause', '')}"
-        )
+        error = None
+        if status != "SUCCEEDED":
+            failure = StepError(
+                Error=description.get("error", ""), Cause=description.get("cause", "")
+            )
+            error = f"{failure.Error}: {failure.message}"
         return RunResult(run_id, status, report, out_dir, approval_link, error)
 
     # ------------------------------------------------------------- approval

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -33,13 +34,27 @@ class ApprovalRequestEvent(RunEvent):
     task_token: str
 
 
-class SummarizeEvent(RunEvent):
-    outcome: Literal["completed", "rejected", "expired", "nothing_to_bill"]
-
-
 class StepError(BaseModel):
+    """What a Catch hands over: the error name and, for a Lambda, its error document."""
+
     Error: str = "Unknown"
     Cause: str = ""
+
+    @property
+    def message(self) -> str:
+        """The sentence inside the Lambda's error document, without its stack trace."""
+        try:
+            document = json.loads(self.Cause)
+        except ValueError:
+            return self.Cause
+        if isinstance(document, dict) and "errorMessage" in document:
+            return str(document["errorMessage"])
+        return self.Cause
+
+
+class SummarizeEvent(RunEvent):
+    outcome: Literal["completed", "rejected", "expired", "nothing_to_bill", "failed"]
+    error: StepError | None = None
 
 
 class ChunkFailureEvent(BaseModel):

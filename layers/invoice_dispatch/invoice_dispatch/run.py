@@ -26,6 +26,7 @@ class RunStatus(StrEnum):
     EXPIRED = "expired"
     COMPLETED = "completed"
     NOTHING_TO_BILL = "nothing_to_bill"
+    FAILED = "failed"
 
 
 class ScreenedOut(BaseModel):

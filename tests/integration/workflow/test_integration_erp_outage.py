@@ -12,6 +12,7 @@ import pytest_socket
 
 from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.errors import TransientError
+from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
@@ -62,13 +63,11 @@ def test_erp_outage_goes_to_the_error_queue_and_replay_books_each_once(
     for _attempt in range(3):  # what the state machine's Retry does
         with pytest.raises(TransientError, match="ERP unavailable"):
             post_chunk(RUN, 0, ids, platform)
-    record_chunk_failure(
-        ids,
-        "PostToErp",
-        "TransientError",
-        json.dumps({"errorMessage": "ERP unavailable for 2 invoice(s)"}),
-        platform,
+    outage = StepError(
+        Error="TransientError",
+        Cause=json.dumps({"errorMessage": "ERP unavailable for 2 invoice(s)", "stackTrace": []}),
     )
+    record_chunk_failure(ids, "PostToErp", outage, platform)
 
     failed = [i for i in ids if platform.store.get_invoice(i).erp_status is ErpStatus.FAILED]  # type: ignore[union-attr]
     assert failed == ids[1:]
@@ -94,7 +93,8 @@ def test_unsent_emails_of_a_failed_chunk_are_marked_failed_for_a_resend(platform
     ids = _finalized(platform, 2)
     platform.store.claim_dispatch(ids[0])  # mid-send when the Lambda died: SES may have it
 
-    record_chunk_failure(ids, "DispatchInvoices", "TransientError", "SES throttled", platform)
+    throttled = StepError(Error="TransientError", Cause="SES throttled")
+    record_chunk_failure(ids, "DispatchInvoices", throttled, platform)
 
     claimed, unsent = (platform.store.get_invoice(i) for i in ids)
     assert claimed is not None and claimed.delivery_status is DeliveryStatus.QUEUED

@@ -35,6 +35,13 @@ class S3Documents:
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
 
+    def get_json_if_exists(self, key: str) -> Any | None:
+        """None when a step that writes ``key`` never ran (e.g. a run that failed early)."""
+        try:
+            return self.get_json(key)
+        except self._s3.exceptions.NoSuchKey:
+            return None
+
     def put_bytes(self, key: str, body: bytes, content_type: str, metadata: dict[str, str]) -> str:
         self._s3.put_object(
             Bucket=self.bucket,

@@ -49,7 +49,7 @@ def collect_screening(platform: Platform, context: RunContext) -> Screening:
     nothing to bill; both are reported with their reason, never dropped.
     """
     screening = Screening.model_validate(
-        platform.documents.get_json(keys.screening_report(context.run_id))
+        platform.documents.get_json_if_exists(keys.screening_report(context.run_id)) or {}
     )
     listing = platform.clients.client("s3").list_objects_v2(
         Bucket=platform.documents.bucket, Prefix=keys.drafting_reports_prefix(context.run_id)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from pydantic import BaseModel
 
+from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
@@ -47,17 +46,8 @@ def write_delivery_plan(
     )
 
 
-def _readable(cause: str) -> str:
-    """Step Functions hands over the Lambda's error document; keep only its message."""
-    try:
-        document = json.loads(cause)
-    except ValueError:
-        return cause
-    return str(document.get("errorMessage", cause)) if isinstance(document, dict) else cause
-
-
 def record_chunk_failure(
-    invoice_ids: list[str], step: str, error: str, cause: str, platform: Platform
+    invoice_ids: list[str], step: str, error: StepError, platform: Platform
 ) -> int:
     """A chunk that failed after all its retries: nothing is lost, everything says why.
 
@@ -65,7 +55,7 @@ def record_chunk_failure(
     up; one claimed mid-send is left alone, SES may have it); invoices not booked go to
     the ERP error queue for replay. Returns how many invoices the failure touched.
     """
-    reason = f"{step} failed after retries ({error}): {_readable(cause)}"[:900]
+    reason = f"{step} failed after retries ({error.Error}): {error.message}"[:900]
     touched = 0
     for invoice_id, stored in platform.store.get_invoices(invoice_ids).items():
         finalized = stored.invoice.status is InvoiceStatus.FINALIZED

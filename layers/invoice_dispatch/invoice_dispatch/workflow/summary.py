@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, RunStatus
@@ -32,12 +33,15 @@ def _erp_latencies(platform: Platform, run_id: str) -> list[float]:
     return latencies
 
 
-def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict[str, Any]:
+def summarize_run(
+    context: RunContext, outcome: str, platform: Platform, error: StepError | None = None
+) -> dict[str, Any]:
     status = {
         "completed": RunStatus.COMPLETED,
         "rejected": RunStatus.REJECTED,
         "expired": RunStatus.EXPIRED,
         "nothing_to_bill": RunStatus.NOTHING_TO_BILL,
+        "failed": RunStatus.FAILED,
     }[outcome]
     run = platform.store.get_run(context.run_id) or {}
     approval = run.get("approval")
@@ -51,6 +55,10 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
         )
     elif outcome == "expired":
         void_pending_drafts(context, "Nobody approved the batch before the link expired", platform)
+    elif outcome == "failed":
+        void_pending_drafts(
+            context, f"The run failed: {error.message if error else 'unknown'}", platform
+        )
     screening = collect_screening(platform, context)
     invoices = list(platform.store.run_invoices(context.run_id))
     statuses = Counter(s.invoice.status.value for s in invoices)
@@ -139,6 +147,7 @@ def summarize_run(context: RunContext, outcome: str, platform: Platform) -> dict
             "max": round(max(latencies), 4) if latencies else None,
         },
         "approval": approval.model_dump(mode="json") if approval else None,
+        "error": error.message if error else None,
     }
     platform.documents.put_json(keys.run_report(context.run_id), report)
     platform.store.update_run(context.run_id, status, summary=json.dumps(report["counts"]))
