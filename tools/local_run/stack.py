@@ -18,7 +18,7 @@ LOCAL_PARAMETERS: dict[str, Any] = {
     "SenderEmail": "billing@northwind.example",
     "ApproverEmails": ["controller@northwind.example"],
     "AccountSourceKey": "sources/accounts.json",
-    "ShadowAccountIds": "",
+    "ShadowAccountIds": "ACC-1001,ACC-1002,ACC-1003,ACC-1023",
     "ErpEndpoint": "",
 }
 

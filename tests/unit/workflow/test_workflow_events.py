@@ -118,3 +118,16 @@ def test_account_with_nothing_to_bill_is_reported_as_excluded_not_quarantined(
         ("ACC-TEST", "Annual plan already billed in May")
     ]
     assert screening.quarantined == []
+
+
+def test_shadow_run_without_named_accounts_is_refused(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoice_dispatch.errors import InvalidStartInput
+    from invoice_dispatch.platform import get_platform, reset_platform
+
+    monkeypatch.setenv("SHADOW_ACCOUNT_IDS", "")
+    reset_platform()
+
+    with pytest.raises(InvalidStartInput, match="account_ids"):
+        start_run({"period": "2026-11", "mode": "shadow"}, "run-shadow", "now", get_platform())

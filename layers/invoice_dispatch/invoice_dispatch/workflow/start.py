@@ -40,6 +40,13 @@ def start_run(
         start_input = StartRunInput.model_validate(fields)
     except ValidationError as error:
         raise InvalidStartInput(describe_validation_error(error)) from error
+    if start_input.mode == "shadow" and not (
+        start_input.account_ids or platform.settings.shadow_account_ids
+    ):
+        raise InvalidStartInput(
+            "A shadow run bills a handful of named accounts: give account_ids in the input "
+            "or configure SHADOW_ACCOUNT_IDS"
+        )
     context = RunContext(
         run_id=execution_name,
         period=start_input.period,
