@@ -82,6 +82,23 @@ def _draft_rows(run_id: str, platform: Platform) -> list[DraftRow]:
     return _DRAFT_ROWS.validate_json(platform.documents.get_bytes(keys.approval_rows(run_id)))
 
 
+def _open_run(
+    run_id: str, query: Mapping[str, str], platform: Platform, now: datetime, refusal: str
+) -> tuple[LinkClaims, dict[str, Any]] | Page:
+    """The signed link first (nothing about a run is told to someone without one), then
+    the run; a run already decided answers with what was decided, by whom and when."""
+    try:
+        claims = _verified(run_id, query, platform, now)
+    except LinkRejected as rejected:
+        return _error(rejected.status_code, refusal, rejected.reason)
+    run = platform.store.get_run(run_id)
+    if run is None:
+        return _error(404, "Unknown run", f"There is no billing run '{run_id}'.")
+    if run.get("approval") is not None:
+        return _decided_page(run, run_id)
+    return claims, run
+
+
 def _signed_query(query: Mapping[str, str]) -> dict[str, str]:
     return {name: query[name] for name in ("approver", "exp", "sig") if name in query}
 
@@ -90,15 +107,10 @@ def show_summary(
     run_id: str, query: Mapping[str, str], platform: Platform, now: datetime | None = None
 ) -> Page:
     now = now or datetime.now(UTC)
-    try:
-        claims = _verified(run_id, query, platform, now)
-    except LinkRejected as rejected:
-        return _error(rejected.status_code, "This link cannot be used", rejected.reason)
-    run = platform.store.get_run(run_id)
-    if run is None:
-        return _error(404, "Unknown run", f"There is no billing run '{run_id}'.")
-    if run.get("approval") is not None:
-        return _decided_page(run, run_id)
+    opened = _open_run(run_id, query, platform, now, "This link cannot be used")
+    if isinstance(opened, Page):
+        return opened
+    claims, run = opened
     if run["status"] != RunStatus.AWAITING_APPROVAL.value:
         return _error(
             409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}."
@@ -152,15 +164,10 @@ def decide(
     now: datetime | None = None,
 ) -> Page:
     now = now or datetime.now(UTC)
-    try:  # the signed link first: nothing about a run is told to someone without one
-        claims = _verified(run_id, query, platform, now)
-    except LinkRejected as rejected:
-        return _error(rejected.status_code, "This decision cannot be accepted", rejected.reason)
-    run = platform.store.get_run(run_id)
-    if run is None:
-        return _error(404, "Unknown run", f"There is no billing run '{run_id}'.")
-    if run.get("approval") is not None:
-        return _decided_page(run, run_id)
+    opened = _open_run(run_id, query, platform, now, "This decision cannot be accepted")
+    if isinstance(opened, Page):
+        return opened
+    claims, run = opened
     try:
         verify_form_token(
             (form.get(FORM_TOKEN_FIELD) or [""])[0], run_id, platform.approval_key(), now
