@@ -131,3 +131,21 @@ def test_shadow_run_without_named_accounts_is_refused(
 
     with pytest.raises(InvalidStartInput, match="account_ids"):
         start_run({"period": "2026-11", "mode": "shadow"}, "run-shadow", "now", get_platform())
+
+
+def test_account_listed_twice_in_a_chunk_is_drafted_once(platform: Platform) -> None:
+    from invoice_dispatch.run import RunContext, Screening
+    from invoice_dispatch.workflow import drafting, keys
+    from tests.unit.billing.billing_factories import raw_account
+
+    run = RunContext(run_id="run-1", period="2026-11", mode="live", approval_timeout_seconds=60)
+    platform.documents.put_json(keys.screening_report("run-1"), Screening(eligible_count=2))
+    chunk_key = platform.documents.put_json(
+        keys.account_chunk("run-1", 0), [raw_account(), raw_account()]
+    )
+
+    first = drafting.draft_chunk(run, 0, chunk_key, platform)
+    again = drafting.draft_chunk(run, 0, chunk_key, platform)
+
+    assert (first.drafted, first.already_existed) == (1, 1)
+    assert (again.drafted, again.already_existed) == (0, 2)

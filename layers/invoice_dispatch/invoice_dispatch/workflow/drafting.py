@@ -22,6 +22,7 @@ from invoice_dispatch.billing import (
 from invoice_dispatch.invoice import InvoiceStatus, invoice_id_for
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, ScreenedOut
+from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
 
 
@@ -37,13 +38,24 @@ def previous_period(period: str) -> str:
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
-def _history_from_store(
-    platform: Platform, account_id: str, context: RunContext
-) -> BillingHistory | None:
-    """The previous period's finalized invoice is the best baseline for anomaly checks."""
-    previous = platform.store.get_invoice(
-        invoice_id_for(account_id, previous_period(context.period), context.mode)
-    )
+def _known_invoices(
+    platform: Platform, account_ids: list[str], context: RunContext
+) -> dict[str, StoredInvoice]:
+    """This period's and the previous period's invoices of a chunk, in one batch read.
+
+    The previous one is the baseline for anomaly checks; an existing one for this period
+    means there is nothing to draft (the conditional write would refuse it anyway).
+    """
+    earlier = previous_period(context.period)
+    wanted = {  # a dict keeps order and drops repeats, which a batch read refuses
+        invoice_id_for(account_id, label, context.mode): None
+        for account_id in account_ids
+        for label in (context.period, earlier)
+    }
+    return platform.store.get_invoices(list(wanted))
+
+
+def _history(previous: StoredInvoice | None) -> BillingHistory | None:
     if previous is None or previous.invoice.status is not InvoiceStatus.FINALIZED:
         return None
     return BillingHistory(previous_gross_total=Decimal(previous.invoice.gross_total))
@@ -65,7 +77,16 @@ def draft_chunk(
     drafted = existed = 0
     quarantined: list[ScreenedOut] = []
     nothing_to_bill: list[ScreenedOut] = []
-    for raw in platform.documents.get_json(chunk_key):
+    raw_accounts = platform.documents.get_json(chunk_key)
+    known = _known_invoices(platform, [str(raw.get("account_id")) for raw in raw_accounts], context)
+    earlier = previous_period(context.period)
+    for raw in raw_accounts:
+        current = known.get(
+            invoice_id_for(str(raw.get("account_id")), context.period, context.mode)
+        )
+        if current is not None and current.invoice.status is not InvoiceStatus.VOID:
+            existed += 1
+            continue
         screening = screen_account(raw, period, platform.catalog)
         if screening.account is None:
             quarantined.append(
@@ -73,7 +94,8 @@ def draft_chunk(
             )
             continue
         account = screening.account
-        history = _history_from_store(platform, account.account_id, context) or account.history
+        previous = known.get(invoice_id_for(account.account_id, earlier, context.mode))
+        history = _history(previous) or account.history
         result = generate_draft(account, billing_context, history)
         if result.invoice is None and result.skipped_reason:
             nothing_to_bill.append(
