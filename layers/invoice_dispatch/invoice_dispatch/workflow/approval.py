@@ -244,8 +244,17 @@ def remind_approvers(run_id: str, platform: Platform) -> int:
     return _email_approvers(context, summary, expires_at, platform, reminder=True)
 
 
-def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Platform) -> bool:
-    """Record the first decision and relay it to Step Functions; later ones change nothing."""
+def apply_decision(
+    run: dict[str, Any],
+    decision: ApprovalDecision,
+    held_by_rule: list[str],
+    platform: Platform,
+) -> bool:
+    """Record the first decision and relay it to Step Functions; later ones change nothing.
+
+    ``held_by_rule`` are the drafts a threshold holds whatever the approver decides (the
+    page lists them without a checkbox).
+    """
     context: RunContext = run["context"]
     record = ApprovalRecord(
         decision=decision.decision,
@@ -266,9 +275,6 @@ def apply_decision(run: dict[str, Any], decision: ApprovalDecision, platform: Pl
             cause=f"Rejected by {decision.approver}: {decision.reason}",
         )
         return True
-    held_by_rule = [
-        d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)
-    ]
     held = hold_invoices(
         context, [*decision.held_invoice_ids, *held_by_rule], decision.approver, platform
     )

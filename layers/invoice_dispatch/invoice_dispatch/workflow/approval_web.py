@@ -178,12 +178,14 @@ def decide(
         return _error(
             409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}."
         )
-    known_ids = {row.invoice_id for row in _draft_rows(run_id, platform)}
+    rows = _draft_rows(run_id, platform)
+    known_ids = {row.invoice_id for row in rows}
     try:
         decision = parse_decision_form(form, known_ids, claims.approver, source_ip, user_agent, now)
     except InvalidDecision as invalid:
         return _error(400, "The decision is incomplete", invalid.reason)
-    if not apply_decision(run, decision, platform):
+    held_by_rule = [row.invoice_id for row in rows if row.held_by_rule]
+    if not apply_decision(run, decision, held_by_rule, platform):
         latest = platform.store.get_run(run_id) or run
         return _decided_page(latest, run_id)
     return Page(200, render_decided_page(decision, run_id, just_recorded=True))
