@@ -17,7 +17,6 @@ from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.tracking import StoredInvoice
-from invoice_dispatch.workflow import keys
 from invoice_dispatch.workflow.delivery import DeliveryPlan, write_delivery_plan
 from invoice_dispatch.workflow.delivery_events import FAILED_DELIVERY_STATUSES
 from invoice_dispatch.workflow.gather import parse_account_source
@@ -84,5 +83,4 @@ def plan_redo(context: RunContext, resend: bool, replay: bool, platform: Platfor
         _drain_error_queue(
             platform, {s.invoice_id for s in selected if s.erp_status is ErpStatus.FAILED}
         )
-    platform.documents.put_json(keys.screening_report(context.run_id), {"eligible_count": 0})
     return write_delivery_plan(context, sorted(s.invoice_id for s in selected), platform)
