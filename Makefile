@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils chromium
+RUNTIME_PACKAGES := fonts-dejavu-core
+BENCH_PACKAGES := $(RUNTIME_PACKAGES) libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+TEST_PACKAGES := $(BENCH_PACKAGES) poppler-utils chromium
 export PYTHONPATH := $(CURDIR)/layers/invoice_dispatch:$(CURDIR)
 
-.PHONY: demo test bench lint format typecheck cfn-lint runtime-deps test-deps pr clean deploy
+.PHONY: demo test bench lint format typecheck cfn-lint runtime-deps bench-deps test-deps pr clean deploy
 
 $(INSTALLED): requirements-dev.txt layers/invoice_dispatch/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +18,12 @@ $(INSTALLED): requirements-dev.txt layers/invoice_dispatch/requirements.txt pypr
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-# WeasyPrint needs Pango and HarfBuzz; the tests also read PDFs back and drive Chromium.
+# Invoices are drawn with the DejaVu fonts; the naive WeasyPrint peer of the rendering
+# benchmark needs Pango and HarfBuzz; the tests also read PDFs back and drive Chromium.
 runtime-deps: PACKAGES = $(RUNTIME_PACKAGES)
+bench-deps: PACKAGES = $(BENCH_PACKAGES)
 test-deps: PACKAGES = $(TEST_PACKAGES)
-runtime-deps test-deps:
+runtime-deps bench-deps test-deps:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing system packages:$$missing"; \
@@ -38,7 +41,7 @@ test: $(INSTALLED) test-deps cfn-lint
 cfn-lint: $(INSTALLED)
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
-bench: $(INSTALLED) runtime-deps
+bench: $(INSTALLED) bench-deps
 	$(PY) -m bench $(ARGS)
 
 lint: $(INSTALLED)

@@ -2,8 +2,13 @@
 
 Number (DynamoDB transaction), render PDF/A-3 with Factur-X, hash, store in S3, audit:
 exactly what the FinalizeInvoices Lambda does, measured per core. The peer in the same
-run is the naive render alone (``weasyprint.HTML(string=...).write_pdf()`` of the same
-HTML), so the ratio says how much the rest of the step costs on top of drawing the page.
+run is a naive render alone (``weasyprint.HTML(string=...).write_pdf()`` of the same
+invoice's HTML view): the whole step against what drawing the page alone would cost.
+
+moto runs with the local stack's adjustments (``tools/local_run/stack.py``): requests are
+serialized as DynamoDB's are atomic, and a transaction backs each table up once rather
+than once per item (stock moto 5.2.5 copies the whole table per item, which makes this
+step's cost grow with the table, a cost DynamoDB does not have).
 """
 
 from __future__ import annotations

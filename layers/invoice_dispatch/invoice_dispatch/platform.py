@@ -42,7 +42,7 @@ class Platform:
 
     @cached_property
     def renderer(self) -> InvoiceRenderer:
-        """Built lazily: importing WeasyPrint costs ~0.4 s, only finalize needs it."""
+        """Built lazily: subsetting the invoice fonts costs ~0.4 s, only finalize needs it."""
         from invoice_dispatch.rendering import InvoiceRenderer
 
         return InvoiceRenderer(self.legal_entity)

@@ -99,13 +99,13 @@ def test_draft_cannot_be_emailed(invoice_for: InvoiceFor, legal_entity: LegalEnt
         render_invoice_email(invoice_for("draft_de"), legal_entity)
 
 
-def test_email_rendering_does_not_load_weasyprint() -> None:
-    """The dispatch function mails invoices; it must not pay WeasyPrint's import at cold start."""
+def test_email_rendering_does_not_load_the_pdf_renderer() -> None:
+    """The dispatch function mails invoices; it must not pay the fonts' set-up at cold start."""
     layer = Path(__file__).resolve().parents[3] / "layers" / "invoice_dispatch"
     probe = (
         "import sys\n"
         "from invoice_dispatch.rendering import render_invoice_email, format_money\n"
-        "print('weasyprint' in sys.modules)\n"
+        "print(any(m in sys.modules for m in ('fontTools', 'pydyf', 'weasyprint')))\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", probe],

@@ -299,24 +299,8 @@ def _baselines(pdf: bytes) -> dict[str, float]:
             "Rechnungsbetrag",
             "Zahlung",
         ):
-            if text.startswith(prefix):
+            if text.lstrip().startswith(prefix):  # pypdf puts the gap before a run into it
                 found[prefix] = min(found.get(prefix, y), y)
 
     pdf_reader(pdf).pages[0].extract_text(visitor_text=visit)
     return found
-
-
-@pytest.mark.parametrize("case", ["eur_de", "draft_de", "credit_note_en", "reverse_charge_en"])
-def test_invoice_user_agent_stylesheet_covers_every_tag_the_template_emits(
-    renderer: InvoiceRenderer, invoice_for: InvoiceFor, case: str
-) -> None:
-    """The PDF path replaces WeasyPrint's HTML5 user-agent stylesheet with a subset; a tag
-    missing from it would silently lose its default display (a <ul> laid out inline)."""
-    from invoice_dispatch.rendering.templates import templates_dir
-
-    user_agent_css = (templates_dir() / "invoice" / "invoice-ua.css").read_text(encoding="utf-8")
-    styled_tags = set(re.findall(r"(?:^|[\s,])([a-z][a-z0-9]*)(?=[\s,{])", user_agent_css))
-    html = re.sub(r"<style>.*?</style>", "", renderer.render_html(invoice_for(case)), flags=re.S)
-    emitted_tags = set(re.findall(r"<([a-z][a-z0-9]*)", html))
-
-    assert emitted_tags <= styled_tags, emitted_tags - styled_tags

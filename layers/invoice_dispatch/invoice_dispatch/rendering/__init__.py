@@ -4,8 +4,8 @@ Handlers build one ``InvoiceRenderer`` per cold start and call it per invoice; t
 formatting helpers are exported because the approval page and reminders show the same
 amounts and dates the PDF does.
 
-``InvoiceRenderer`` is imported lazily: loading WeasyPrint (Pango, fontconfig, fontTools)
-costs most of a second of cold start, which the functions that only write e-mails or
+``InvoiceRenderer`` is imported lazily: loading fontTools and subsetting the invoice fonts
+costs about half a second of cold start, which the functions that only write e-mails or
 format amounts (dispatch, reminders, approval page) should not pay.
 """
 
