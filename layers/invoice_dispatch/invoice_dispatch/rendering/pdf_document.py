@@ -77,19 +77,27 @@ class Page:
     def rounded_rectangle(
         self, x: float, y: float, width: float, height: float, radius: float, fill: Colour
     ) -> None:
-        k = radius * 0.5523  # Bezier handle length for a quarter circle
-        right, top = x + width, y + height
-        self.graphics(
-            f"{_rgb(fill)} rg {x + radius:.2f} {y:.2f} m {right - radius:.2f} {y:.2f} l "
-            f"{right - radius + k:.2f} {y:.2f} {right:.2f} {y + radius - k:.2f} "
-            f"{right:.2f} {y + radius:.2f} c {right:.2f} {top - radius:.2f} l "
-            f"{right:.2f} {top - radius + k:.2f} {right - radius + k:.2f} {top:.2f} "
-            f"{right - radius:.2f} {top:.2f} c {x + radius:.2f} {top:.2f} l "
-            f"{x + radius - k:.2f} {top:.2f} {x:.2f} {top - radius + k:.2f} "
-            f"{x:.2f} {top - radius:.2f} c {x:.2f} {y + radius:.2f} l "
-            f"{x:.2f} {y + radius - k:.2f} {x + radius - k:.2f} {y:.2f} "
-            f"{x + radius:.2f} {y:.2f} c f"
-        )
+        self.graphics(f"{_rgb(fill)} rg {rounded_rectangle_path(x, y, width, height, radius)} f")
+
+
+def rounded_rectangle_path(x: float, y: float, width: float, height: float, radius: float) -> str:
+    """A closed rectangle path from (x, y) to (x + width, y + height) with round corners.
+
+    The same outline whichever way the y axis points, so SVG logos use it too.
+    """
+    k = radius * 0.5523  # Bezier handle length for a quarter circle
+    x2, y2 = x + width, y + height
+    return (
+        f"{x + radius:.2f} {y:.2f} m {x2 - radius:.2f} {y:.2f} l "
+        f"{x2 - radius + k:.2f} {y:.2f} {x2:.2f} {y + radius - k:.2f} {x2:.2f} {y + radius:.2f} c "
+        f"{x2:.2f} {y2 - radius:.2f} l "
+        f"{x2:.2f} {y2 - radius + k:.2f} {x2 - radius + k:.2f} {y2:.2f} "
+        f"{x2 - radius:.2f} {y2:.2f} c "
+        f"{x + radius:.2f} {y2:.2f} l "
+        f"{x + radius - k:.2f} {y2:.2f} {x:.2f} {y2 - radius + k:.2f} {x:.2f} {y2 - radius:.2f} c "
+        f"{x:.2f} {y + radius:.2f} l "
+        f"{x:.2f} {y + radius - k:.2f} {x + radius - k:.2f} {y:.2f} {x + radius:.2f} {y:.2f} c h"
+    )
 
 
 @dataclass(frozen=True)

@@ -100,24 +100,15 @@ class InvoiceLayout:
         bold: bool = False,
         fill: Colour = TEXT,
         page: Page | None = None,
+        right: bool = False,
     ) -> float:
-        """Draw ``text`` from x; returns its width."""
+        """Draw ``text`` from x (or ending at x when ``right``); returns its width."""
         face = self._fonts.bold if bold else self._fonts.regular
         printable = face.printable(text)
-        (page or self._page).text(TextRun(x, baseline, printable, bold, size, fill))
-        return face.width(printable, size)
-
-    def _text_right(
-        self,
-        right: float,
-        baseline: float,
-        text: str,
-        size: float = BODY_SIZE,
-        bold: bool = False,
-        fill: Colour = TEXT,
-        page: Page | None = None,
-    ) -> None:
-        self._text(right - self._width(text, size, bold), baseline, text, size, bold, fill, page)
+        width = face.width(printable, size)
+        start = x - width if right else x
+        (page or self._page).text(TextRun(start, baseline, printable, bold, size, fill))
+        return width
 
     def _width(self, text: str, size: float, bold: bool = False) -> float:
         face = self._fonts.bold if bold else self._fonts.regular
@@ -163,7 +154,7 @@ class InvoiceLayout:
             self._brand.logo.draw(self._page, LEFT, TOP, logo_height)
         name_size, detail_size = 9.0, SMALL_SIZE
         baseline = TOP - BASELINE_DROP * name_size
-        self._text_right(RIGHT, baseline, seller.name, name_size, True, self._brand.primary)
+        self._text(RIGHT, baseline, seller.name, name_size, True, self._brand.primary, right=True)
         details = [*view.seller_address]
         if seller.vat_id:
             details.append(f"{view.t['vat_id']} {seller.vat_id}")
@@ -171,8 +162,13 @@ class InvoiceLayout:
         block_top = TOP - name_size * LINE_HEIGHT
         for index, detail in enumerate(details):
             line_top = block_top - index * detail_size * LINE_HEIGHT
-            self._text_right(
-                RIGHT, line_top - BASELINE_DROP * detail_size, detail, detail_size, fill=SOFT
+            self._text(
+                RIGHT,
+                line_top - BASELINE_DROP * detail_size,
+                detail,
+                detail_size,
+                fill=SOFT,
+                right=True,
             )
         seller_height = name_size * LINE_HEIGHT + len(details) * detail_size * LINE_HEIGHT
         bottom = TOP - max(logo_height, seller_height) - 4 * MM
@@ -208,7 +204,7 @@ class InvoiceLayout:
         for label, value in view.facts:
             baseline = y - 0.6 * MM - BASELINE_DROP * BODY_SIZE
             self._text(facts_left, baseline, label.upper(), caption_size, fill=MUTED)
-            self._text_right(RIGHT, baseline, value, BODY_SIZE, True)
+            self._text(RIGHT, baseline, value, BODY_SIZE, True, right=True)
             y -= row_height
         self._y = min(left_bottom, y)
 
@@ -288,8 +284,14 @@ class InvoiceLayout:
             if column < 2:
                 self._text(edges[column] + CELL_PADDING_X, baseline, label, SMALL_SIZE, True, WHITE)
             else:
-                self._text_right(
-                    edges[column + 1] - CELL_PADDING_X, baseline, label, SMALL_SIZE, True, WHITE
+                self._text(
+                    edges[column + 1] - CELL_PADDING_X,
+                    baseline,
+                    label,
+                    SMALL_SIZE,
+                    True,
+                    WHITE,
+                    right=True,
                 )
         self._y -= height
 
@@ -312,7 +314,7 @@ class InvoiceLayout:
         for column, value in enumerate(
             (line.quantity, line.unit_price, line.tax_rate, line.net_amount), start=3
         ):
-            self._text_right(edges[column] - CELL_PADDING_X, baseline, value)
+            self._text(edges[column] - CELL_PADDING_X, baseline, value, right=True)
         y = baseline
         for continued in description[1:]:
             y -= BODY_SIZE * LINE_HEIGHT
@@ -357,11 +359,21 @@ class InvoiceLayout:
         if draw:
             baseline = y - padding_y - BASELINE_DROP * size
             self._text(LEFT + padding_x, baseline, view.t["tax_rate"], size, fill=MUTED)
-            self._text_right(
-                LEFT + 2 * column - padding_x, baseline, view.t["taxable_amount"], size, fill=MUTED
+            self._text(
+                LEFT + 2 * column - padding_x,
+                baseline,
+                view.t["taxable_amount"],
+                size,
+                fill=MUTED,
+                right=True,
             )
-            self._text_right(
-                LEFT + width - padding_x, baseline, view.t["tax_amount"], size, fill=MUTED
+            self._text(
+                LEFT + width - padding_x,
+                baseline,
+                view.t["tax_amount"],
+                size,
+                fill=MUTED,
+                right=True,
             )
             self._page.rule(LEFT, y - row_height, LEFT + width, y - row_height, 0.5, RULE)
         y -= row_height
@@ -369,8 +381,10 @@ class InvoiceLayout:
             if draw:
                 baseline = y - padding_y - BASELINE_DROP * size
                 self._text(LEFT + padding_x, baseline, row.rate, size)
-                self._text_right(LEFT + 2 * column - padding_x, baseline, row.taxable_amount, size)
-                self._text_right(LEFT + width - padding_x, baseline, row.tax_amount, size)
+                self._text(
+                    LEFT + 2 * column - padding_x, baseline, row.taxable_amount, size, right=True
+                )
+                self._text(LEFT + width - padding_x, baseline, row.tax_amount, size, right=True)
             y -= row_height
             if row.note:
                 for note_line in self._wrap(row.note, width - 2 * padding_x, size):
@@ -395,7 +409,7 @@ class InvoiceLayout:
             if draw:
                 baseline = y - padding_y - BASELINE_DROP * BODY_SIZE
                 self._text(left + padding_x, baseline, label)
-                self._text_right(RIGHT - padding_x, baseline, value)
+                self._text(RIGHT - padding_x, baseline, value, right=True)
             y -= row_height
         gross_size, gross_padding = 10.5, 2 * MM
         gross_height = gross_size * LINE_HEIGHT + 2 * gross_padding + 1.5 + 3
@@ -403,7 +417,7 @@ class InvoiceLayout:
             self._page.rule(left, y - 0.75, RIGHT, y - 0.75, 1.5, self._brand.primary)
             baseline = y - 1.5 - gross_padding - BASELINE_DROP * gross_size
             self._text(left + padding_x, baseline, view.t["gross_total"], gross_size, True)
-            self._text_right(RIGHT - padding_x, baseline, view.gross_total, gross_size, True)
+            self._text(RIGHT - padding_x, baseline, view.gross_total, gross_size, True, right=True)
             bottom = y - gross_height
             self._page.rule(left, bottom + 1.5, RIGHT, bottom + 1.5, 3, self._brand.accent)
         y -= gross_height
@@ -480,22 +494,24 @@ class InvoiceLayout:
                 )
                 y -= footer_size * LINE_HEIGHT
         page_label = f"{view.t['page']} {number} {view.t['of']} {count}"
-        self._text_right(
+        self._text(
             RIGHT,
             footer_top - 3 * MM - BASELINE_DROP * SMALL_SIZE,
             page_label,
             SMALL_SIZE,
             fill=MUTED,
             page=page,
+            right=True,
         )
         if number > 1:
-            self._text_right(
+            self._text(
                 RIGHT,
                 TOP + 8 * MM - BASELINE_DROP * SMALL_SIZE,
                 view.title,
                 SMALL_SIZE,
                 fill=MUTED,
                 page=page,
+                right=True,
             )
 
     def _watermark(self, page: Page) -> None:

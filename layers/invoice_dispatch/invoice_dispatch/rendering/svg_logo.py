@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
-from invoice_dispatch.rendering.pdf_document import Colour, Page, TextRun, colour
+from invoice_dispatch.rendering.pdf_document import (
+    Colour,
+    Page,
+    TextRun,
+    colour,
+    rounded_rectangle_path,
+)
 from invoice_dispatch.rendering.pdf_fonts import FontSet
 
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -120,18 +126,7 @@ def _rectangle(element: Element) -> str:
     radius = min(_number(element, "rx") or _number(element, "ry"), width / 2, height / 2)
     if not radius:
         return f"{x:.2f} {y:.2f} {width:.2f} {height:.2f} re"
-    k = radius * 0.5523
-    right, bottom = x + width, y + height
-    return (
-        f"{x + radius:.2f} {y:.2f} m {right - radius:.2f} {y:.2f} l "
-        f"{right - radius + k:.2f} {y:.2f} {right:.2f} {y + radius - k:.2f} {right:.2f} "
-        f"{y + radius:.2f} c {right:.2f} {bottom - radius:.2f} l {right:.2f} "
-        f"{bottom - radius + k:.2f} {right - radius + k:.2f} {bottom:.2f} "
-        f"{right - radius:.2f} {bottom:.2f} c {x + radius:.2f} {bottom:.2f} l "
-        f"{x + radius - k:.2f} {bottom:.2f} {x:.2f} {bottom - radius + k:.2f} {x:.2f} "
-        f"{bottom - radius:.2f} c {x:.2f} {y + radius:.2f} l {x:.2f} {y + radius - k:.2f} "
-        f"{x + radius - k:.2f} {y:.2f} {x + radius:.2f} {y:.2f} c h"
-    )
+    return rounded_rectangle_path(x, y, width, height, radius)
 
 
 def _path(data: str) -> str:
