@@ -54,6 +54,7 @@ WHITE = colour("#ffffff")
 
 BODY_SIZE = 8.5
 SMALL_SIZE = 7.5
+SERVICE_PERIOD_SIZE = 7.0
 CELL_PADDING_X = 2 * MM
 CELL_PADDING_Y = 1.8 * MM
 #: Lines table columns: position, quantity, unit price, VAT rate, amount (with padding);
@@ -252,7 +253,7 @@ class InvoiceLayout:
                 self._wrap(
                     f"{self._view.t['service_period']}: {line.service_period}",
                     description_width,
-                    7.0,
+                    SERVICE_PERIOD_SIZE,
                 )
                 if line.service_period
                 else []
@@ -260,7 +261,7 @@ class InvoiceLayout:
             height = (
                 2 * CELL_PADDING_Y
                 + len(description) * BODY_SIZE * LINE_HEIGHT
-                + len(period) * 7.0 * LINE_HEIGHT
+                + len(period) * SERVICE_PERIOD_SIZE * LINE_HEIGHT
             )
             if self._y - height < BOTTOM:
                 self._break_page()
@@ -315,13 +316,21 @@ class InvoiceLayout:
             (line.quantity, line.unit_price, line.tax_rate, line.net_amount), start=3
         ):
             self._text(edges[column] - CELL_PADDING_X, baseline, value, right=True)
-        y = baseline
-        for continued in description[1:]:
-            y -= BODY_SIZE * LINE_HEIGHT
-            self._text(edges[1] + CELL_PADDING_X, y, continued)
+        for index, continued in enumerate(description[1:], start=1):
+            self._text(
+                edges[1] + CELL_PADDING_X, baseline - index * BODY_SIZE * LINE_HEIGHT, continued
+            )
+        # The service period's line boxes follow the description's, in the smaller size.
+        period_top = top - CELL_PADDING_Y - len(description) * BODY_SIZE * LINE_HEIGHT
         for index, text in enumerate(period):
-            y -= (BODY_SIZE if index == 0 else 7.0) * LINE_HEIGHT * (0.9 if index == 0 else 1)
-            self._text(edges[1] + CELL_PADDING_X, y, text, 7.0, fill=MUTED)
+            period_baseline = period_top - index * SERVICE_PERIOD_SIZE * LINE_HEIGHT
+            self._text(
+                edges[1] + CELL_PADDING_X,
+                period_baseline - BASELINE_DROP * SERVICE_PERIOD_SIZE,
+                text,
+                SERVICE_PERIOD_SIZE,
+                fill=MUTED,
+            )
         self._y = top - height
 
     def _settlement(self) -> None:
