@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,17 @@ def test_retried_render_of_a_multi_page_invoice_is_byte_identical() -> None:
     invoice: Invoice = sample_invoice(line_count=45, customer_name="Ελένη")
 
     assert cached_renderer().render_pdf(invoice) == cached_renderer().render_pdf(invoice)
+
+
+def test_a_prorated_line_prints_its_service_period_under_its_description() -> None:
+    invoice = sample_invoice()
+    prorated = invoice.lines[0].model_copy(update={"service_start": date(2026, 11, 15)})
+    pdf = cached_renderer().render_pdf(
+        invoice.model_copy(update={"lines": (prorated, *invoice.lines[1:])})
+    )
+
+    rows = page_texts(pdf)[0].splitlines()
+    first = next(index for index, row in enumerate(rows) if row.startswith("1 Platform"))
+    assert rows[first].endswith("1.234,56 €")
+    assert rows[first + 1] == "Leistungszeitraum: 15.11.2026 – 30.11.2026"
+    assert sum("Leistungszeitraum" in row for row in rows) == 1
