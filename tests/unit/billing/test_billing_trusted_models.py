@@ -184,3 +184,20 @@ def test_a_steady_subscription_and_a_changed_one_on_the_same_terms_bill_apart() 
         "proration_credit",
         "proration_charge",
     ]
+
+
+def test_coupons_equal_in_value_share_their_wording_and_match_a_fresh_run() -> None:
+    """Discount wording is memoized by the coupon record, which compares 10 and 10.0 equal."""
+    shared_context = context()
+    invoices = []
+    for percent in ("10", "10.0", "1E+1"):
+        raw = raw_account(
+            account_id=f"ACC-{percent}",
+            discounts=[{"discount_id": "TEN", "kind": "percentage", "percent": percent}],
+        )
+        reused = generate_draft(screened(raw), shared_context).invoice
+        fresh = generate_draft(screened(raw), context()).invoice
+        assert reused is not None and fresh is not None
+        assert reused.model_dump_json() == fresh.model_dump_json()
+        invoices.append(reused)
+    assert {invoice.lines[-1].description for invoice in invoices} == {"TEN: 10 % off the invoice"}

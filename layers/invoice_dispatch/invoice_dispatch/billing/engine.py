@@ -58,6 +58,7 @@ from invoice_dispatch.invoice import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    PostalAddress,
     TaxSubtotal,
     invoice_id_for,
 )
@@ -77,6 +78,7 @@ _LINE_IDS = tuple(f"L{number:03d}" for number in range(1, 1000))
 _new_line = trusted_factory(InvoiceLine)
 _new_tax_subtotal = trusted_factory(TaxSubtotal)
 _new_customer = trusted_factory(Customer)
+_new_address = trusted_factory(PostalAddress)
 _new_invoice = trusted_factory(Invoice)
 
 #: (description, units, unit price per term, rounded amount) of one subscription charge.
@@ -88,7 +90,8 @@ class RunMemo:
     """Results that depend only on the run's fixed inputs, computed once per context.
 
     Keys hold ``str(Decimal)`` rather than the ``Decimal``: ``Decimal("1") == Decimal("1.0")``
-    but the two print differently on a line, so they must not share an entry.
+    but the two print differently on a line, so they must not share an entry (discount
+    wording prints them alike, so ``discount_texts`` is keyed by the coupon record).
     """
 
     charges: dict[tuple, ChargeValues] = field(default_factory=dict)
@@ -165,12 +168,24 @@ class _Draft:
     are exact, so it equals ``sum(line.net_amount)``): invoice discounts and tax need it.
     """
 
-    __slots__ = ("currency", "flags", "line_key", "lines", "net_sum", "quantum", "treatment")
+    __slots__ = (
+        "category",
+        "currency",
+        "flags",
+        "line_key",
+        "lines",
+        "net_sum",
+        "quantum",
+        "rate",
+        "treatment",
+    )
 
     def __init__(self, currency: str, currency_quantum: Decimal, treatment: TaxTreatment) -> None:
         self.currency = currency
         self.quantum = currency_quantum
         self.treatment = treatment
+        self.rate = treatment.rate  # every line carries them: one attribute load, not two
+        self.category = treatment.category
         self.line_key = (currency, treatment.category, str(treatment.rate))
         self.lines: list[InvoiceLine] = []
         self.flags: list[AnomalyFlag] = []
@@ -179,11 +194,6 @@ class _Draft:
     def round(self, amount: Decimal) -> Decimal:
         """``money.round_money`` with the currency's quantum looked up once per draft."""
         return amount.quantize(self.quantum, ROUND_HALF_UP)
-
-    def append(self, line: InvoiceLine) -> None:
-        """Adds a finished line (a shared one from the run memo, or one just built)."""
-        self.lines.append(line)
-        self.net_sum += line.net_amount
 
     def add(
         self,
@@ -196,21 +206,24 @@ class _Draft:
         service_start: date,
         service_end: date,
     ) -> None:
-        self.append(
+        """Builds a line and adds it; ``net_sum`` follows (shared lines are added in bulk)."""
+        lines = self.lines
+        lines.append(
             _new_line(
-                line_id=_line_id(len(self.lines)),
+                line_id=_line_id(len(lines)),
                 kind=kind,
                 description=description,
                 product_code=product_code,
                 quantity=quantity,
                 unit_price=unit_price,
                 net_amount=net_amount,
-                tax_rate=self.treatment.rate,
-                tax_category=self.treatment.category,
+                tax_rate=self.rate,
+                tax_category=self.category,
                 service_start=service_start,
                 service_end=service_end,
             )
         )
+        self.net_sum += net_amount
 
 
 def _span(start: date, end: date, term_days: int) -> str:
@@ -371,8 +384,9 @@ def _flag_negotiated_price(
         draft.flags.append(flag)
 
 
-#: The outcome of billing one subscription: its lines and flags, in order.
-SubscriptionOutcome = tuple[tuple[InvoiceLine, ...], tuple[AnomalyFlag, ...]]
+#: The outcome of billing one subscription: its lines and flags, in order, and the sum of
+#: the lines' net amounts (exact, as every ``Decimal`` sum of rounded amounts here).
+SubscriptionOutcome = tuple[tuple[InvoiceLine, ...], tuple[AnomalyFlag, ...], Decimal]
 
 
 def _bill_subscriptions(
@@ -384,7 +398,8 @@ def _bill_subscriptions(
     (not on its id or the account), the draft's currency and tax treatment (``line_key``),
     the zone its timestamps are read in, and its position on the invoice (the line ids).
     Thousands of accounts share those, so a steady subscription costs one dict lookup and
-    shares its frozen lines. A subscription with changes takes the general path each time.
+    shares its frozen lines (added at once, with their net sum worked out when first billed).
+    A subscription with changes takes the general path each time.
     One loop over the account's subscriptions (not a call per subscription) keeps what is
     the same for all of them in locals.
     """
@@ -414,11 +429,15 @@ def _bill_subscriptions(
         if outcome is None:
             first_line, first_flag = len(lines), len(draft.flags)
             _bill_subscription(draft, sub, account, context, timezone)
-            memo[key] = (tuple(lines[first_line:]), tuple(draft.flags[first_flag:]))
+            memo[key] = (
+                tuple(lines[first_line:]),
+                tuple(draft.flags[first_flag:]),
+                sum((line.net_amount for line in lines[first_line:]), _ZERO),
+            )
             continue
-        shared_lines, shared_flags = outcome
-        for line in shared_lines:
-            draft.append(line)
+        shared_lines, shared_flags, shared_net = outcome
+        lines.extend(shared_lines)
+        draft.net_sum += shared_net
         if shared_flags:
             draft.flags.extend(shared_flags)
 
@@ -723,19 +742,12 @@ def _discount_text(context: BillingContext, discount: Discount, currency: str) -
     """A discount line's wording: fixed per coupon terms and currency within a run.
 
     The amount taken off is not part of it (a percentage's amount is, but only as the
-    percentage), so thousands of accounts on the same coupon share one sentence.
+    percentage), so thousands of accounts on the same coupon share one sentence. The coupon
+    record itself is the key (one hash instead of a tuple of ``str(Decimal)``): records
+    compare a ``Decimal`` by value (``10`` equals ``10.0``), which is right here because
+    the sentence prints it normalized (``10 %``) or rounded to the currency (``5.00 EUR``).
     """
-    key = (
-        discount.discount_id,
-        discount.description,
-        discount.kind,
-        None if discount.percent is None else str(discount.percent),
-        None if discount.amount is None else str(discount.amount),
-        discount.applies_to,
-        discount.first_period,
-        discount.periods,
-        currency,
-    )
+    key = (discount, currency)
     text = context.memo.discount_texts.get(key)
     if text is None:
         text = context.memo.discount_texts[key] = _describe_discount(context, discount, currency)
@@ -925,11 +937,19 @@ def _flag_totals(
 def _customer(account: Account) -> Customer:
     """The customer snapshot printed on the invoice."""
     customer_info = account.customer
+    address = customer_info.address
     return _new_customer(
         account_id=account.account_id,
         name=customer_info.name,
         email=customer_info.email,
-        address=customer_info.address,
+        address=_new_address(
+            line1=address.line1,
+            line2=address.line2,
+            city=address.city,
+            postal_code=address.postal_code,
+            region=address.region,
+            country=address.country,
+        ),
         vat_id=customer_info.vat_id,
         locale=customer_info.locale,
         delivery_method=customer_info.delivery_method,
