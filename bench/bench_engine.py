@@ -41,6 +41,8 @@ from invoice_dispatch.money import round_money
 ACCOUNT_COUNT = 10_000
 CHUNK_SIZE = 100
 TARGET_DRAFTS_PER_SECOND = 25_000
+#: Issue 5 sets its target on machines where the naive loop does about this many per second.
+REFERENCE_BASELINE_PER_SECOND = 100_000
 _COUNTRIES = ("DE", "FR", "NL", "IE", "GB")
 _PLANS = ("STARTER", "TEAM-SEAT", "BUSINESS")
 
@@ -158,11 +160,14 @@ def _best_seconds(timings: list[float], run: Any) -> Any:
     return result
 
 
-def run_benchmark(count: int = ACCOUNT_COUNT, repeats: int = 3) -> dict[str, float | str]:
+def run_benchmark(count: int = ACCOUNT_COUNT, repeats: int = 5) -> dict[str, float | str]:
     """Best of ``repeats`` for each loop, the loops alternating (less noise on a shared machine).
 
     ``drafts_per_second`` is the figure issue 5 asks for (one context for the run);
     ``chunked_drafts_per_second`` starts a new context every ``CHUNK_SIZE`` accounts.
+    ``drafts_per_second_at_reference`` scales the ratio to the machine issue 5 describes
+    (naive loop at ``REFERENCE_BASELINE_PER_SECOND``): the figure to compare between runs,
+    since the same code has measured 94,000 to 155,000 naive drafts/s on these machines.
     """
     accounts = synthetic_accounts(count)
     context = _context()
@@ -181,7 +186,7 @@ def run_benchmark(count: int = ACCOUNT_COUNT, repeats: int = 3) -> dict[str, flo
     chunked_rate = chunked_drafts / min(chunked_times)
     naive_rate = count / min(naive_times)
     ratio = round(engine_rate / naive_rate, 3)
-    meets_target = "yes" if engine_rate >= TARGET_DRAFTS_PER_SECOND else "no"
+    at_reference = engine_rate / naive_rate * REFERENCE_BASELINE_PER_SECOND
     return {
         "accounts": float(count),
         "drafts_per_second": round(engine_rate, 1),
@@ -189,8 +194,10 @@ def run_benchmark(count: int = ACCOUNT_COUNT, repeats: int = 3) -> dict[str, flo
         "baseline_drafts_per_second": round(naive_rate, 1),
         "ratio_to_baseline": ratio,
         "chunked_ratio_to_baseline": round(chunked_rate / naive_rate, 3),
+        "drafts_per_second_at_reference": round(at_reference, 1),
         "target_drafts_per_second": float(TARGET_DRAFTS_PER_SECOND),
-        "meets_target": meets_target,
+        "meets_target": "yes" if engine_rate >= TARGET_DRAFTS_PER_SECOND else "no",
+        "meets_target_at_reference": "yes" if at_reference >= TARGET_DRAFTS_PER_SECOND else "no",
     }
 
 

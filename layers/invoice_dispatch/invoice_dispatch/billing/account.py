@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
@@ -28,7 +29,6 @@ from invoice_dispatch.billing.period import (
     term_containing,
 )
 from invoice_dispatch.billing.struct_validation import derive_checks, record_from_model
-from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.invoice import PostalAddress
 
 # The records: the validated account as screening and the engine read it, one per model of
@@ -202,8 +202,13 @@ _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
 Outcome = Literal["eligible", "excluded", "quarantined"]
 
 
-class AccountScreening(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+@dataclass(frozen=True, slots=True)
+class AccountScreening:
+    """What screening made of one raw record; ``account`` is set when it is eligible.
+
+    A plain dataclass: every account of a run gets one, and it only carries the validated
+    record to the engine (a pydantic model would check the just-validated record again).
+    """
 
     account_id: str
     outcome: Outcome
@@ -465,19 +470,7 @@ def screen_account(
         )
     if excluded is not None:
         return AccountScreening(account_id=label, outcome="excluded", reason=excluded)
-    return _eligible(label, account)
-
-
-_new_screening = trusted_factory(AccountScreening)
-
-
-def _eligible(label: str, account: Account) -> AccountScreening:
-    """The screening of a billable account, built without validating the just-validated account.
-
-    Every account of a run passes here, and re-checking the ``Account`` instance costs
-    about as much as the rest of the semantic checks (issue 5's drafts/s budget).
-    """
-    return _new_screening(account_id=label, outcome="eligible", reason=None, account=account)
+    return AccountScreening(account_id=label, outcome="eligible", account=account)
 
 
 def parse_accounts_csv(text: str) -> list[dict[str, Any]]:

@@ -1,0 +1,36 @@
+"""``make bench`` keeps working: each benchmark runs on a small input and reports its figures.
+
+Speed itself is never asserted here (the guide: a benchmark, not a timed unit test); the
+figures are read from ``make bench``. What is asserted is what would make its figures
+meaningless: the engine must draft every account, the renderer must produce the pages it
+says, and every figure an issue names must be present and positive.
+"""
+
+from __future__ import annotations
+
+from bench import bench_engine, bench_rendering
+
+
+def test_engine_benchmark_drafts_every_account_and_reports_each_figure() -> None:
+    results = bench_engine.run_benchmark(count=200, repeats=1)
+
+    assert results["accounts"] == 200.0
+    for figure in (
+        "drafts_per_second",
+        "chunked_drafts_per_second",
+        "baseline_drafts_per_second",
+        "drafts_per_second_at_reference",
+    ):
+        assert float(results[figure]) > 0, figure
+    assert results["meets_target"] in ("yes", "no")
+    assert results["meets_target_at_reference"] in ("yes", "no")
+
+
+def test_rendering_benchmark_renders_one_page_and_a_long_invoice() -> None:
+    results = bench_rendering.run_benchmark(rounds=1, warmup=1)
+
+    assert results["pages"] == 1.0
+    assert float(results["long_invoice_pages"]) > 1
+    for figure in ("naive_ms_per_page", "project_ms_per_page", "ratio"):
+        assert float(results[figure]) > 0, figure
+    assert float(results["cold_start_import_to_first_pdf_s"]) > 0
