@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
@@ -196,7 +196,6 @@ SCHEMAS: dict[type[msgspec.Struct], type[BaseModel]] = {
     Discount: schema.Discount,
     Account: schema.Account,
 }
-_ACCOUNT_SCHEMA: TypeAdapter[schema.Account] = TypeAdapter(schema.Account)
 _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
 
 Outcome = Literal["eligible", "excluded", "quarantined"]
@@ -438,7 +437,7 @@ def _validate_without_metadata(raw: Mapping[str, Any]) -> Account:
         account = _fast_account(raw)
         if account is not None:
             return account
-    return record_from_model(_ACCOUNT_SCHEMA.validate_python(raw), Account, SCHEMAS)
+    return record_from_model(schema.Account.model_validate(raw), Account, SCHEMAS)
 
 
 def screen_account(

@@ -168,24 +168,12 @@ class _Draft:
     are exact, so it equals ``sum(line.net_amount)``): invoice discounts and tax need it.
     """
 
-    __slots__ = (
-        "category",
-        "currency",
-        "flags",
-        "line_key",
-        "lines",
-        "net_sum",
-        "quantum",
-        "rate",
-        "treatment",
-    )
+    __slots__ = ("currency", "flags", "line_key", "lines", "net_sum", "quantum", "treatment")
 
     def __init__(self, currency: str, currency_quantum: Decimal, treatment: TaxTreatment) -> None:
         self.currency = currency
         self.quantum = currency_quantum
         self.treatment = treatment
-        self.rate = treatment.rate  # every line carries them: one attribute load, not two
-        self.category = treatment.category
         self.line_key = (currency, treatment.category, str(treatment.rate))
         self.lines: list[InvoiceLine] = []
         self.flags: list[AnomalyFlag] = []
@@ -217,8 +205,8 @@ class _Draft:
                 quantity=quantity,
                 unit_price=unit_price,
                 net_amount=net_amount,
-                tax_rate=self.rate,
-                tax_category=self.category,
+                tax_rate=self.treatment.rate,
+                tax_category=self.treatment.category,
                 service_start=service_start,
                 service_end=service_end,
             )
