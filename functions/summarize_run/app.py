@@ -24,6 +24,8 @@ def lambda_handler(event: SummarizeEvent, context: LambdaContext) -> dict[str, A
         ("RunInvoicesHeld", "held"),
         ("RunQuarantinedAccounts", "quarantined"),
         ("RunErpFailures", "erp_failed"),
+        ("UnreconciledInvoices", "unreconciled"),
+        ("PossiblySentTwice", "possibly_sent_twice"),
     ):
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=counts.get(key, 0))
     return {"status": report["status"], "counts": report["counts"]}

@@ -59,6 +59,7 @@ STEP_NAMES = {
     "AutoApproveFunction": "Auto-approving",
     "PlanDeliveryFunction": "Planning delivery",
     "PlanRedoFunction": "Planning re-sends and replays",
+    "PlanResumeFunction": "Finishing earlier runs' work",
     "FinalizeInvoicesFunction": "Finalizing invoices",
     "DispatchInvoicesFunction": "E-mailing invoices",
     "PostToErpFunction": "Booking in the ERP",

@@ -25,6 +25,10 @@ class InvalidStartInput(PermanentError):
     """The run's start input (schedule or console) is not valid."""
 
 
+class RunAlreadyActive(PermanentError):
+    """Another run holds the period's lock; this start did nothing at all."""
+
+
 class ApprovalRejected(PermanentError):
     """The approver rejected the batch; nothing is finalized."""
 

@@ -25,6 +25,8 @@ class RunStatus(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     COMPLETED = "completed"
+    #: Ended, but some invoice is not accounted for (run.json lists each with its stage).
+    INCOMPLETE = "incomplete"
     NOTHING_TO_BILL = "nothing_to_bill"
     FAILED = "failed"
 
@@ -59,6 +61,8 @@ class RunContext(BaseModel):
     release_held: list[str] | Literal["all"] | None = None
     resend_failed_deliveries: bool = False
     replay_erp_errors: bool = False
+    #: ``{"resume": true}``: only finish what earlier runs left half-done.
+    resume_only: bool = False
     auto_approve: bool = False
     approval_timeout_seconds: int
 

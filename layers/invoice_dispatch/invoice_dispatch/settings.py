@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     ses_max_send_rate: float = 14.0
     chunk_size: int = 100
     portal_link_ttl_hours: int = 168
+    #: How long an e-mail claim may wait for SES's answer before a resume sends it again.
+    #: Longer than the Dispatch function's timeout (a test checks against the template),
+    #: so a live sender never loses its claim.
+    dispatch_claim_lease_seconds: int = 1200
 
     @field_validator("approver_emails", "shadow_account_ids", "anomaly_hold_codes", mode="before")
     @classmethod

@@ -6,9 +6,28 @@ independently, so a bounce or a late ERP booking never rewrites the invoice itse
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, Invoice
+
+#: The SES message tag that ties a sent message to its invoice, even when the sender died
+#: before recording SES's message id (the configuration set's Send event carries tags).
+INVOICE_TAG = "invoice_key"
+
+
+def invoice_tag_value(invoice_id: str) -> str:
+    """Base32 without padding: SES tag values allow only letters, digits, '_' and '-'."""
+    return base64.b32encode(invoice_id.encode()).decode().rstrip("=")
+
+
+def invoice_id_from_tag(value: str) -> str | None:
+    try:
+        return base64.b32decode(value + "=" * (-len(value) % 8)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 class StoredInvoice(BaseModel):
@@ -26,8 +45,14 @@ class StoredInvoice(BaseModel):
     hold_reason: str | None = None
     resend_to: str | None = None
     hold_waived: bool = False
-    dispatch_claimed: bool = False
+    dispatch_claimed_at: datetime | None = None
+    #: The e-mail was sent again after a claim whose SES answer never arrived (lifecycle.py).
+    possibly_sent_twice: bool = False
     failure: str | None = None
+
+    @property
+    def dispatch_claimed(self) -> bool:
+        return self.dispatch_claimed_at is not None
 
     @property
     def invoice_id(self) -> str:

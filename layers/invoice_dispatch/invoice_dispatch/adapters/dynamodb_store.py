@@ -6,8 +6,12 @@ Item shapes (PK / SK):
   ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, token, decision)
   ``SERIES#<series>``      / ``COUNTER``        last number handed out in a number series
   ``SESMSG#<message_id>``  / ``MSG``            which invoice an SES message belongs to
+  ``LOCK#<mode>#<period>`` / ``LOCK``           the one run active on a period (period lock)
 GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
-GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's.
+GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's;
+GSI3, sparse and keys-only (``GSI3PK`` = ``UNFINISHED#<mode>``, ``GSI3SK`` = period and
+id), the finalized invoices that still need work (``lifecycle.py``): the entry is written
+in the numbering transaction and removed by the write that finishes the invoice.
 
 Every state change is a conditional write, never check-then-write: that is what makes
 a retried Lambda or an overlapping run unable to create a second draft, number or email
@@ -46,6 +50,18 @@ def _run_pk(run_id: str) -> str:
 
 def _period_pk(mode: str, period: str) -> str:
     return f"PERIOD#{mode}#{period}"
+
+
+def _unfinished_pk(mode: str) -> str:
+    return f"UNFINISHED#{mode}"
+
+
+def _lock_key(mode: str, period: str) -> dict[str, str]:
+    return {"PK": f"LOCK#{mode}#{period}", "SK": "LOCK"}
+
+
+#: Appended to an update that finishes an invoice: it leaves the unfinished index.
+_LEAVE_UNFINISHED_INDEX = " REMOVE GSI3PK, GSI3SK"
 
 
 def _now_iso() -> str:
@@ -289,7 +305,8 @@ class DynamoStore:
         return {
             "TableName": self._table.name,
             "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
-            "UpdateExpression": "SET #status = :finalized, #number = :number, document = :doc",
+            "UpdateExpression": "SET #status = :finalized, #number = :number, document = :doc, "
+            "GSI3PK = :unfinished, GSI3SK = :unfinished_sort",
             "ConditionExpression": "#status = :draft AND run_id = :run",
             "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
             "ExpressionAttributeValues": {
@@ -298,6 +315,8 @@ class DynamoStore:
                 ":number": finalized.number or "",
                 ":doc": finalized.model_dump_json(),
                 ":run": run_id,
+                ":unfinished": _unfinished_pk(finalized.mode),
+                ":unfinished_sort": f"{finalized.period}#{invoice_id}",
             },
         }
 
@@ -309,35 +328,114 @@ class DynamoStore:
         return int(item["last_number"]) if item else 0
 
     def claim_for_redo(
-        self, invoice_id: str, run_id: str, *, resend_to: str | None, replay_erp: bool
+        self, stored: StoredInvoice, run_id: str, *, resend_to: str | None, replay_erp: bool
     ) -> None:
         """Hand a finalized invoice to a redo run: reset the failed delivery and/or ERP post.
 
         The invoice itself stays as it is (it is locked); only its tracking state goes
-        back to 'not yet done', so the normal dispatch and ERP steps pick it up, once.
+        back to 'not yet done' (and into the unfinished index), so the normal dispatch
+        and ERP steps pick it up, once. The old failure is what this run fixes, so it
+        is cleared; a new one would be recorded again.
         """
-        sets = ["run_id = :run", "GSI1PK = :gsi"]
-        removes = []
+        sets = ["run_id = :run", "GSI1PK = :gsi", "GSI3PK = :unfinished", "GSI3SK = :sort"]
+        removes = ["failure"]
         values: dict[str, Any] = {
             ":run": run_id,
             ":gsi": _run_pk(run_id),
             ":finalized": InvoiceStatus.FINALIZED.value,
+            ":unfinished": _unfinished_pk(stored.invoice.mode),
+            ":sort": f"{stored.invoice.period}#{stored.invoice_id}",
         }
         if resend_to is not None:
             sets += ["delivery_status = :not_queued", "resend_to = :resend_to"]
-            removes.append("dispatch_claimed_at")
+            removes += ["dispatch_claimed_at", "ses_message_id", "possibly_sent_twice"]
             values.update({":not_queued": DeliveryStatus.NOT_QUEUED.value, ":resend_to": resend_to})
         if replay_erp:
             sets.append("erp_status = :not_posted")
             values[":not_posted"] = ErpStatus.NOT_POSTED.value
-        expression = "SET " + ", ".join(sets) + (f" REMOVE {', '.join(removes)}" if removes else "")
         self._table.update_item(
-            Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
-            UpdateExpression=expression,
+            Key={"PK": _invoice_pk(stored.invoice_id), "SK": _DOC},
+            UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
             ConditionExpression="#status = :finalized",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values,
         )
+
+    def claim_for_resume(self, invoice_id: str, run_id: str) -> bool:
+        """Hand an unfinished invoice to the run that finishes it, so that run reconciles it.
+
+        Only the owner changes: the lifecycle state says what is left to do, and the same
+        chunk steps do it. The old failure is cleared; a new one would be recorded again.
+        """
+        return _written(
+            lambda: self._table.update_item(
+                Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                UpdateExpression="SET run_id = :run, GSI1PK = :gsi REMOVE failure",
+                ConditionExpression="#status IN (:finalized, :draft) AND attribute_exists(GSI3PK)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":run": run_id,
+                    ":gsi": _run_pk(run_id),
+                    ":finalized": InvoiceStatus.FINALIZED.value,
+                    ":draft": InvoiceStatus.DRAFT.value,
+                },
+            )
+        )
+
+    def release_expired_claim(self, invoice_id: str, claimed_at: datetime) -> bool:
+        """Give up a claim whose sender died and whose SES answer never came: send again.
+
+        The condition pins the very claim that expired and the absence of a message id,
+        so a Send event recovered meanwhile, or another resume, wins over this release.
+        """
+        return _written(
+            lambda: self._table.update_item(
+                Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                UpdateExpression="SET possibly_sent_twice = :yes, delivery_detail = :why "
+                "REMOVE dispatch_claimed_at",
+                ConditionExpression="dispatch_claimed_at = :claimed "
+                "AND attribute_not_exists(ses_message_id)",
+                ExpressionAttributeValues={
+                    ":yes": True,
+                    ":claimed": claimed_at.isoformat(timespec="milliseconds"),
+                    ":why": "Sent again: the first attempt's SES answer never arrived",
+                },
+            )
+        )
+
+    def mark_unfinished(self, invoice: Invoice) -> None:
+        """An approved draft its run could not number: the next run numbers it."""
+        self._table.update_item(
+            Key={"PK": _invoice_pk(invoice.invoice_id), "SK": _DOC},
+            UpdateExpression="SET GSI3PK = :unfinished, GSI3SK = :sort",
+            ConditionExpression="#status = :draft",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":unfinished": _unfinished_pk(invoice.mode),
+                ":sort": f"{invoice.period}#{invoice.invoice_id}",
+                ":draft": InvoiceStatus.DRAFT.value,
+            },
+        )
+
+    def leave_unfinished_index(self, invoice_id: str) -> None:
+        self._table.update_item(
+            Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+            UpdateExpression=_LEAVE_UNFINISHED_INDEX.strip(),
+        )
+
+    def unfinished_invoice_ids(self, mode: str) -> Iterator[str]:
+        """Finalized invoices of a mode that still need work, oldest period first."""
+        query: dict[str, Any] = {
+            "IndexName": "GSI3",
+            "KeyConditionExpression": Key("GSI3PK").eq(_unfinished_pk(mode)),
+        }
+        while True:
+            response = self._table.query(**query)
+            for item in response["Items"]:
+                yield str(item["PK"]).removeprefix("INVOICE#")
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def record_pdf(self, invoice_id: str, pdf_key: str, pdf_sha256: str, audit_detail: str) -> None:
         """Audit first, then the key: a crash in between only repeats a truthful audit line
@@ -387,34 +485,45 @@ class DynamoStore:
             ExpressionAttributeValues={":reason": reason},
         )
 
-    def record_sent(self, invoice_id: str, message_id: str, status: DeliveryStatus) -> None:
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table.name,
-                        "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
-                        "UpdateExpression": "SET delivery_status = :sent, ses_message_id = :mid, "
-                        "delivery_detail = :none",
-                        "ExpressionAttributeValues": {
-                            ":sent": status.value,
-                            ":mid": message_id,
-                            ":none": None,
-                        },
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table.name,
-                        "Item": {
-                            "PK": f"SESMSG#{message_id}",
-                            "SK": "MSG",
-                            "invoice_id": invoice_id,
-                        },
-                    }
-                },
-            ]
-        )
+    def record_sent(
+        self, invoice_id: str, message_id: str, *, finished: bool, from_event: bool = False
+    ) -> bool:
+        """SES accepted the message: the invoice is sent, and its message id maps back to it.
+
+        ``from_event`` is the recovery path (the configuration set's Send event, tagged with
+        the invoice, after the sender died before recording): it applies only while the
+        invoice still waits for its message id. ``finished`` means the ERP track is done
+        too, so the invoice leaves the unfinished index in the same write.
+        """
+        update: dict[str, Any] = {
+            "TableName": self._table.name,
+            "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
+            "UpdateExpression": "SET delivery_status = :sent, ses_message_id = :mid, "
+            "delivery_detail = :none" + (_LEAVE_UNFINISHED_INDEX if finished else ""),
+            "ExpressionAttributeValues": {
+                ":sent": DeliveryStatus.SENT.value,
+                ":mid": message_id,
+                ":none": None,
+            },
+        }
+        if from_event:
+            update["ConditionExpression"] = (
+                "delivery_status = :queued AND attribute_not_exists(ses_message_id)"
+            )
+            update["ExpressionAttributeValues"][":queued"] = DeliveryStatus.QUEUED.value
+        mapping = {"PK": f"SESMSG#{message_id}", "SK": "MSG", "invoice_id": invoice_id}
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Update": update},
+                    {"Put": {"TableName": self._table.name, "Item": mapping}},
+                ]
+            )
+        except ClientError as error:
+            if from_event and error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
 
     def invoice_for_message(self, message_id: str) -> str | None:
         response = self._table.get_item(Key={"PK": f"SESMSG#{message_id}", "SK": "MSG"})
@@ -440,22 +549,31 @@ class DynamoStore:
         )
 
     def record_erp(
-        self, invoice_id: str, status: ErpStatus, erp_id: str | None, detail: str | None
+        self,
+        invoice_id: str,
+        status: ErpStatus,
+        erp_id: str | None,
+        detail: str | None,
+        *,
+        finished: bool = False,
     ) -> None:
+        """``finished``: the e-mail is settled too, so the invoice leaves the unfinished index."""
         self._update(
-            invoice_id, {"erp_status": status.value, "erp_id": erp_id, "erp_detail": detail}
+            invoice_id,
+            {"erp_status": status.value, "erp_id": erp_id, "erp_detail": detail},
+            _LEAVE_UNFINISHED_INDEX if finished else "",
         )
 
     def record_failure(self, invoice_id: str, failure: str) -> None:
         self._update(invoice_id, {"failure": failure})
 
-    def _update(self, invoice_id: str, fields: dict[str, Any]) -> None:
+    def _update(self, invoice_id: str, fields: dict[str, Any], extra: str = "") -> None:
         names = {f"#f{index}": name for index, name in enumerate(fields)}
         values = {f":v{index}": value for index, value in enumerate(fields.values())}
         assignments = ", ".join(f"#f{index} = :v{index}" for index in range(len(fields)))
         self._table.update_item(
             Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
-            UpdateExpression=f"SET {assignments}",
+            UpdateExpression=f"SET {assignments}{extra}",
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
@@ -555,6 +673,40 @@ class DynamoStore:
             )
         )
 
+    # ------------------------------------------------------------ period lock
+    def acquire_period_lock(
+        self, mode: str, period: str, run_id: str, started_at: str
+    ) -> dict[str, Any] | None:
+        """Take the period's lock for this run; return the holder's lock item if another has it.
+
+        A conditional put, not a read-then-write: two runs started at the same moment
+        cannot both win. A retried StartRun of the holder finds its own lock and keeps it.
+        """
+        if _written(
+            lambda: self._table.put_item(
+                Item={**_lock_key(mode, period), "run_id": run_id, "since": started_at},
+                ConditionExpression="attribute_not_exists(PK) OR run_id = :me",
+                ExpressionAttributeValues={":me": run_id},
+            )
+        ):
+            return None
+        holder = self._table.get_item(Key=_lock_key(mode, period), ConsistentRead=True)
+        return dict(holder.get("Item") or {"run_id": "?", "since": "?"})
+
+    def period_lock_holder(self, mode: str, period: str) -> str | None:
+        item = self._table.get_item(Key=_lock_key(mode, period), ConsistentRead=True).get("Item")
+        return str(item["run_id"]) if item else None
+
+    def release_period_lock(self, mode: str, period: str, run_id: str) -> bool:
+        """Free the period if this run holds it (a stale-lock break may already have)."""
+        return _written(
+            lambda: self._table.delete_item(
+                Key=_lock_key(mode, period),
+                ConditionExpression="run_id = :me",
+                ExpressionAttributeValues={":me": run_id},
+            )
+        )
+
 
 def _stored_invoice(item: dict[str, Any]) -> StoredInvoice:
     return StoredInvoice(
@@ -572,6 +724,7 @@ def _stored_invoice(item: dict[str, Any]) -> StoredInvoice:
         hold_reason=item.get("hold_reason"),
         resend_to=item.get("resend_to"),
         hold_waived=bool(item.get("hold_waived", False)),
-        dispatch_claimed="dispatch_claimed_at" in item,
+        dispatch_claimed_at=item.get("dispatch_claimed_at"),
+        possibly_sent_twice=bool(item.get("possibly_sent_twice", False)),
         failure=item.get("failure"),
     )

@@ -22,6 +22,7 @@ from pydantic import (
     StrictBool,
     ValidationError,
     WithJsonSchema,
+    model_validator,
 )
 
 from invoice_dispatch.errors import InvalidStartInput
@@ -69,7 +70,11 @@ class StartRunInput(BaseModel):
         },
     )
 
-    period: Period
+    period: Period | None = Field(
+        default=None,
+        description="Billing month; required except for a resume, which then finishes "
+        "leftovers of every period and reports under the month a scheduled run would bill",
+    )
     account_ids: list[AccountId] | None = Field(
         default=None,
         min_length=1,
@@ -96,6 +101,22 @@ class StartRunInput(BaseModel):
     replay_erp_errors: StrictBool = Field(
         default=False, description="Post again the invoices of the period the ERP refused"
     )
+    resume: StrictBool = Field(
+        default=False,
+        description="Only finish what earlier runs left half-done (every run does this first)",
+    )
+    break_lock: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Id of a run that crashed while holding this period's lock: free the "
+        "period from it, then start as usual",
+    )
+
+    @model_validator(mode="after")
+    def _period_unless_resume(self) -> StartRunInput:
+        if self.period is None and not self.resume:
+            raise ValueError("period is required (only a resume may leave it out)")
+        return self
 
 
 _FRIENDLY_MESSAGES: dict[str, str] = {
@@ -126,6 +147,9 @@ def describe_validation_error(exc: ValidationError) -> str:
     for error in exc.errors(include_url=False):
         field = _field_path(tuple(error["loc"]))
         if field in sentences:
+            continue
+        if error["type"] == "value_error" and not error["loc"]:  # a rule across fields
+            sentences[field] = str(error.get("ctx", {}).get("error", error["msg"]))
             continue
         if field == "period" and error["type"] == "string_pattern_mismatch":
             message = f"must be a month written YYYY-MM, such as 2026-10 (got {error['input']!r})"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 from invoice_dispatch.events import StepError
-from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
+from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
+from invoice_dispatch.lifecycle import delivery_settled, erp_settled
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow import keys
@@ -16,6 +19,8 @@ class DeliveryPlan(BaseModel):
     invoice_chunks_key: str
     invoice_count: int
     chunk_count: int
+    #: "resume": leftovers of earlier runs, after which the run goes on with its own work.
+    phase: Literal["resume", "deliver"] = "deliver"
 
 
 def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
@@ -33,44 +38,51 @@ def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
 
 
 def write_delivery_plan(
-    context: RunContext, approved_ids: list[str], platform: Platform
+    context: RunContext,
+    approved_ids: list[str],
+    platform: Platform,
+    phase: Literal["resume", "deliver"] = "deliver",
 ) -> DeliveryPlan:
     size = platform.settings.chunk_size
     chunks = [
         {"chunk_index": index, "invoice_ids": approved_ids[start : start + size]}
         for index, start in enumerate(range(0, len(approved_ids), size))
     ]
-    key = platform.documents.put_json(keys.invoice_chunks_manifest(context.run_id), chunks)
+    key = platform.documents.put_json(keys.invoice_chunks_manifest(context.run_id, phase), chunks)
     return DeliveryPlan(
-        invoice_chunks_key=key, invoice_count=len(approved_ids), chunk_count=len(chunks)
+        invoice_chunks_key=key,
+        invoice_count=len(approved_ids),
+        chunk_count=len(chunks),
+        phase=phase,
     )
 
 
 def record_chunk_failure(
     invoice_ids: list[str], step: str, error: StepError, platform: Platform
 ) -> int:
-    """A chunk that failed after all its retries: nothing is lost, everything says why.
+    """A chunk step that failed after its retries: nothing is lost, everything says why.
 
-    Invoices whose e-mail never left are marked failed (an on-demand re-send picks them
-    up; one claimed mid-send is left alone, SES may have it); invoices not booked go to
-    the ERP error queue for replay. Returns how many invoices the failure touched.
+    The chunk goes on with the invoices that passed the step (the state machine moves to
+    the next step). What the failed step left undone stays in its lifecycle stage, in the
+    unfinished index, with the reason recorded: the next run (or ``{"resume": true}``)
+    finishes it, and this run's summary lists it as unreconciled. Only the ERP keeps its
+    own error queue, because a refusal there usually needs a person to fix a mapping.
+    Returns how many invoices the failure touched.
     """
-    reason = f"{step} failed after retries ({error.Error}): {error.message}"[:900]
+    reason = f"{step} stopped ({error.Error}): {error.message}"[:900]
     touched = 0
     for invoice_id, stored in platform.store.get_invoices(invoice_ids).items():
         finalized = stored.invoice.status is InvoiceStatus.FINALIZED
-        if step == "DispatchInvoices" and finalized:
-            unsent = (DeliveryStatus.NOT_QUEUED.value, DeliveryStatus.QUEUED.value)
-            if stored.dispatch_claimed or not platform.store.record_delivery_status(
-                invoice_id, DeliveryStatus.FAILED, reason, unsent
-            ):
+        if step == "PostToErp" and finalized:
+            if erp_settled(stored):
                 continue
-        elif step == "PostToErp" and finalized:
-            if stored.erp_status in (ErpStatus.POSTED, ErpStatus.SKIPPED):
-                continue
-            platform.store.record_erp(invoice_id, ErpStatus.FAILED, None, reason)
+            platform.store.record_erp(
+                invoice_id, ErpStatus.FAILED, None, reason, finished=delivery_settled(stored)
+            )
             send_to_error_queue(platform, invoice_id, stored.invoice.number, reason)
-        elif step == "FinalizeInvoices" and finalized and stored.pdf_key:
+        elif (step == "DispatchInvoices" and (not finalized or delivery_settled(stored))) or (
+            step == "FinalizeInvoices" and finalized and stored.pdf_key
+        ):
             continue
         platform.store.record_failure(invoice_id, reason)
         touched += 1

@@ -3,6 +3,10 @@
 Events can arrive twice or out of order; each status may only be entered from the
 states that precede it, so a late "delivery" never overwrites a "bounce" and a repeated
 event changes nothing the second time.
+
+The *Send* event closes the e-mail's ambiguity window: it carries the message's tags,
+so when the sender died after SES accepted a message and before recording its id, the
+tag names the invoice and the id is recorded here, exactly as the sender would have.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from invoice_dispatch.invoice import DeliveryStatus
+from invoice_dispatch.lifecycle import erp_settled
 from invoice_dispatch.platform import Platform
+from invoice_dispatch.tracking import INVOICE_TAG, invoice_id_from_tag
 
 _SENT_OR_EARLIER = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENT.value)
 
@@ -62,10 +68,36 @@ def _detail(event: dict[str, Any]) -> str:
     return event.get("eventType", "SES event")
 
 
+def _recover_send(message_id: str, event: dict[str, Any], platform: Platform) -> DeliveryUpdate:
+    """Record a message id the sender never wrote, from the invoice tag on the Send event."""
+    tag_values = event.get("mail", {}).get("tags", {}).get(INVOICE_TAG) or [""]
+    invoice_id = invoice_id_from_tag(tag_values[0]) if tag_values[0] else None
+    stored = platform.store.get_invoice(invoice_id) if invoice_id else None
+    applied = stored is not None and platform.store.record_sent(
+        stored.invoice_id, message_id, finished=erp_settled(stored), from_event=True
+    )
+    if applied and invoice_id:
+        platform.store.append_audit(
+            invoice_id,
+            "emailed",
+            f"SES message {message_id}, recorded from SES's Send event",
+            "ses",
+        )
+    return DeliveryUpdate(
+        message_id=message_id,
+        event_type="Send",
+        invoice_id=invoice_id,
+        new_status=DeliveryStatus.SENT if applied else None,
+        applied=applied,
+    )
+
+
 def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate:
     event_type = event.get("eventType") or event.get("notificationType") or ""
     message_id = event.get("mail", {}).get("messageId", "")
     invoice_id = platform.store.invoice_for_message(message_id) if message_id else None
+    if event_type == "Send" and message_id and invoice_id is None:
+        return _recover_send(message_id, event, platform)
     transition = TRANSITIONS.get(event_type)
     if invoice_id is None or transition is None:
         return DeliveryUpdate(

@@ -3,17 +3,22 @@
 Odoo #195327 marked invoices sent although the send call failed. Here the invoice is
 claimed first (a conditional write: one sender ever), SES is called, and only SES's
 message id turns it to ``sent``; throttling leaves it queued with the reason and the
-chunk is retried by the state machine, skipping what was already sent.
+chunk is retried by the state machine, skipping what was already sent. Each message is
+tagged with its invoice, so SES's Send event can record the message id if this Lambda
+dies between SES's answer and the write (``lifecycle.py`` names the window that is left).
+A refusal that retrying cannot fix (a malformed address) is a failed delivery, reported
+and re-opened by an on-demand resend once the address is fixed.
 """
 
 from __future__ import annotations
 
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus, InvoiceStatus
+from invoice_dispatch.lifecycle import erp_settled
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.rendering import render_invoice_email
 from invoice_dispatch.run import RunContext
-from invoice_dispatch.tracking import StoredInvoice
+from invoice_dispatch.tracking import INVOICE_TAG, StoredInvoice, invoice_tag_value
 from invoice_dispatch.workflow.finalize import ChunkOutcome
 from invoice_dispatch.workflow.mime import build_message
 
@@ -72,6 +77,7 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
                 {
                     "run_id": context.run_id,
                     "invoice_id": invoice_id.replace(":", "_"),
+                    INVOICE_TAG: invoice_tag_value(invoice_id),
                     "mode": context.mode,
                 },
             )
@@ -82,10 +88,13 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
         except Exception as error:  # a permanent refusal is recorded, the chunk goes on
             reason = f"E-mail not sent: {error}"
             platform.store.release_dispatch_claim(invoice_id, reason)
+            platform.store.record_delivery_status(
+                invoice_id, DeliveryStatus.FAILED, reason, (DeliveryStatus.QUEUED.value,)
+            )
             platform.store.record_failure(invoice_id, reason)
             outcome.failed[invoice_id] = reason
             continue
-        platform.store.record_sent(invoice_id, message_id, DeliveryStatus.SENT)
+        platform.store.record_sent(invoice_id, message_id, finished=erp_settled(stored))
         platform.store.append_audit(
             invoice_id, "emailed", f"SES message {message_id} to {recipient}"
         )

@@ -121,6 +121,7 @@ def draft_chunk(
             "quarantined": [entry.model_dump() for entry in quarantined],
             "excluded": [entry.model_dump() for entry in nothing_to_bill],
             "already_existed": existed,
+            "drafted": drafted,
         },
     )
     return DraftChunkResult(

@@ -19,6 +19,7 @@ from invoice_dispatch.erp import (
 )
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
+from invoice_dispatch.lifecycle import delivery_settled
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow import keys
@@ -50,9 +51,12 @@ def post_chunk(
         ):
             outcome.skipped.append(invoice_id)
             continue
+        finished = delivery_settled(stored)
         if context.mode == "shadow" or platform.settings.erp_adapter == "none":
             reason = "Shadow run: not booked" if context.mode == "shadow" else "No ERP configured"
-            platform.store.record_erp(invoice_id, ErpStatus.SKIPPED, None, reason)
+            platform.store.record_erp(
+                invoice_id, ErpStatus.SKIPPED, None, reason, finished=finished
+            )
             outcome.skipped.append(invoice_id)
             continue
         started = time.perf_counter()
@@ -66,13 +70,17 @@ def post_chunk(
             continue
         except (MissingMapping, ErpPermanentError) as error:
             diagnostic = str(error)
-            platform.store.record_erp(invoice_id, ErpStatus.FAILED, None, diagnostic)
+            platform.store.record_erp(
+                invoice_id, ErpStatus.FAILED, None, diagnostic, finished=finished
+            )
             send_to_error_queue(platform, invoice_id, stored.invoice.number, diagnostic)
             outcome.failed[invoice_id] = diagnostic
             continue
         finally:
             latencies.append(time.perf_counter() - started)
-        platform.store.record_erp(invoice_id, ErpStatus.POSTED, receipt.erp_id, None)
+        platform.store.record_erp(
+            invoice_id, ErpStatus.POSTED, receipt.erp_id, None, finished=finished
+        )
         platform.store.append_audit(
             invoice_id,
             "posted_to_erp",

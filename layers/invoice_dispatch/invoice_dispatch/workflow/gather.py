@@ -103,11 +103,11 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
     source_body = read_uri(platform.clients.client("s3"), settings.account_source_uri)
     raw_accounts = parse_account_source(settings.account_source_uri, source_body)
     screening = Screening()
+    usage_orphans: list[ScreenedOut] = []
     if settings.usage_source_uri:
         usage_body = read_uri(platform.clients.client("s3"), settings.usage_source_uri)
-        screening.quarantined.extend(
-            merge_usage_file(raw_accounts, settings.usage_source_uri, usage_body)
-        )
+        usage_orphans = merge_usage_file(raw_accounts, settings.usage_source_uri, usage_body)
+        screening.quarantined.extend(usage_orphans)
     selected = _selected(raw_accounts, context, settings.shadow_account_ids)
     period = billing_period(context.period)
 
@@ -150,6 +150,8 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
                 "eligible": screening.eligible_count,
                 "excluded": len(screening.excluded),
                 "quarantined": len(screening.quarantined),
+                "usage_records_quarantined": len(usage_orphans),
+                "account_chunks": len(chunk_entries),
             }
         ),
     )

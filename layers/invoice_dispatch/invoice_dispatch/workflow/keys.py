@@ -31,8 +31,8 @@ def approval_rows(run_id: str) -> str:
     return f"runs/{run_id}/approval-rows.json"
 
 
-def invoice_chunks_manifest(run_id: str) -> str:
-    return f"runs/{run_id}/invoice-chunks.json"
+def invoice_chunks_manifest(run_id: str, phase: str = "deliver") -> str:
+    return f"runs/{run_id}/{'resume' if phase == 'resume' else 'invoice'}-chunks.json"
 
 
 def run_report(run_id: str) -> str:

@@ -65,7 +65,7 @@ def plan_redo(context: RunContext, resend: bool, replay: bool, platform: Platfor
             continue
         recipient = emails.get(stored.invoice.account_id, stored.invoice.customer.email)
         platform.store.claim_for_redo(
-            stored.invoice_id,
+            stored,
             context.run_id,
             resend_to=recipient if needs_resend else None,
             replay_erp=needs_replay,

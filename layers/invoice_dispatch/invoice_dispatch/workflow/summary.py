@@ -3,6 +3,10 @@
 Counts, totals per currency of what was finalized, every quarantined or excluded
 account with its reason, held invoices, failed deliveries and ERP problems: written to
 ``runs/<run>/run.json``, kept on the run record and announced on the SNS topic.
+
+The run also proves it is complete (``reconciliation.py``): one that cannot ends
+``incomplete``, lists each unreconciled invoice, and puts approved drafts it could not
+number where the next run finds them. Whatever the outcome, the period's lock is freed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ from invoice_dispatch.run import RunContext, RunStatus
 from invoice_dispatch.workflow import keys
 from invoice_dispatch.workflow.approval import collect_screening, void_pending_drafts
 from invoice_dispatch.workflow.delivery_events import FAILED_DELIVERY_STATUSES
+from invoice_dispatch.workflow.reconciliation import (
+    AccountCounts,
+    Reconciliation,
+    reconcile_accounts,
+    reconcile_invoices,
+)
 
 
 def _erp_latencies(platform: Platform, run_id: str) -> list[float]:
@@ -31,6 +41,63 @@ def _erp_latencies(platform: Platform, run_id: str) -> list[float]:
     for entry in listing.get("Contents", []):
         latencies.extend(platform.documents.get_json(entry["Key"])["latencies_seconds"])
     return latencies
+
+
+def _manifest_ids(platform: Platform, key: str) -> set[str]:
+    chunks = platform.documents.get_json_if_exists(key) or []
+    return {invoice_id for chunk in chunks for invoice_id in chunk["invoice_ids"]}
+
+
+def _drafting_reports(platform: Platform, run_id: str) -> list[dict[str, Any]]:
+    listing = platform.clients.client("s3").list_objects_v2(
+        Bucket=platform.documents.bucket, Prefix=keys.drafting_reports_prefix(run_id)
+    )
+    return [platform.documents.get_json(entry["Key"]) for entry in listing.get("Contents", [])]
+
+
+def _account_counts(platform: Platform, run: dict[str, Any]) -> AccountCounts:
+    gathered = run.get("screening_counts") or {}
+    reports = _drafting_reports(platform, run["context"].run_id)
+    return AccountCounts(
+        selected=gathered.get("selected", 0),
+        excluded_at_screening=gathered.get("excluded", 0),
+        quarantined_at_screening=gathered.get("quarantined", 0)
+        - gathered.get("usage_records_quarantined", 0),
+        account_chunks=gathered.get("account_chunks", len(reports)),
+        drafting_reports=len(reports),
+        drafted=sum(r.get("drafted", 0) for r in reports),
+        already_billed=sum(r.get("already_existed", 0) for r in reports),
+        excluded_by_engine=sum(len(r.get("excluded", [])) for r in reports),
+        quarantined_by_engine=sum(len(r.get("quarantined", [])) for r in reports),
+    )
+
+
+def reconcile_run(
+    context: RunContext,
+    outcome: str,
+    run: dict[str, Any],
+    invoices: list[Any],
+    platform: Platform,
+) -> Reconciliation:
+    after_approval = outcome == "completed"
+    resumed = _manifest_ids(platform, keys.invoice_chunks_manifest(context.run_id, "resume"))
+    reconciliation = reconcile_invoices(invoices, resumed, after_approval)
+    if "screening_counts" in run and outcome in ("completed", "nothing_to_bill"):
+        equation, problems = reconcile_accounts(_account_counts(platform, run))
+        reconciliation.equations.insert(0, equation)
+        reconciliation.problems.extend(problems)
+    listed = {s.invoice_id for s in invoices}
+    planned = _manifest_ids(platform, keys.invoice_chunks_manifest(context.run_id)) | resumed
+    if missing := sorted(planned - listed):
+        reconciliation.problems.append(
+            f"{len(missing)} planned invoice(s) are no longer in this run: "
+            + ", ".join(missing[:10])
+        )
+    if after_approval:
+        for stored in invoices:
+            if stored.invoice.status is InvoiceStatus.DRAFT:
+                platform.store.mark_unfinished(stored.invoice)
+    return reconciliation
 
 
 def summarize_run(
@@ -79,6 +146,9 @@ def summarize_run(
             bucket["tax"] += stored.invoice.tax_total
             bucket["gross"] += stored.invoice.gross_total
     latencies = _erp_latencies(platform, context.run_id)
+    reconciliation = reconcile_run(context, outcome, run, invoices, platform)
+    if outcome in ("completed", "nothing_to_bill") and not reconciliation.complete:
+        status = RunStatus.INCOMPLETE
     report: dict[str, Any] = {
         "run_id": context.run_id,
         "period": context.period,
@@ -105,7 +175,10 @@ def summarize_run(
             "failed_deliveries": sum(deliveries.get(s.value, 0) for s in FAILED_DELIVERY_STATUSES),
             "erp_posted": erp.get(ErpStatus.POSTED.value, 0),
             "erp_failed": erp.get(ErpStatus.FAILED.value, 0),
+            "unreconciled": len(reconciliation.unreconciled),
+            "possibly_sent_twice": reconciliation.possibly_sent_twice,
         },
+        "reconciliation": reconciliation.report(),
         "totals_by_currency": {
             currency: {name: str(value) for name, value in values.items()}
             for currency, values in sorted(totals.items())
@@ -151,12 +224,14 @@ def summarize_run(
     }
     platform.documents.put_json(keys.run_report(context.run_id), report)
     platform.store.update_run(context.run_id, status, summary=json.dumps(report["counts"]))
+    alert = {k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")}
+    if not reconciliation.complete:
+        alert["unreconciled"] = [u.detail for u in reconciliation.unreconciled[:20]]
+        alert["problems"] = reconciliation.problems
     platform.clients.client("sns").publish(
         TopicArn=platform.settings.alert_topic_arn,
         Subject=f"Invoice run {context.period} ({context.mode}): {status.value}"[:100],
-        Message=json.dumps(
-            {k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")},
-            indent=2,
-        ),
+        Message=json.dumps(alert, indent=2),
     )
+    platform.store.release_period_lock(context.mode, context.period, context.run_id)
     return report

@@ -1,0 +1,202 @@
+"""Reconciliation: a run proves it accounted for every account and every invoice.
+
+"Zero accounts forgotten" is a claim a run must prove, not assume: a failed Map child, a
+Lambda killed mid-chunk or a lost SES answer would otherwise leave a run that says
+"completed" over invoices nobody will ever send. Four equations, each from counts that
+different steps wrote independently:
+
+* accounts:  selected = drafted + already billed + excluded + quarantined
+             (excluded and quarantined by the screening and by the engine; a drafting
+             chunk that left no report counts as missing)
+* approval:  this run's drafts = finalized + held + voided + approved-but-unnumbered
+* e-mail:    finalized = sent + failed deliveries (reported) + still pending
+* ERP:       finalized = booked + refused (error queue) + skipped + still pending
+
+An equation that does not balance, or any invoice still pending, makes the run
+``incomplete``: run.json lists each such invoice with its lifecycle stage, the alert says
+so, and the next run (or ``{"resume": true}``) finishes them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+
+from invoice_dispatch import lifecycle
+from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
+from invoice_dispatch.lifecycle import Stage
+from invoice_dispatch.tracking import StoredInvoice
+
+
+class Equation(BaseModel):
+    name: str
+    total_label: str
+    total: int
+    parts: dict[str, int]
+
+    @property
+    def balances(self) -> bool:
+        return self.total == sum(self.parts.values())
+
+    def sentence(self) -> str:
+        parts = " + ".join(f"{value} {label}" for label, value in self.parts.items())
+        sign = "=" if self.balances else "≠"
+        return f"{self.name}: {self.total} {self.total_label} {sign} {parts}"
+
+
+class Unreconciled(BaseModel):
+    invoice_id: str
+    number: str | None
+    stage: str
+    detail: str
+
+
+class Reconciliation(BaseModel):
+    equations: list[Equation] = Field(default_factory=list)
+    unreconciled: list[Unreconciled] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    possibly_sent_twice: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.unreconciled and not self.problems
+
+    def report(self) -> dict[str, object]:
+        return {
+            "complete": self.complete,
+            "equations": [e.sentence() for e in self.equations],
+            "problems": self.problems,
+            "unreconciled_count": len(self.unreconciled),
+            "unreconciled": [u.model_dump() for u in self.unreconciled],
+            "possibly_sent_twice": self.possibly_sent_twice,
+        }
+
+
+class AccountCounts(BaseModel):
+    """What GatherAccounts and the drafting chunks wrote down about the source's accounts."""
+
+    selected: int
+    excluded_at_screening: int
+    quarantined_at_screening: int
+    account_chunks: int
+    drafting_reports: int
+    drafted: int
+    already_billed: int
+    excluded_by_engine: int
+    quarantined_by_engine: int
+
+
+_PENDING_STAGES = frozenset({Stage.NUMBERED, Stage.STORED, Stage.CLAIMED, Stage.SENT})
+
+
+def reconcile_accounts(counts: AccountCounts) -> tuple[Equation, list[str]]:
+    equation = Equation(
+        name="Accounts",
+        total_label="selected",
+        total=counts.selected,
+        parts={
+            "drafted": counts.drafted,
+            "already billed": counts.already_billed,
+            "excluded": counts.excluded_at_screening + counts.excluded_by_engine,
+            "quarantined": counts.quarantined_at_screening + counts.quarantined_by_engine,
+        },
+    )
+    problems = []
+    missing_reports = counts.account_chunks - counts.drafting_reports
+    if missing_reports > 0:
+        problems.append(
+            f"{missing_reports} drafting chunk(s) left no report: their accounts were "
+            "neither drafted nor reported"
+        )
+    if not equation.balances:
+        problems.append(f"Not every account is accounted for. {equation.sentence()}")
+    return equation, problems
+
+
+def _pending(stored: StoredInvoice) -> Unreconciled:
+    return Unreconciled(
+        invoice_id=stored.invoice_id,
+        number=stored.invoice.number,
+        stage=lifecycle.stage_of(stored).value,
+        detail=lifecycle.describe(stored)
+        + (f". Last error: {stored.failure}" if stored.failure else ""),
+    )
+
+
+def reconcile_invoices(
+    invoices: Iterable[StoredInvoice], resumed_ids: set[str], after_approval: bool
+) -> Reconciliation:
+    """Partition the run's invoices by stage; pending ones and unnumbered approvals are listed.
+
+    ``resumed_ids`` were handed over from earlier runs: they count in the e-mail and ERP
+    equations (this run finished them) but not among this run's own drafts.
+    """
+    result = Reconciliation()
+    own: Counter[str] = Counter()
+    email: Counter[str] = Counter()
+    erp: Counter[str] = Counter()
+    finalized = 0
+    for stored in invoices:
+        status = stored.invoice.status
+        if stored.invoice_id not in resumed_ids:
+            own[status.value] += 1
+        if status is InvoiceStatus.DRAFT and after_approval:
+            result.unreconciled.append(
+                Unreconciled(
+                    invoice_id=stored.invoice_id,
+                    number=None,
+                    stage="approved",
+                    detail=f"{stored.invoice_id} was approved but not numbered"
+                    + (f". Last error: {stored.failure}" if stored.failure else ""),
+                )
+            )
+            continue
+        if status is not InvoiceStatus.FINALIZED:
+            continue
+        finalized += 1
+        stage = lifecycle.stage_of(stored)
+        result.possibly_sent_twice += int(stored.possibly_sent_twice)
+        if stage in _PENDING_STAGES:
+            result.unreconciled.append(_pending(stored))
+        if stage is Stage.DELIVERY_FAILED:
+            email["failed deliveries"] += 1
+        elif lifecycle.delivery_settled(stored):
+            email["sent"] += 1
+        else:
+            email["pending"] += 1
+        erp_label = {
+            ErpStatus.POSTED: "booked",
+            ErpStatus.FAILED: "refused",
+            ErpStatus.SKIPPED: "skipped",
+        }.get(stored.erp_status, "pending")
+        erp[erp_label] += 1
+    result.equations.append(
+        Equation(
+            name="Approval",
+            total_label="drafts of this run",
+            total=sum(own.values()),
+            parts={
+                "finalized": own[InvoiceStatus.FINALIZED.value],
+                "held": own[InvoiceStatus.HELD.value],
+                "voided": own[InvoiceStatus.VOID.value],
+                "not numbered" if after_approval else "awaiting approval": own[
+                    InvoiceStatus.DRAFT.value
+                ],
+            },
+        )
+    )
+    for name, counter, labels in (
+        ("E-mail", email, ("sent", "failed deliveries", "pending")),
+        ("ERP", erp, ("booked", "refused", "skipped", "pending")),
+    ):
+        result.equations.append(
+            Equation(
+                name=name,
+                total_label="finalized",
+                total=finalized,
+                parts={label: counter[label] for label in labels},
+            )
+        )
+    return result

@@ -1,0 +1,79 @@
+"""PlanResume: every run first finishes what earlier runs left half-done.
+
+A Lambda killed after the number commit, a crash between the e-mail claim and SES, an
+ERP down past every retry: each leaves finalized invoices in an intermediate stage of
+``lifecycle.py``, listed in the store's unfinished index. This step hands them to the
+current run, which takes them through the same Finalize / Dispatch / PostToErp chunk
+steps (each does only what is missing, with the same conditional writes), so they are
+finished exactly once and reconciled in this run's report.
+
+Invoices of a period whose own run is still active are left to that run. An e-mail
+claim still inside its lease is left alone (its sender may be alive); one whose lease
+ran out with no SES Send event is released, sent again and counted "possibly sent twice".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from invoice_dispatch import lifecycle
+from invoice_dispatch.invoice import InvoiceStatus
+from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunContext
+from invoice_dispatch.tracking import StoredInvoice
+from invoice_dispatch.workflow.delivery import DeliveryPlan, write_delivery_plan
+
+_BATCH = 100
+
+
+def _owned_by_another_active_run(
+    stored: StoredInvoice,
+    context: RunContext,
+    active_by_period: dict[str, str | None],
+    platform: Platform,
+) -> bool:
+    period = stored.invoice.period
+    if period not in active_by_period:
+        active_by_period[period] = platform.store.period_lock_holder(context.mode, period)
+    holder = active_by_period[period]
+    return holder not in (None, context.run_id) and holder == stored.invoice.run_id
+
+
+def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform: Platform) -> bool:
+    """Whether this run may take the invoice on now (releasing an expired e-mail claim).
+
+    A draft in the index was approved but never numbered; a finished invoice still in the
+    index (its last write raced another) just leaves it.
+    """
+    if stored.invoice.status is InvoiceStatus.DRAFT:
+        return True
+    if lifecycle.is_finished(stored):
+        platform.store.leave_unfinished_index(stored.invoice_id)
+        return False
+    if lifecycle.Need.CONFIRM_SEND not in lifecycle.remaining_work(stored):
+        return True
+    if not lifecycle.claim_expired(stored, now, lease) or stored.dispatch_claimed_at is None:
+        return False
+    return platform.store.release_expired_claim(stored.invoice_id, stored.dispatch_claimed_at)
+
+
+def plan_resume(context: RunContext, platform: Platform, now: datetime) -> DeliveryPlan:
+    lease = timedelta(seconds=platform.settings.dispatch_claim_lease_seconds)
+    active_by_period: dict[str, str | None] = {}
+    unfinished = list(platform.store.unfinished_invoice_ids(context.mode))
+    resumed: list[str] = []
+    for start in range(0, len(unfinished), _BATCH):
+        batch = platform.store.get_invoices(unfinished[start : start + _BATCH])
+        for invoice_id, stored in batch.items():
+            if _owned_by_another_active_run(stored, context, active_by_period, platform):
+                continue
+            if not _resumable(stored, now, lease, platform):
+                continue
+            if platform.store.claim_for_resume(invoice_id, context.run_id):
+                platform.store.append_audit(
+                    invoice_id,
+                    "resumed",
+                    f"{lifecycle.describe(stored)}; finished by run {context.run_id}",
+                )
+                resumed.append(invoice_id)
+    return write_delivery_plan(context, sorted(resumed), platform, phase="resume")
