@@ -3,7 +3,9 @@
 moto's LambdaSimpleBackend.invoke answers every invoke with canned text. Replacing that
 one method with this router runs the real handler code without Docker (design.md). A
 handler's exception becomes a Lambda function error with the exception's class name as
-``errorType``, exactly what Step Functions' Retry and Catch match on in AWS.
+``errorType``, exactly what Step Functions' Retry and Catch match on in AWS; a
+simulated crash (``faults.py``) reports the error type AWS gives a killed Lambda. After
+each invocation the SES Send events it caused reach DeliveryEvents (``ses_events.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from tools.approval_server import LocalLambdaContext
+from tools.local_run import ses_events
+from tools.local_run.faults import SimulatedCrash
 from tools.local_run.wiring import FunctionSpec
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -71,15 +75,27 @@ class LambdaRouter:
         except Exception as error:
             self.invocations.append((spec.logical_id, False))
             return {
-                "errorType": type(error).__name__,
+                "errorType": error.error_type
+                if isinstance(error, SimulatedCrash)
+                else type(error).__name__,
                 "errorMessage": str(error),
                 "stackTrace": traceback.format_exception(error)[-3:],
             }, "Unhandled"
+        finally:
+            self.deliver_ses_events()
         self.invocations.append((spec.logical_id, True))
         return result, None
 
+    def deliver_ses_events(self) -> None:
+        """What the configuration set's event destination does on AWS, after the sender."""
+        if (sns_event := ses_events.drain_as_sns_event()) is None:
+            return
+        _spec, handler = self.handler_for("DeliveryEventsFunction")
+        handler(sns_event, LocalLambdaContext(function_name="DeliveryEventsFunction"))
+
     def install(self) -> None:
         router = self
+        ses_events.install()
 
         def routed_invoke(
             backend: Any,

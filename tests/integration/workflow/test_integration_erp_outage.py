@@ -14,6 +14,7 @@ from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus
+from invoice_dispatch.lifecycle import Stage, stage_of
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.delivery import record_chunk_failure
@@ -89,7 +90,9 @@ def test_erp_outage_goes_to_the_error_queue_and_replay_books_each_once(
     assert set(erp.bookings) == numbers and len(erp.bookings) == 3
 
 
-def test_unsent_emails_of_a_failed_chunk_are_marked_failed_for_a_resend(platform: Platform) -> None:
+def test_unsent_emails_of_a_failed_chunk_stay_unfinished_for_the_next_run(
+    platform: Platform,
+) -> None:
     ids = _finalized(platform, 2)
     platform.store.claim_dispatch(ids[0])  # mid-send when the Lambda died: SES may have it
 
@@ -97,6 +100,8 @@ def test_unsent_emails_of_a_failed_chunk_are_marked_failed_for_a_resend(platform
     record_chunk_failure(ids, "DispatchInvoices", throttled, platform)
 
     claimed, unsent = (platform.store.get_invoice(i) for i in ids)
-    assert claimed is not None and claimed.delivery_status is DeliveryStatus.QUEUED
-    assert unsent is not None and unsent.delivery_status is DeliveryStatus.FAILED
-    assert "SES throttled" in (unsent.delivery_detail or "")
+    assert claimed is not None and stage_of(claimed) is Stage.CLAIMED
+    assert unsent is not None and stage_of(unsent) is Stage.STORED
+    assert unsent.delivery_status is DeliveryStatus.NOT_QUEUED
+    assert "DispatchInvoices stopped (TransientError): SES throttled" in (unsent.failure or "")
+    assert set(platform.store.unfinished_invoice_ids("live")) == set(ids)
