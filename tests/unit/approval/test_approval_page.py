@@ -188,6 +188,20 @@ def test_decided_page_for_a_rejection_shows_the_escaped_reason() -> None:
     assert "&lt;b&gt;wrong&lt;/b&gt; usage" in page
 
 
+def test_rejected_decision_page_is_titled_rejected() -> None:
+    decision = ApprovalDecision(
+        decision="reject",
+        reason="Wrong usage figures",
+        approver=APPROVER,
+        decided_at=NOW,
+        source_ip="203.0.113.9",
+        user_agent="Mozilla/5.0",
+    )
+    page = render_decided_page(decision, RUN_ID, just_recorded=True)
+    assert f"<title>Invoice run {RUN_ID}: rejected" in page
+    assert "rejectd" not in page
+
+
 def test_error_page_escapes_its_message() -> None:
     page = render_error_page("Link expired", 'Ask <billing> & "team"')
     assert "<h1>Link expired</h1>" in page
