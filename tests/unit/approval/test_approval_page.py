@@ -108,6 +108,24 @@ def test_customer_names_with_markup_are_escaped_everywhere() -> None:
     assert _parsed(page).scripts == 0
 
 
+def test_customer_names_are_isolated_from_the_text_around_them() -> None:
+    """A RIGHT-TO-LEFT OVERRIDE in a name must not reverse the amounts next to it."""
+    name = "Ali \u202eBaba Trading"
+    flagged = make_summary().flagged[0].model_copy(update={"customer_name": name})
+    rows = [make_draft_row(0, customer_name=name), make_draft_row(1, customer_name=name)]
+    rows[1] = rows[1].model_copy(update={"held_by_rule": False})
+    page = render_summary_page(
+        make_summary(flagged=[flagged]),
+        sort_and_page(rows, "flags", True, 1, 25),
+        form_token="f1.token.mac",
+        post_url=POST_URL,
+        preview_url_for=lambda invoice_id: f"/approvals/{RUN_ID}/preview/{invoice_id}",
+    )
+
+    assert page.count(f"<bdi>{name}</bdi>") == 3
+    assert page.count(name) == 4  # and once in the hold box's label, which cannot hold markup
+
+
 def test_every_draft_on_the_page_has_a_hold_box_and_a_draft_preview_link() -> None:
     page = _render()
     collector = _parsed(page)
