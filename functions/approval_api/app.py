@@ -4,31 +4,37 @@ import base64
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform
-from invoice_dispatch.workflow.approval_web import Page, decide, draft_preview, show_summary
+from invoice_dispatch.workflow.approval_web import (
+    SECURITY_HEADERS,
+    Page,
+    decide,
+    draft_preview,
+    show_summary,
+)
 
 app = APIGatewayHttpResolver()
 
-_SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
-    ),
-}
+
+def _with_security_headers(
+    resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response:
+    """A global middleware also wraps Powertools' own answers (an unknown path's 404), so
+    no response of this API can leave without them."""
+    response = next_middleware(resolver)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+app.use(middlewares=[_with_security_headers])
 
 
 def _respond(page: Page) -> Response:
-    return Response(
-        status_code=page.status_code,
-        content_type=page.content_type,
-        body=page.body,
-        headers=_SECURITY_HEADERS,
-    )
+    return Response(status_code=page.status_code, content_type=page.content_type, body=page.body)
 
 
 def _query() -> dict[str, str]:

@@ -212,10 +212,12 @@ def test_approver_holds_two_invoices_in_a_real_browser_and_the_rest_are_finalize
     result = waiting.finish()
     assert result.status == "SUCCEEDED", result.error
     store = get_platform().store
+    held_by = {entry["invoice_id"]: entry["held_by"] for entry in result.report["held"]}  # type: ignore[index]
     for invoice_id in held_ids:
         stored = store.get_invoice(str(invoice_id))
         assert stored is not None
         assert stored.invoice.status is InvoiceStatus.HELD and stored.invoice.number is None
+        assert held_by[invoice_id] == waiting.query()["approver"]
     finalized = [
         s for s in store.run_invoices(result.run_id) if s.invoice.status is InvoiceStatus.FINALIZED
     ]

@@ -70,6 +70,19 @@ def test_run_succeeds_with_one_invoice_per_eligible_account(
     assert counts["finalized"] == len(list((result.out_dir / "invoices").glob("*.pdf")))
 
 
+def test_holds_made_by_a_rule_are_reported_and_audited_as_the_rule_s(
+    first_run: tuple[RunResult, dict[str, Any]],
+) -> None:
+    result, _ = first_run
+    held = result.report["held"]  # type: ignore[index]
+    assert held and all(entry["held_by"].startswith("rule ") for entry in held)
+    store = get_platform().store
+    for entry in held:
+        holds = [a for a in store.audit_trail(entry["invoice_id"]) if a["event"] == "held"]
+        assert [(a["actor"], a["detail"]) for a in holds] == [("system", entry["reason"])]
+        assert entry["reason"].startswith("Held by rule ")
+
+
 def test_nothing_is_rendered_or_emailed_before_approval(
     first_run: tuple[RunResult, dict[str, Any]],
 ) -> None:

@@ -149,8 +149,13 @@ class Invoice(Frozen):
     credited_invoice_number: str | None = None
 
     @property
+    def holding_flags(self) -> tuple[AnomalyFlag, ...]:
+        """The flags whose rule holds the invoice at approval by itself."""
+        return tuple(flag for flag in self.anomalies if flag.holds_invoice)
+
+    @property
     def is_held_by_rule(self) -> bool:
-        return any(flag.holds_invoice for flag in self.anomalies)
+        return bool(self.holding_flags)
 
 
 def invoice_id_for(account_id: str, period: str, mode: RunMode) -> str:

@@ -43,6 +43,7 @@ class StoredInvoice(BaseModel):
     pdf_key: str | None = None
     pdf_sha256: str | None = None
     hold_reason: str | None = None
+    held_by: str | None = None
     resend_to: str | None = None
     hold_waived: bool = False
     dispatch_claimed_at: datetime | None = None

@@ -108,6 +108,24 @@ def test_customer_names_with_markup_are_escaped_everywhere() -> None:
     assert _parsed(page).scripts == 0
 
 
+def test_customer_names_are_isolated_from_the_text_around_them() -> None:
+    """A RIGHT-TO-LEFT OVERRIDE in a name must not reverse the amounts next to it."""
+    name = "Ali \u202eBaba Trading"
+    flagged = make_summary().flagged[0].model_copy(update={"customer_name": name})
+    rows = [make_draft_row(0, customer_name=name), make_draft_row(1, customer_name=name)]
+    rows[1] = rows[1].model_copy(update={"held_by_rule": False})
+    page = render_summary_page(
+        make_summary(flagged=[flagged]),
+        sort_and_page(rows, "flags", True, 1, 25),
+        form_token="f1.token.mac",
+        post_url=POST_URL,
+        preview_url_for=lambda invoice_id: f"/approvals/{RUN_ID}/preview/{invoice_id}",
+    )
+
+    assert page.count(f"<bdi>{name}</bdi>") == 3
+    assert page.count(name) == 4  # and once in the hold box's label, which cannot hold markup
+
+
 def test_every_draft_on_the_page_has_a_hold_box_and_a_draft_preview_link() -> None:
     page = _render()
     collector = _parsed(page)
@@ -186,6 +204,20 @@ def test_decided_page_for_a_rejection_shows_the_escaped_reason() -> None:
     page = render_decided_page(decision, RUN_ID)
     assert "This batch was rejected by ceo@example.com at 2026-11-02 09:30 UTC." in page
     assert "&lt;b&gt;wrong&lt;/b&gt; usage" in page
+
+
+def test_rejected_decision_page_is_titled_rejected() -> None:
+    decision = ApprovalDecision(
+        decision="reject",
+        reason="Wrong usage figures",
+        approver=APPROVER,
+        decided_at=NOW,
+        source_ip="203.0.113.9",
+        user_agent="Mozilla/5.0",
+    )
+    page = render_decided_page(decision, RUN_ID, just_recorded=True)
+    assert f"<title>Invoice run {RUN_ID}: rejected" in page
+    assert "rejectd" not in page
 
 
 def test_error_page_escapes_its_message() -> None:

@@ -7,6 +7,7 @@ and several ``conftest.py`` files in one tree would shadow each other on import.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from functools import cache
@@ -20,6 +21,11 @@ from invoice_dispatch.rendering import InvoiceRenderer
 from invoice_dispatch.rendering.preview import sample_invoice
 
 HOSTILE_NAME = '<script>alert(1)</script> & "Co"'
+#: A name whose RIGHT-TO-LEFT OVERRIDE (closed by POP DIRECTIONAL FORMATTING) would show
+#: "Baba Trading" and whatever follows it on the line reversed.
+BIDI_OVERRIDE_NAME = "Ali \u202eBaba Trading\u202c"
+BIDI_OVERRIDE_NAME_AS_TYPED = "Ali Baba Trading"
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 #: The invoices a billing team actually sends: named so test ids read as behaviour.
 INVOICE_CASES: dict[str, Callable[[], Invoice]] = {
@@ -40,6 +46,9 @@ INVOICE_CASES: dict[str, Callable[[], Invoice]] = {
     "credit_note_en": lambda: _finalized_credit_note(),
     "hostile_name_en": lambda: sample_invoice(
         locale="en", customer_name=HOSTILE_NAME, number="INV-2026-000128"
+    ),
+    "bidi_override_name_en": lambda: sample_invoice(
+        locale="en", customer_name=BIDI_OVERRIDE_NAME, number="INV-2026-000129"
     ),
 }
 

@@ -9,7 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rendering_samples import HOSTILE_NAME, normalise_spaces
+from rendering_samples import (
+    BIDI_CONTROLS,
+    BIDI_OVERRIDE_NAME,
+    BIDI_OVERRIDE_NAME_AS_TYPED,
+    HOSTILE_NAME,
+    normalise_spaces,
+)
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
@@ -81,6 +87,16 @@ def test_hostile_customer_name_is_escaped_in_html_but_literal_in_text(
     assert "<script>" not in email.html_body
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Co&#34;" in email.html_body
     assert f"Hello {HOSTILE_NAME}," in email.text_body
+
+
+def test_bidi_override_in_a_customer_name_is_isolated_in_html_and_removed_from_text(
+    invoice_for: InvoiceFor, legal_entity: LegalEntity
+) -> None:
+    email = _email(invoice_for("bidi_override_name_en"), legal_entity)
+
+    assert BIDI_CONTROLS.search(email.text_body) is None
+    assert f"Hello {BIDI_OVERRIDE_NAME_AS_TYPED}," in email.text_body
+    assert f"Hello <bdi>{BIDI_OVERRIDE_NAME}</bdi>," in email.html_body
 
 
 def test_credit_note_email_names_the_credit_and_asks_for_no_transfer(

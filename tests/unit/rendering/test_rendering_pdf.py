@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
-from rendering_samples import HOSTILE_NAME, page_texts, pdf_reader
+from rendering_samples import (
+    BIDI_CONTROLS,
+    BIDI_OVERRIDE_NAME_AS_TYPED,
+    HOSTILE_NAME,
+    page_texts,
+    pdf_reader,
+)
 
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.rendering import InvoiceRenderer, NotFinalizedError
@@ -200,6 +206,15 @@ def test_customer_text_is_escaped_in_html_and_printed_literally(
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Co&#34;" in html
     assert HOSTILE_NAME in text
+
+
+def test_bidi_override_in_a_customer_name_is_not_printed_and_the_name_reads_as_typed(
+    pdf_for: PdfFor,
+) -> None:
+    (text,) = page_texts(pdf_for("bidi_override_name_en"))
+
+    assert BIDI_CONTROLS.search(text) is None
+    assert BIDI_OVERRIDE_NAME_AS_TYPED in text
 
 
 def test_same_invoice_renders_to_identical_bytes(

@@ -171,11 +171,13 @@ class DynamoStore:
         *,
         claim_for_run: bool = False,
         reason: str | None = None,
+        held_by: str | None = None,
     ) -> bool:
         """Move a draft between draft / held / void, only from an expected status.
 
         ``claim_for_run`` re-assigns a held draft to a new run (release of holds), so
         it shows up in that run's approval; otherwise the draft must belong to ``run_id``.
+        ``held_by`` says who held it (an approver, or the rule that did), for the run report.
         """
         names = {"#status": "status"}
         values: dict[str, Any] = {":new": new_status.value, ":run": run_id}
@@ -184,8 +186,9 @@ class DynamoStore:
             values[f":e{index}"] = status.value
             expected_placeholders.append(f":e{index}")
         condition = f"#status IN ({', '.join(expected_placeholders)})"
-        update = "SET #status = :new, hold_reason = :reason"
+        update = "SET #status = :new, hold_reason = :reason, held_by = :held_by"
         values[":reason"] = reason
+        values[":held_by"] = held_by
         if claim_for_run:
             update += ", run_id = :run, GSI1PK = :gsi, hold_waived = :waived"
             values[":waived"] = True
@@ -722,6 +725,7 @@ def _stored_invoice(item: dict[str, Any]) -> StoredInvoice:
         pdf_key=item.get("pdf_key"),
         pdf_sha256=item.get("pdf_sha256"),
         hold_reason=item.get("hold_reason"),
+        held_by=item.get("held_by"),
         resend_to=item.get("resend_to"),
         hold_waived=bool(item.get("hold_waived", False)),
         dispatch_claimed_at=item.get("dispatch_claimed_at"),

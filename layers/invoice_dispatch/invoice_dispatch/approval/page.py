@@ -105,9 +105,13 @@ def render_summary_page(
     )
 
 
+def _decided_verb(decision: ApprovalDecision) -> str:
+    return "approved" if decision.decision == "approve" else "rejected"
+
+
 def decision_sentence(decision: ApprovalDecision) -> str:
     """The sentence "This batch was approved by X at T (2 invoices held)." for pages and logs."""
-    verb = "approved" if decision.decision == "approve" else "rejected"
+    verb = _decided_verb(decision)
     sentence = f"This batch was {verb} by {decision.approver} at {as_utc_text(decision.decided_at)}"
     if decision.decision == "approve" and decision.held_invoice_ids:
         plural = "invoice" if decision.held_count == 1 else "invoices"
@@ -125,6 +129,7 @@ def render_decided_page(
         .get_template("approval/decided.html")
         .render(
             decision=decision,
+            decided_verb=_decided_verb(decision),
             run_id=run_id,
             sentence=decision_sentence(decision),
             just_recorded=just_recorded,

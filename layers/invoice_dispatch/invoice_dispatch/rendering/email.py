@@ -13,9 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup, escape
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
+from invoice_dispatch.rendering.bidi import neutralise_bidi_controls
 from invoice_dispatch.rendering.facturx_xml import NotFinalizedError
 from invoice_dispatch.rendering.formatting import (
     format_date,
@@ -67,7 +69,6 @@ def render_invoice_email(
         amount = format_money(-invoice.gross_total, invoice.currency, locale)
     suffix = "_credit" if credit_note else ""
     sentences = {
-        "greeting": labels["email_greeting"].format(name=invoice.customer.name),
         "intro": labels[f"email_intro{suffix}"].format(number=invoice.number, period=period),
         "amount": labels[f"email_amount{suffix}"].format(amount=amount, due_date=due_date),
         "attached": labels["email_attached"],
@@ -78,9 +79,20 @@ def render_invoice_email(
         "questions": labels["email_questions"],
         "closing": labels["email_closing"],
     }
+    # The HTML greeting isolates the name (<bdi>) inside the escaped sentence; the text
+    # body has no markup to isolate with, so its controls are removed (see rendering.bidi).
+    text_sentences = {
+        **sentences,
+        "greeting": labels["email_greeting"].format(name=invoice.customer.name),
+    }
+    html_sentences = {
+        **sentences,
+        "greeting": escape(labels["email_greeting"]).format(
+            name=Markup("<bdi>{}</bdi>").format(invoice.customer.name)
+        ),
+    }
     context = {
         "language": language,
-        "s": sentences,
         "portal_url": portal_url,
         "seller": legal_entity,
         "invoice": invoice,
@@ -95,6 +107,8 @@ def render_invoice_email(
     )
     return RenderedEmail(
         subject=subject,
-        text_body=environment.get_template("email/invoice.txt").render(context),
-        html_body=environment.get_template("email/invoice.html").render(context),
+        text_body=neutralise_bidi_controls(
+            environment.get_template("email/invoice.txt").render(context, s=text_sentences)
+        ),
+        html_body=environment.get_template("email/invoice.html").render(context, s=html_sentences),
     )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from invoice_dispatch.invoice import Invoice, InvoiceStatus, PostalAddress
 from invoice_dispatch.legal_entity import LegalEntity
+from invoice_dispatch.rendering.bidi import neutralise_bidi_controls
 from invoice_dispatch.rendering.facturx_xml import NotFinalizedError
 from invoice_dispatch.rendering.formatting import (
     country_name,
@@ -103,7 +104,7 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
     facts.append(
         (t["billing_period"], _date_range(invoice.period_start, invoice.period_end, locale))
     )
-    facts.append((t["customer_number"], invoice.customer.account_id))
+    facts.append((t["customer_number"], neutralise_bidi_controls(invoice.customer.account_id)))
     if invoice.credited_invoice_number:
         facts.append((t["preceding_invoice"], invoice.credited_invoice_number))
 
@@ -146,14 +147,16 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
         is_draft=is_draft,
         issue_day=None if is_draft else invoice.issue_date,
         seller_address=seller_address,
-        customer_name=invoice.customer.name,
+        customer_name=neutralise_bidi_controls(invoice.customer.name),
         customer_address=_address_lines(invoice.customer.address, locale),
-        customer_vat_id=invoice.customer.vat_id,
+        customer_vat_id=neutralise_bidi_controls(invoice.customer.vat_id)
+        if invoice.customer.vat_id
+        else None,
         facts=facts,
         lines=[
             LineView(
                 position=position,
-                description=line.description,
+                description=neutralise_bidi_controls(line.description),
                 # Only a line whose service differs from the billing period (a proration,
                 # a one-off) says when it was delivered; the rest would repeat the header.
                 service_period=None
@@ -199,7 +202,7 @@ def _address_lines(address: PostalAddress, locale: str) -> list[str]:
     if address.region:
         city_line = f"{address.city}, {address.region} {address.postal_code or ''}".strip()
     return [
-        line
+        neutralise_bidi_controls(line)
         for line in (address.line1, address.line2, city_line, country_name(address.country, locale))
         if line
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -275,9 +276,10 @@ def apply_decision(
             cause=f"Rejected by {decision.approver}: {decision.reason}",
         )
         return True
-    held = hold_invoices(
-        context, [*decision.held_invoice_ids, *held_by_rule], decision.approver, platform
-    )
+    # Rule holds first: a forged form that also names a rule-held draft cannot put the
+    # approver's name on a hold the rule made.
+    held = hold_by_rule(context, platform.store.get_invoices(held_by_rule).values(), platform)
+    held += hold_invoices(context, decision.held_invoice_ids, decision.approver, platform)
     sfn.send_task_success(
         taskToken=run["task_token"],
         output=json.dumps(
@@ -295,11 +297,13 @@ def _move_drafts(
     platform: Platform,
     *,
     claim_for_run: bool = False,
+    held_by: str | None = None,
 ) -> int:
     """Move each draft from one status to another (conditionally) and audit each move.
 
-    ``audit`` is (event, detail, actor); the detail is also kept as the hold/void reason.
-    Returns how many moved: one already moved by a retry or another run is skipped.
+    ``audit`` is (event, detail, actor); the detail is also kept as the hold/void reason,
+    ``held_by`` as who held it. Returns how many moved: one already moved by a retry or
+    another run is skipped.
     """
     expected, new_status = transition
     event, detail, actor = audit
@@ -312,20 +316,44 @@ def _move_drafts(
             (expected,),
             claim_for_run=claim_for_run,
             reason=None if claim_for_run else detail,
+            held_by=held_by,
         ):
             platform.store.append_audit(invoice_id, event, detail, actor)
             moved += 1
     return moved
 
 
+_DRAFT_TO_HELD = (InvoiceStatus.DRAFT, InvoiceStatus.HELD)
+
+
 def hold_invoices(
     context: RunContext, invoice_ids: list[str], approver: str, platform: Platform
 ) -> int:
-    """Held invoices stay unnumbered drafts until a later run releases them."""
+    """An approver's holds: they stay unnumbered drafts until a later run releases them."""
     audit = ("held", f"Held at approval by {approver}", approver)
-    return _move_drafts(
-        context, invoice_ids, (InvoiceStatus.DRAFT, InvoiceStatus.HELD), audit, platform
-    )
+    return _move_drafts(context, invoice_ids, _DRAFT_TO_HELD, audit, platform, held_by=approver)
+
+
+def hold_by_rule(context: RunContext, drafts: Iterable[StoredInvoice], platform: Platform) -> int:
+    """Holds a threshold makes by itself, audited as the system's and naming the rule.
+
+    Nobody chose these (the page shows them without a checkbox, auto-approval has no
+    person), so the audit trail and the run report must not put an approver's name on them.
+    """
+    held = 0
+    for stored in drafts:
+        rules = stored.invoice.holding_flags
+        detail = "; ".join(f"Held by rule {flag.code}: {flag.message}" for flag in rules)
+        held_by = ", ".join(f"rule {flag.code}" for flag in rules)
+        held += _move_drafts(
+            context,
+            [stored.invoice_id],
+            _DRAFT_TO_HELD,
+            ("held", detail, "system"),
+            platform,
+            held_by=held_by,
+        )
+    return held
 
 
 def void_pending_drafts(context: RunContext, reason: str, platform: Platform) -> int:
@@ -337,9 +365,7 @@ def void_pending_drafts(context: RunContext, reason: str, platform: Platform) ->
 
 def auto_approve(context: RunContext, platform: Platform) -> int:
     """Trusted set-ups skip the human step; invoices that trip a hold threshold stay held."""
-    held_ids = [
-        d.invoice_id for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)
-    ]
+    rule_held = [d for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)]
     platform.store.update_run(
         context.run_id,
         RunStatus.APPROVED,
@@ -347,10 +373,10 @@ def auto_approve(context: RunContext, platform: Platform) -> int:
             decision="approve",
             approver="auto-approve",
             decided_at=datetime.now(UTC),
-            held_invoice_ids=held_ids,
+            held_invoice_ids=[d.invoice_id for d in rule_held],
         ).model_dump_json(),
     )
-    return hold_invoices(context, held_ids, "auto-approve", platform)
+    return hold_by_rule(context, rule_held, platform)
 
 
 def release_held(context: RunContext, platform: Platform) -> int:

@@ -35,6 +35,23 @@ from invoice_dispatch.workflow.approval import apply_decision
 
 FORM_TOKEN_TTL = timedelta(hours=2)
 
+#: Sent with every response of the approval API, whatever its status or content type.
+#: The pages hold a one-click "Approve all" button, so no other site may frame them
+#: (clickjacking): ``frame-ancestors 'none'`` for current browsers and ``X-Frame-Options``
+#: for those that predate it. The pages need no script, only inline styles and data:
+#: images, and post only to themselves; the link's signature must not leak through
+#: ``Referer`` or a shared cache.
+SECURITY_HEADERS: Mapping[str, str] = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Page:

@@ -190,6 +190,7 @@ def summarize_run(
                 "invoice_id": s.invoice_id,
                 "customer": s.invoice.customer.name,
                 "reason": s.hold_reason,
+                "held_by": s.held_by,
             }
             for s in invoices
             if s.invoice.status is InvoiceStatus.HELD
