@@ -49,7 +49,8 @@ class CrashPlan:
 
     def __post_init__(self) -> None:
         if self.point not in CRASH_POINTS:
-            raise ValueError(f"Unknown crash point {self.point!r}; known: {', '.join(CRASH_POINTS)}")
+            known = ", ".join(CRASH_POINTS)
+            raise ValueError(f"Unknown crash point {self.point!r}; known: {known}")
 
     def after(self, result: Any) -> None:
         """Crash after the wrapped call, unless it did nothing (a refused claim or draft)."""
