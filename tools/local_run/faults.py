@@ -2,8 +2,10 @@
 
 An outside fault test found invoices stranded by crashes at precise moments: after the
 number commit, between the e-mail claim and SES, after SES accepted. Each crash point
-here wraps the real adapter call that marks the moment and raises *after* it returned,
-so the world is left exactly as a Lambda killed at that instant leaves it. The router
+here wraps the real adapter call that marks the moment and raises right after it
+returned (or, for "after-ses", right before SES's answer is recorded), so the world is
+left exactly as a Lambda killed at that instant leaves it. A kill cannot be caught by the
+code it kills, so the crash is a ``BaseException`` that no ``except Exception`` stops. The router
 reports the crash with the error type AWS uses (``Sandbox.Timedout`` is retried by the
 state machine; ``Runtime.ExitError`` matches no Retry and goes straight to the Catch).
 """
@@ -17,25 +19,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
-from invoice_dispatch.adapters.ses_mailer import SesMailer
 from invoice_dispatch.workflow import erp_posting
 
-#: crash point -> (object that owns the call, attribute name, what the moment is)
-CRASH_POINTS: dict[str, tuple[Any, str, str]] = {
-    "after-draft": (DynamoStore, "create_draft", "a draft was written"),
-    "after-number": (DynamoStore, "finalize", "invoice numbers were committed"),
-    "after-pdf": (DynamoStore, "record_pdf", "a PDF was stored and recorded"),
-    "after-claim": (DynamoStore, "claim_dispatch", "an e-mail was claimed, before SES"),
-    "after-ses": (SesMailer, "send_raw", "SES accepted an e-mail, before it was recorded"),
-    "after-erp": (erp_posting, "post_invoice_once", "the ERP accepted a booking"),
+#: crash point -> (object that owns the call, attribute name, crash before the call?, moment)
+CRASH_POINTS: dict[str, tuple[Any, str, bool, str]] = {
+    "after-draft": (DynamoStore, "create_draft", False, "a draft was written"),
+    "after-number": (DynamoStore, "finalize", False, "invoice numbers were committed"),
+    "after-pdf": (DynamoStore, "record_pdf", False, "a PDF was stored and recorded"),
+    "after-claim": (DynamoStore, "claim_dispatch", False, "an e-mail was claimed, before SES"),
+    "after-ses": (
+        DynamoStore,
+        "record_sent",
+        True,
+        "SES accepted an e-mail, before its message id was recorded",
+    ),
+    "after-erp": (erp_posting, "post_invoice_once", False, "the ERP accepted a booking"),
 }
 
 
-class SimulatedCrash(Exception):
+class SimulatedCrash(BaseException):
     """The Lambda 'died' here; ``error_type`` is what Step Functions sees."""
 
     def __init__(self, point: str, error_type: str) -> None:
-        super().__init__(f"Simulated crash {point}: {CRASH_POINTS[point][2]}")
+        super().__init__(f"Simulated crash {point}: {CRASH_POINTS[point][3]}")
         self.error_type = error_type
 
 
@@ -52,8 +58,8 @@ class CrashPlan:
             known = ", ".join(CRASH_POINTS)
             raise ValueError(f"Unknown crash point {self.point!r}; known: {known}")
 
-    def after(self, result: Any) -> None:
-        """Crash after the wrapped call, unless it did nothing (a refused claim or draft)."""
+    def fire(self, result: Any = None) -> None:
+        """Crash, unless the wrapped call did nothing (a refused claim or draft)."""
         if result is False:
             return
         with self._lock:
@@ -69,15 +75,18 @@ def crashing(plan: CrashPlan | None) -> Iterator[CrashPlan | None]:
     if plan is None:
         yield None
         return
-    owner, name, _ = CRASH_POINTS[plan.point]
+    owner, name, before, _ = CRASH_POINTS[plan.point]
     original: Callable[..., Any] = getattr(owner, name)
 
-    def crash_after(*args: Any, **kwargs: Any) -> Any:
+    def crash_around(*args: Any, **kwargs: Any) -> Any:
+        if before and not kwargs.get("from_event"):  # the Send event's recovery is not the sender
+            plan.fire()
         result = original(*args, **kwargs)
-        plan.after(result)
+        if not before:
+            plan.fire(result)
         return result
 
-    setattr(owner, name, crash_after)
+    setattr(owner, name, crash_around)
     try:
         yield plan
     finally:

@@ -72,7 +72,7 @@ class LambdaRouter:
         )
         try:
             result = handler(payload, context)
-        except Exception as error:
+        except (Exception, SimulatedCrash) as error:
             self.invocations.append((spec.logical_id, False))
             return {
                 "errorType": error.error_type

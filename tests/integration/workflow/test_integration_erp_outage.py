@@ -21,12 +21,14 @@ from invoice_dispatch.workflow.delivery import record_chunk_failure
 from invoice_dispatch.workflow.erp_posting import post_chunk
 from invoice_dispatch.workflow.finalize import finalize_chunk
 from invoice_dispatch.workflow.redo import plan_redo
+from invoice_dispatch.workflow.resume import plan_resume
 from tests.conftest import draft_invoice
 from tools.erp.http_erp_server import HttpErpState, running_http_erp
 
 pytestmark = pytest.mark.integration
 
 RUN = RunContext(run_id="run-1", period="2026-11", mode="live", approval_timeout_seconds=60)
+NEXT_RUN = RunContext(run_id="run-3", period="2026-12", mode="live", approval_timeout_seconds=60)
 REDO = RunContext(
     run_id="run-2",
     period="2026-11",
@@ -54,7 +56,7 @@ def _finalized(platform: Platform, count: int) -> list[str]:
     return ids
 
 
-def test_erp_outage_goes_to_the_error_queue_and_replay_books_each_once(
+def test_erp_outage_leaves_invoices_pending_and_the_next_run_books_each_once(
     platform: Platform, erp: HttpErpState
 ) -> None:
     ids = _finalized(platform, 3)
@@ -70,24 +72,49 @@ def test_erp_outage_goes_to_the_error_queue_and_replay_books_each_once(
     )
     record_chunk_failure(ids, "PostToErp", outage, platform)
 
-    failed = [i for i in ids if platform.store.get_invoice(i).erp_status is ErpStatus.FAILED]  # type: ignore[union-attr]
-    assert failed == ids[1:]
+    pending = [platform.store.get_invoice(i) for i in ids[1:]]
+    assert all(s is not None and s.erp_status is ErpStatus.NOT_POSTED for s in pending)
+    assert all(
+        "PostToErp stopped (TransientError): ERP unavailable" in (s.failure or "")
+        for s in pending
+        if s
+    )
+    assert set(platform.store.unfinished_invoice_ids("live")) == set(ids)  # none e-mailed yet
+
+    erp.fail_next(0)
+    plan = plan_resume(NEXT_RUN, platform, datetime(2026, 12, 2, tzinfo=UTC))
+    post_chunk(NEXT_RUN, 0, ids, platform)
+    post_chunk(NEXT_RUN, 0, ids, platform)  # a retried chunk changes nothing
+
+    assert plan.invoice_count == 3 and plan.phase == "resume"
+    booked = [platform.store.get_invoice(i) for i in ids]
+    assert {s.erp_status for s in booked if s} == {ErpStatus.POSTED}
+    assert all(s is not None and s.failure is None for s in booked)
+    numbers = {s.invoice.number for s in booked if s}
+    assert set(erp.bookings) == numbers and len(erp.bookings) == 3
+
+
+def test_an_erp_refusal_goes_to_the_error_queue_and_replay_books_it_once(
+    platform: Platform, erp: HttpErpState
+) -> None:
+    ids = _finalized(platform, 2)
+    refused = platform.store.get_invoice(ids[1])
+    assert refused is not None
+    erp.blocked_customers.add(refused.invoice.account_id)
+
+    post_chunk(RUN, 0, ids, platform)
+
     queue = platform.clients.client("sqs").receive_message(
         QueueUrl=platform.settings.erp_error_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
     )
-    diagnostics = [json.loads(m["Body"]) for m in queue["Messages"]]
-    assert sorted(d["invoice_id"] for d in diagnostics) == ids[1:]
-    assert all("ERP unavailable" in d["diagnostic"] for d in diagnostics)
-
-    erp.fail_next(0)
+    assert [json.loads(m["Body"])["invoice_id"] for m in queue["Messages"]] == ids[1:]
+    erp.blocked_customers.clear()
     plan = plan_redo(REDO, resend=False, replay=True, platform=platform)
     post_chunk(REDO, 0, ids, platform)
-    post_chunk(REDO, 0, ids, platform)  # a second replay changes nothing
 
-    assert plan.invoice_count == 2
+    assert plan.invoice_count == 1
     assert {platform.store.get_invoice(i).erp_status for i in ids} == {ErpStatus.POSTED}  # type: ignore[union-attr]
-    numbers = {platform.store.get_invoice(i).invoice.number for i in ids}  # type: ignore[union-attr]
-    assert set(erp.bookings) == numbers and len(erp.bookings) == 3
+    assert len(erp.bookings) == 2
 
 
 def test_unsent_emails_of_a_failed_chunk_stay_unfinished_for_the_next_run(

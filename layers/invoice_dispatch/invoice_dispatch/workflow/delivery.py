@@ -7,12 +7,11 @@ from typing import Literal
 from pydantic import BaseModel
 
 from invoice_dispatch.events import StepError
-from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
+from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.lifecycle import delivery_settled, erp_settled
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow import keys
-from invoice_dispatch.workflow.erp_posting import send_to_error_queue
 
 
 class DeliveryPlan(BaseModel):
@@ -65,24 +64,20 @@ def record_chunk_failure(
     The chunk goes on with the invoices that passed the step (the state machine moves to
     the next step). What the failed step left undone stays in its lifecycle stage, in the
     unfinished index, with the reason recorded: the next run (or ``{"resume": true}``)
-    finishes it, and this run's summary lists it as unreconciled. Only the ERP keeps its
-    own error queue, because a refusal there usually needs a person to fix a mapping.
+    finishes it, and this run's summary lists it as unreconciled. (The ERP error queue
+    is for bookings the ERP itself refused, which need a person to fix the mapping.)
     Returns how many invoices the failure touched.
     """
     reason = f"{step} stopped ({error.Error}): {error.message}"[:900]
+    step_done = {
+        "FinalizeInvoices": lambda stored: bool(stored.pdf_key),
+        "DispatchInvoices": delivery_settled,
+        "PostToErp": erp_settled,
+    }[step]
     touched = 0
     for invoice_id, stored in platform.store.get_invoices(invoice_ids).items():
         finalized = stored.invoice.status is InvoiceStatus.FINALIZED
-        if step == "PostToErp" and finalized:
-            if erp_settled(stored):
-                continue
-            platform.store.record_erp(
-                invoice_id, ErpStatus.FAILED, None, reason, finished=delivery_settled(stored)
-            )
-            send_to_error_queue(platform, invoice_id, stored.invoice.number, reason)
-        elif (step == "DispatchInvoices" and (not finalized or delivery_settled(stored))) or (
-            step == "FinalizeInvoices" and finalized and stored.pdf_key
-        ):
+        if (finalized and step_done(stored)) or (step != "FinalizeInvoices" and not finalized):
             continue
         platform.store.record_failure(invoice_id, reason)
         touched += 1

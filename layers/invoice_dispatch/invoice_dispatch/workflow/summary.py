@@ -149,6 +149,8 @@ def summarize_run(
     reconciliation = reconcile_run(context, outcome, run, invoices, platform)
     if outcome in ("completed", "nothing_to_bill") and not reconciliation.complete:
         status = RunStatus.INCOMPLETE
+    elif outcome == "nothing_to_bill" and invoices:  # it finished earlier runs' invoices
+        status = RunStatus.COMPLETED
     report: dict[str, Any] = {
         "run_id": context.run_id,
         "period": context.period,
