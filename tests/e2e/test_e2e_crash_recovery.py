@@ -8,12 +8,15 @@ booking, and the last run's report reconciles.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
+from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import get_platform
 from tests.e2e.conftest import SAMPLE_ACCOUNTS
@@ -139,3 +142,47 @@ def test_a_claim_whose_ses_answer_never_came_is_sent_again_and_counted(
     assert resumed.report is not None
     assert resumed.report["counts"]["possibly_sent_twice"] == 1
     assert resumed.report["reconciliation"]["possibly_sent_twice"] == 1
+
+
+def test_two_starts_for_one_period_at_once_leave_one_run_and_one_approval_email(
+    crashable: Crashable,
+) -> None:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = crashable.env.state_machine_arn
+    emails_before = len(crashable.env.sent_messages())
+    for name in ("first", "second"):  # both started before either has done anything
+        sfn.start_execution(stateMachineArn=machine, name=name, input='{"period": "2026-11"}')
+
+    outcomes = _settle(sfn, machine)
+
+    blocked = [o for o in outcomes.values() if o["status"] == "FAILED"]
+    assert len(blocked) == 1 and blocked[0]["error"] == "RunAlreadyActive"
+    winner = next(name for name, o in outcomes.items() if o["status"] == "RUNNING")
+    loser = next(name for name, o in outcomes.items() if o["status"] == "FAILED")
+    sentence = StepError(Error="RunAlreadyActive", Cause=blocked[0]["cause"]).message
+    assert re.match(rf"Run {winner} for 2026-11 is (drafting|awaiting approval) since ", sentence)
+    assert "; nothing was done." in sentence
+    store = get_platform().store
+    assert store.get_run(loser) is None, "the blocked start wrote no run record"
+    assert {s.invoice.run_id for s in store.period_invoices("live", PERIOD)} == {winner}
+    approval_emails = [
+        m for m in crashable.env.sent_messages()[emails_before:] if "/approvals/" in m.raw_data
+    ]
+    assert len(approval_emails) == 1
+
+
+def _settle(sfn: object, machine: str) -> dict[str, dict[str, str]]:
+    """Wait until one start has failed and the other waits for its approver."""
+    outcomes: dict[str, dict[str, str]] = {}
+    for _ in range(600):
+        outcomes = {
+            e["name"]: sfn.describe_execution(executionArn=e["executionArn"])  # type: ignore[attr-defined]
+            for e in sfn.list_executions(stateMachineArn=machine)["executions"]  # type: ignore[attr-defined]
+        }
+        runs = [get_platform().store.get_run(name) for name in outcomes]
+        waiting = any(run and run["status"] == "awaiting_approval" for run in runs)
+        if waiting and any(o["status"] == "FAILED" for o in outcomes.values()):
+            time.sleep(0.5)  # the approval e-mail leaves just after the token is stored
+            return outcomes
+        time.sleep(0.05)
+    raise AssertionError(f"The two starts did not settle: {outcomes}")
