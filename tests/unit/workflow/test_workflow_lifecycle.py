@@ -109,7 +109,7 @@ def test_a_stale_lock_is_broken_by_naming_the_run_that_held_it(platform: Platfor
     start_run({"period": "2026-11"}, "run-a", "2026-12-01T06:00:00Z", platform)
 
     with pytest.raises(RunAlreadyActive):
-        start_run({"period": "2026-11", "break_lock": "run-other"}, "run-b", "t", platform)
+        start_run({"period": "2026-11", "break_lock": "run-other"}, "run-b", AT_SEVEN, platform)
     start_run(
         {"period": "2026-11", "break_lock": "run-a"}, "run-c", "2026-12-01T07:00:00Z", platform
     )
