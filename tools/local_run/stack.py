@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 
+from tools.local_run.moto_fidelity import make_moto_distributed_map_honour_failure_threshold
 from tools.local_run.wiring import ACCOUNT_ID, REGION, LocalNames, Template
 
 #: Parameter values for the local stack; anything else takes the template's default.
@@ -145,6 +146,7 @@ class LocalStack:
         """Create, inside moto, each resource the functions use, shaped as in the template."""
         make_moto_transactions_back_up_each_table_once()
         make_moto_dynamodb_atomic()
+        make_moto_distributed_map_honour_failure_threshold()
         table = self.template.resources["BillingTable"]["Properties"]
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName=self.names.table,
