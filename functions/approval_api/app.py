@@ -5,7 +5,11 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
+from invoice_dispatch.adapters.aws_errors import CONNECTION_ERRORS, transient_reason
+from invoice_dispatch.approval.page import render_error_page
+from invoice_dispatch.errors import TransientError
 from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.approval_web import Page, decide, draft_preview, show_summary
@@ -22,17 +26,32 @@ _SECURITY_HEADERS = {
 }
 
 
-def _respond(page: Page) -> Response:
+def _respond(page: Page, headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=page.status_code,
         content_type=page.content_type,
         body=page.body,
-        headers=_SECURITY_HEADERS,
+        headers={**_SECURITY_HEADERS, **(headers or {})},
     )
 
 
 def _query() -> dict[str, str]:
     return dict(app.current_event.query_string_parameters or {})
+
+
+@app.exception_handler([TransientError, ClientError, *CONNECTION_ERRORS])
+def busy(error: Exception) -> Response:
+    """A throttled or unreachable AWS service is a 503 the approver can retry, never a 500.
+
+    Anything else still fails the invocation, as before, and API Gateway answers a bare 500.
+    """
+    reason = transient_reason(error)
+    if reason is None:
+        raise error
+    logger.warning("Approval page busy", extra={"reason": reason})
+    message = f"The approval service is busy ({reason}). Please try again in a minute."
+    page = Page(503, render_error_page("Please try again in a minute", message))
+    return _respond(page, {"Retry-After": "60"})
 
 
 @app.get("/approvals/<run_id>")
