@@ -166,15 +166,19 @@ class LocalStack:
         secrets_client.create_secret(
             Name=self.names.approval_secret, SecretString=secrets.token_hex(32)
         )
-        secrets_client.create_secret(
-            Name=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials)
-        )
+        secrets_client.create_secret(Name=self.names.erp_secret, SecretString="{}")
+        self.store_erp_credentials()
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=str(self.parameter("SenderEmail")))
         boto3.client("ses", region_name=REGION).verify_email_identity(
             EmailAddress=str(self.parameter("SenderEmail"))
         )
         sesv2.create_configuration_set(ConfigurationSetName=self.names.configuration_set)
+
+    def store_erp_credentials(self) -> None:
+        boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+            SecretId=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials)
+        )
 
     def create_state_machine(self) -> str:
         definition = self.template.state_machine_definition(self.resolve)
