@@ -6,7 +6,11 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
+from invoice_dispatch.adapters.aws_errors import CONNECTION_ERRORS, transient_reason
+from invoice_dispatch.approval.page import render_error_page
+from invoice_dispatch.errors import TransientError
 from invoice_dispatch.observability import logger, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.approval_web import (
@@ -33,12 +37,33 @@ def _with_security_headers(
 app.use(middlewares=[_with_security_headers])
 
 
-def _respond(page: Page) -> Response:
-    return Response(status_code=page.status_code, content_type=page.content_type, body=page.body)
+def _respond(page: Page, headers: dict[str, str] | None = None) -> Response:
+    """Headers set here as well: an exception handler's answer may bypass the middleware."""
+    return Response(
+        status_code=page.status_code,
+        content_type=page.content_type,
+        body=page.body,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
 
 
 def _query() -> dict[str, str]:
     return dict(app.current_event.query_string_parameters or {})
+
+
+@app.exception_handler([TransientError, ClientError, *CONNECTION_ERRORS])
+def busy(error: Exception) -> Response:
+    """A throttled or unreachable AWS service is a 503 the approver can retry, never a 500.
+
+    Anything else still fails the invocation, as before, and API Gateway answers a bare 500.
+    """
+    reason = transient_reason(error)
+    if reason is None:
+        raise error
+    logger.warning("Approval page busy", extra={"reason": reason})
+    message = f"The approval service is busy ({reason}). Please try again in a minute."
+    page = Page(503, render_error_page("Please try again in a minute", message))
+    return _respond(page, {"Retry-After": "60"})
 
 
 @app.get("/approvals/<run_id>")

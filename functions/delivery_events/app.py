@@ -7,6 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoice_dispatch.adapters.aws_errors import retryable_aws_errors
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
@@ -15,6 +16,7 @@ from invoice_dispatch.workflow.delivery_events import apply_ses_event
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@retryable_aws_errors
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     platform = get_platform()

@@ -7,6 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoice_dispatch.adapters.aws_errors import retryable_aws_errors
 from invoice_dispatch.events import InvoiceChunkEvent
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
@@ -16,6 +17,7 @@ from invoice_dispatch.workflow.finalize import finalize_chunk
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@retryable_aws_errors
 @event_parser(model=InvoiceChunkEvent)
 def lambda_handler(event: InvoiceChunkEvent, context: LambdaContext) -> dict[str, Any]:
     outcome = finalize_chunk(event.run, event.invoice_ids, get_platform(), datetime.now(UTC))

@@ -6,6 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoice_dispatch.adapters.aws_errors import retryable_aws_errors
 from invoice_dispatch.events import SummarizeEvent
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
@@ -15,6 +16,7 @@ from invoice_dispatch.workflow.summary import summarize_run
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@retryable_aws_errors
 @event_parser(model=SummarizeEvent)
 def lambda_handler(event: SummarizeEvent, context: LambdaContext) -> dict[str, Any]:
     report = summarize_run(event.run, event.outcome, get_platform(), event.error)

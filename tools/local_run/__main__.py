@@ -1,7 +1,10 @@
 """``make demo``: a complete monthly run on the bundled sample accounts, no AWS account.
 
 python -m tools.local_run [--accounts FILE] [--period YYYY-MM] [--mode live|shadow]
-                          [--wait-for-approval] [--erp http|tryton|none] [--out DIR]
+                          [--wait-for-approval] [--erp http|tryton|none] [--out DIR] [--fresh]
+
+The stack's data (table, bucket, queue, secrets) is kept in DIR/.local-stack/ between
+runs, as a deployed stack keeps it; --fresh starts from an empty stack.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tools.local_run.persistence import StackState
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
-from tools.local_run.wiring import REPO_ROOT
+from tools.local_run.wiring import REPO_ROOT, LocalNames
 
 DEFAULT_ACCOUNTS = REPO_ROOT / "events" / "accounts" / "sample-accounts.json"
 DEFAULT_PERIOD = "2026-11"  # the period the bundled sample accounts describe
+STATE_FOLDER = ".local-stack"
 
 
 class Progress:
@@ -137,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--erp", choices=("http", "tryton", "none"), default="http")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "out")
+    parser.add_argument(
+        "--fresh", action="store_true", help="forget the stack's data kept from earlier runs"
+    )
     arguments = parser.parse_args(argv)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", arguments.period):
         parser.error(f"--period must look like 2026-11, not '{arguments.period}'")
@@ -147,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     source = arguments.accounts.name
     print(f"Monthly invoice run for {arguments.period} ({arguments.mode}) on {source}")
+    state = StackState(arguments.out / STATE_FOLDER, LocalNames())
+    if arguments.fresh:
+        state.forget()
+    kept = "kept from earlier runs" if state.exists() else "new"
+    print(f"  Stack data in {state.directory}/ ({kept}; --fresh starts over)")
 
     def announce(link: str) -> None:
         if arguments.wait_for_approval:
@@ -158,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory() as work_dir,
         erp_for(arguments.erp, Path(work_dir)) as erp,
-        LocalEnvironment(arguments.accounts, arguments.out, erp, progress=progress) as env,
+        LocalEnvironment(
+            arguments.accounts, arguments.out, erp, progress=progress, state_dir=state.directory
+        ) as env,
     ):
         result = env.run(
             {"period": arguments.period, "mode": arguments.mode},

@@ -4,7 +4,8 @@ One ``LocalEnvironment`` is one moto account with the stack provisioned from the
 template; ``run()`` starts an execution and drives it to the end, approving through the
 real approval HTTP handler (as an approver's browser would) or waiting for a person's
 click. Several runs can share one environment, which is how the tests prove that a
-second run for the same period creates nothing.
+second run for the same period creates nothing. With a ``state_dir`` the stack's data
+also outlives the process (``persistence``), as a deployed stack's does.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from invoice_dispatch.events import StepError
 from invoice_dispatch.platform import get_platform, reset_platform
 from tools.approval_server import ApprovalServer, serve_lambda
 from tools.local_run.lambda_router import LambdaRouter
+from tools.local_run.persistence import SavedCounts, StackState
 from tools.local_run.stack import LocalStack
 from tools.local_run.wiring import ACCOUNT_ID, REGION, Template
 
@@ -106,6 +108,7 @@ class LocalEnvironment:
         erp: ErpTarget | None = None,
         parameters: dict[str, Any] | None = None,
         progress: Callable[[str], None] | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.accounts_file = accounts_file
         self.out_root = out_root
@@ -126,6 +129,8 @@ class LocalEnvironment:
             erp_credentials=self.erp.credentials,
         )
         self.state_machine_arn = ""
+        self.state = StackState(state_dir, self.stack.names) if state_dir else None
+        self.restored: SavedCounts | None = None
 
     # --------------------------------------------------------------- set-up
     def __enter__(self) -> LocalEnvironment:
@@ -137,6 +142,10 @@ class LocalEnvironment:
         os.environ["APPROVAL_BASE_URL"] = self.stack.approval_base_url
         reset_platform()
         self.stack.provision()
+        if self.state and self.state.exists():
+            self.restored = self.state.restore()
+            if self.erp.credentials:  # the ERP is started for this run: its credentials win
+                self.stack.store_erp_credentials()
         self.upload_accounts(self.accounts_file)
         self.router.install()
         self.state_machine_arn = self.stack.create_state_machine()
@@ -149,6 +158,8 @@ class LocalEnvironment:
     def __exit__(self, *exc_info: object) -> None:
         if self._approval_server:
             self._approval_server.shutdown()
+        if self.state:  # after a failure too: that is the state a resumed run starts from
+            self.state.save()
         self.router.uninstall()
         self._mock.stop()
         os.environ.clear()

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 
+from tools.local_run.moto_fidelity import make_moto_distributed_map_honour_failure_threshold
 from tools.local_run.wiring import ACCOUNT_ID, REGION, LocalNames, Template
 
 #: Parameter values for the local stack; anything else takes the template's default.
@@ -145,6 +146,7 @@ class LocalStack:
         """Create, inside moto, each resource the functions use, shaped as in the template."""
         make_moto_transactions_back_up_each_table_once()
         make_moto_dynamodb_atomic()
+        make_moto_distributed_map_honour_failure_threshold()
         table = self.template.resources["BillingTable"]["Properties"]
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName=self.names.table,
@@ -164,15 +166,19 @@ class LocalStack:
         secrets_client.create_secret(
             Name=self.names.approval_secret, SecretString=secrets.token_hex(32)
         )
-        secrets_client.create_secret(
-            Name=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials)
-        )
+        secrets_client.create_secret(Name=self.names.erp_secret, SecretString="{}")
+        self.store_erp_credentials()
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=str(self.parameter("SenderEmail")))
         boto3.client("ses", region_name=REGION).verify_email_identity(
             EmailAddress=str(self.parameter("SenderEmail"))
         )
         sesv2.create_configuration_set(ConfigurationSetName=self.names.configuration_set)
+
+    def store_erp_credentials(self) -> None:
+        boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+            SecretId=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials)
+        )
 
     def create_state_machine(self) -> str:
         definition = self.template.state_machine_definition(self.resolve)

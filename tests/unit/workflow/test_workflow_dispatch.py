@@ -133,7 +133,9 @@ def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform
     for invoice_id in ids:
         stored = platform.store.get_invoice(invoice_id)
         assert stored is not None and stored.delivery_status is DeliveryStatus.QUEUED
-        assert stored.ses_message_id is None and "throttled" in (stored.delivery_detail or "")
+        assert stored.ses_message_id is None and "SES is throttling sends" in (
+            stored.delivery_detail or ""
+        )
     assert _sent() == []
 
     _use_flaky_ses(platform, throttle=lambda call: False)

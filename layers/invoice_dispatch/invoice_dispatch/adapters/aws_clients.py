@@ -8,7 +8,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-_RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+#: Attempts per AWS call, the first included. botocore's standard mode retries throttling,
+#: 5xx answers and dropped connections with jittered backoff for a few seconds; what still
+#: fails becomes a ``TransientError`` (``aws_errors``) for the state machine's Retry, whose
+#: backoff runs to minutes without a Lambda waiting (and billing) for it.
+ATTEMPTS_PER_CALL = 5
+_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": ATTEMPTS_PER_CALL})
 
 
 @cache

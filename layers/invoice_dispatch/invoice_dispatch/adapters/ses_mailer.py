@@ -4,6 +4,8 @@ A new production SES account accepts about 14 messages per second; a burst above
 rate gets ``TooManyRequestsException``. The mailer paces itself to the configured rate
 and retries throttling with exponential backoff; if SES still refuses, the caller gets a
 ``TransientError`` and the invoice stays queued (never marked sent, never dropped).
+What counts as throttling is ``aws_errors``'s call: a spent daily quota or paused sending
+is a refusal a person must look at, not something a retry within minutes fixes.
 """
 
 from __future__ import annotations
@@ -16,16 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from invoice_dispatch.adapters.aws_errors import transient_reason
 from invoice_dispatch.errors import PermanentError, TransientError
-
-_THROTTLING_CODES = {
-    "TooManyRequestsException",
-    "Throttling",
-    "ThrottlingException",
-    "LimitExceededException",
-    "SendingPausedException",
-}
-_TRANSIENT_CODES = {"InternalFailure", "ServiceUnavailable", "InternalServerError"}
 
 
 class Pacer:
@@ -86,13 +80,14 @@ class SesMailer:
                 )
                 return str(response["MessageId"])
             except ClientError as error:
-                code = error.response["Error"]["Code"]
-                message = error.response["Error"].get("Message", code)
-                if code not in _THROTTLING_CODES | _TRANSIENT_CODES:
+                reason = transient_reason(error)
+                if reason is None:
+                    message = error.response["Error"].get("Message", "")
+                    code = error.response["Error"].get("Code", "")
                     raise PermanentError(
-                        f"SES refused the message to {to_address}: {message}"
+                        f"SES refused the message to {to_address}: {message or code}"
                     ) from error
-                last_error = f"SES throttled the send ({code}: {message})"
+                last_error = reason
                 backoff = self._base_backoff * (2**attempt)
                 self._sleep(backoff * (0.5 + random.random() / 2))
         raise TransientError(f"{last_error}; still queued after {self._max_attempts} attempts")
