@@ -35,6 +35,9 @@ PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 #: Distributions Lambda's python3.12 runtime ships in /var/runtime (boto3 and its own
 #: dependencies). The functions use the runtime's SDK; tools/package_smoke.py emulates it.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six")
+#: The SDK release the smoke test stands in for /var/runtime: the oldest the project supports
+#: (requirements-dev.txt); the runtime's own must be this or newer (README, Deploying).
+RUNTIME_SDK = "boto3==1.40.0"
 #: The languages ``customer.locale`` may take (``billing/account_schema.py``); babel keeps
 #: these with every regional variant, plus ``root``, which all of them inherit from.
 LAYER_LANGUAGES = ("en", "de", "fr")
