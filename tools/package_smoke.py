@@ -132,8 +132,10 @@ def install_runtime_sdk(target: Path) -> Path:
     marker = target / f".{RUNTIME_SDK}"
     if not marker.exists():
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--upgrade"]
-            + ["--no-warn-conflicts", "--target", str(target), RUNTIME_SDK],
+            [
+                *(sys.executable, "-m", "pip", "install", "--quiet", "--no-compile"),
+                *("--upgrade", "--no-warn-conflicts", "--target", str(target), RUNTIME_SDK),
+            ],
             check=True,
         )
         marker.touch()
