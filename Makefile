@@ -8,14 +8,31 @@ RUNTIME_PACKAGES := fonts-dejavu-core
 BENCH_PACKAGES := $(RUNTIME_PACKAGES) libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 TEST_PACKAGES := $(BENCH_PACKAGES) poppler-utils chromium
 export PYTHONPATH := $(CURDIR)/layers/invoice_dispatch:$(CURDIR)
+# The SAM CLI and checkov, kept out of the project's virtualenv (see requirements-package.txt).
+PACKAGE_VENV := .venv-package
+PACKAGE_INSTALLED := $(PACKAGE_VENV)/.installed
+SAM := $(PACKAGE_VENV)/bin/sam
+TEMPLATE := infra/template.yaml
+# arm64 wheels cannot be imported on x86_64 build machines: the smoke test imports this build.
+SMOKE_ARCHITECTURE := x86_64
+LAYER_BUDGET_MB := 80
+# No telemetry, no calls home: the SAM CLI and checkov run offline.
+export SAM_CLI_TELEMETRY := 0
+export BC_SKIP_MAPPING := TRUE
 
-.PHONY: demo test bench lint format typecheck cfn-lint runtime-deps bench-deps test-deps pr clean deploy
+.PHONY: demo test bench lint format typecheck cfn-lint runtime-deps bench-deps test-deps pr clean deploy package checkov
 
 $(INSTALLED): requirements-dev.txt layers/invoice_dispatch/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(PACKAGE_INSTALLED): requirements-package.txt
+	$(PYTHON) -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PACKAGE_VENV)/bin/python -m pip install --quiet -r requirements-package.txt
 	touch $@
 
 # Invoices are drawn with the DejaVu fonts; the naive WeasyPrint peer of the rendering
@@ -34,12 +51,31 @@ runtime-deps bench-deps test-deps:
 demo: $(INSTALLED) runtime-deps
 	$(PY) -m tools.local_run $(ARGS)
 
-test: $(INSTALLED) test-deps cfn-lint
+test: $(INSTALLED) test-deps cfn-lint checkov package
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 cfn-lint: $(INSTALLED)
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/cfn-lint $(TEMPLATE)
+
+checkov: $(PACKAGE_INSTALLED)
+	$(PACKAGE_VENV)/bin/checkov --config-file .checkov.yaml -f $(TEMPLATE)
+
+# Validate, build what `sam deploy` ships (arm64), then build for this machine's processor
+# and smoke-test that artifact: handlers imported as Lambda would, one invoice to a PDF.
+# Each architecture keeps its own SAM cache: the layer's cache key does not include it.
+package: $(INSTALLED) $(PACKAGE_INSTALLED)
+	$(SAM) validate --lint --template-file $(TEMPLATE)
+	PATH="$(CURDIR)/$(PACKAGE_VENV)/bin:$$PATH" $(SAM) build --template-file $(TEMPLATE) \
+		--cache-dir .aws-sam/cache-arm64
+	$(PY) -m tools.package_smoke --build-dir .aws-sam/build --architecture arm64 \
+		--budget-mb $(LAYER_BUDGET_MB) --layer-only
+	PATH="$(CURDIR)/$(PACKAGE_VENV)/bin:$$PATH" LAYER_ARCHITECTURE=$(SMOKE_ARCHITECTURE) \
+		$(SAM) build --template-file $(TEMPLATE) --build-dir .aws-sam/smoke \
+		--cache-dir .aws-sam/cache-$(SMOKE_ARCHITECTURE) \
+		--parameter-overrides Architecture=$(SMOKE_ARCHITECTURE)
+	$(PY) -m tools.package_smoke --build-dir .aws-sam/smoke --architecture $(SMOKE_ARCHITECTURE) \
+		--budget-mb $(LAYER_BUDGET_MB)
 
 bench: $(INSTALLED) bench-deps
 	$(PY) -m bench $(ARGS)
@@ -57,8 +93,8 @@ typecheck: $(INSTALLED)
 
 pr: format lint typecheck test
 
-deploy:
-	sam build --template-file infra/template.yaml && sam deploy --guided
+deploy: package
+	$(SAM) deploy --guided
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(PACKAGE_VENV) .aws-sam out .pytest_cache .ruff_cache .mypy_cache

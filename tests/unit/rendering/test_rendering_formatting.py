@@ -12,6 +12,8 @@ from rendering_samples import normalise_spaces
 from invoice_dispatch.rendering import format_date, format_money, templates_dir
 from invoice_dispatch.rendering.formatting import format_unit_price, language_of
 
+REPOSITORY = Path(__file__).resolve().parents[3]
+
 
 @pytest.mark.parametrize(
     ("amount", "currency", "locale", "expected"),
@@ -50,13 +52,16 @@ def test_unsupported_language_falls_back_to_english_labels() -> None:
     assert language_of("es") == "en"
 
 
-def test_templates_dir_prefers_environment_then_repository(
+def test_templates_dir_prefers_environment_then_the_package(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("TEMPLATES_DIR", raising=False)
-    repository_templates = templates_dir()
-    assert (repository_templates / "invoice" / "invoice.html").is_file()
-    assert (repository_templates / "email" / "invoice.txt").is_file()
+    bundled_templates = templates_dir()
+    assert (bundled_templates / "invoice" / "invoice.html").is_file()
+    assert (bundled_templates / "email" / "invoice.txt").is_file()
+    assert (REPOSITORY / "templates").resolve() == bundled_templates, (
+        "the top-level templates/ is where designers edit the files the package ships"
+    )
 
     monkeypatch.setenv("TEMPLATES_DIR", str(tmp_path))
     assert templates_dir() == tmp_path

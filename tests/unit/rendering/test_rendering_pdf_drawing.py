@@ -10,7 +10,10 @@ from rendering_samples import cached_renderer, page_texts, pdf_reader
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.rendering.pdf_fonts import (
+    BOLD_FACE,
+    BUNDLED_FONT_DIRECTORY,
     FONT_DIRECTORY_ENV,
+    REGULAR_FACE,
     FontUnavailableError,
     _font_directory,
     invoice_fonts,
@@ -80,8 +83,17 @@ def test_fonts_missing_from_the_machine_give_an_installable_answer(
 ) -> None:
     monkeypatch.setenv(FONT_DIRECTORY_ENV, str(tmp_path))
 
-    with pytest.raises(FontUnavailableError, match="fonts-dejavu-core"):
+    with pytest.raises(FontUnavailableError, match="unset it to use the faces shipped in"):
         _font_directory()
+
+
+def test_fonts_ship_inside_the_package_with_their_licence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(FONT_DIRECTORY_ENV, raising=False)
+
+    directory = _font_directory()
+
+    assert directory == BUNDLED_FONT_DIRECTORY
+    assert {path.name for path in directory.iterdir()} >= {REGULAR_FACE, BOLD_FACE, "LICENSE"}
 
 
 def test_logo_shapes_become_pdf_paths_in_logo_units() -> None:

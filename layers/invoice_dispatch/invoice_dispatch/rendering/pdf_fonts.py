@@ -26,10 +26,11 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-#: Where the DejaVu faces are looked for: an explicit directory (a Lambda layer sets
-#: ``/opt/fonts``), then Debian's ``fonts-dejavu-core`` package.
+#: Where the DejaVu faces are looked for: ``$INVOICE_FONT_DIR`` when set, else the faces
+#: vendored in the package (``invoice_dispatch/fonts``, with their licence), so a Lambda
+#: layer and a fresh checkout draw with the same files and need no system font package.
 FONT_DIRECTORY_ENV = "INVOICE_FONT_DIR"
-_DEFAULT_FONT_DIRECTORIES = ("/opt/fonts", "/usr/share/fonts/truetype/dejavu")
+BUNDLED_FONT_DIRECTORY = Path(__file__).resolve().parent.parent / "fonts"
 REGULAR_FACE = "DejaVuSans.ttf"
 BOLD_FACE = "DejaVuSans-Bold.ttf"
 
@@ -128,14 +129,14 @@ def invoice_fonts() -> FontSet:
 
 def _font_directory() -> Path:
     configured = os.environ.get(FONT_DIRECTORY_ENV)
-    candidates = (configured,) if configured else _DEFAULT_FONT_DIRECTORIES
-    for candidate in candidates:
-        if candidate and (Path(candidate) / REGULAR_FACE).is_file():
-            return Path(candidate)
-    raise FontUnavailableError(
-        f"{REGULAR_FACE} and {BOLD_FACE} were not found in {', '.join(candidates)}; install "
-        f"Debian's fonts-dejavu-core or set {FONT_DIRECTORY_ENV} to the directory holding them"
-    )
+    directory = Path(configured) if configured else BUNDLED_FONT_DIRECTORY
+    if not (directory / REGULAR_FACE).is_file():
+        raise FontUnavailableError(
+            f"{REGULAR_FACE} and {BOLD_FACE} were not found in {directory}; set "
+            f"{FONT_DIRECTORY_ENV} to the directory holding them, or unset it to use the "
+            f"faces shipped in {BUNDLED_FONT_DIRECTORY}"
+        )
+    return directory
 
 
 def _subset_program(path: Path, characters: frozenset[str]) -> FontProgram:

@@ -1,8 +1,11 @@
 """Where the Jinja2 templates live, and the one environment that loads them.
 
-The same code runs from the repository (tests, local runner), from a Lambda layer
-(``/opt/templates``) and from a container image (``TEMPLATES_DIR``); the lookup order
-below covers all three without configuration in the common cases.
+The templates are package data of ``invoice_dispatch`` (``invoice_dispatch/templates/``;
+the repository's top-level ``templates/`` is a symlink to it, the place a designer edits).
+Shipping them inside the package means the Lambda layer carries them under
+``/opt/python/invoice_dispatch/templates`` without its build reaching outside the layer's
+folder, and every checkout, test and deployed function reads the same files.
+``$TEMPLATES_DIR`` overrides them, for a container image or a branded fork.
 """
 
 from __future__ import annotations
@@ -12,19 +15,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-LAMBDA_LAYER_TEMPLATES = Path("/opt/templates")
+BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def templates_dir() -> Path:
-    """``$TEMPLATES_DIR``, else the repository's top-level ``templates/``, else the layer's."""
+    """``$TEMPLATES_DIR`` when set, else the templates shipped inside the package."""
     configured = os.environ.get("TEMPLATES_DIR")
-    if configured:
-        return Path(configured)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "templates"
-        if (candidate / "invoice").is_dir():
-            return candidate
-    return LAMBDA_LAYER_TEMPLATES
+    return Path(configured) if configured else BUNDLED_TEMPLATES
 
 
 def jinja_environment(templates_path: Path) -> Environment:
