@@ -2,15 +2,19 @@
 
 python -m tools.local_run [--accounts FILE] [--period YYYY-MM] [--mode live|shadow]
                           [--wait-for-approval] [--erp http|tryton|none] [--out DIR] [--fresh]
+                          [--fail-at POINT] [--resume]
 
 The stack's data (table, bucket, queue, secrets) is kept in DIR/.local-stack/ between
-runs, as a deployed stack keeps it; --fresh starts from an empty stack.
+runs, as a deployed stack keeps it; --fresh starts from an empty stack. --fail-at kills
+the Lambda at a named moment (tools/local_run/faults.py) with an error no Retry matches;
+a following --resume run finishes what it left, and both print their reconciliation.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 import tempfile
@@ -18,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.persistence import StackState
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
 from tools.local_run.wiring import REPO_ROOT, LocalNames
@@ -95,6 +100,7 @@ COUNT_LABELS = (
     ("booked in ERP", "erp_posted"),
     ("ERP problems", "erp_failed"),
 )
+SHOWN = 10  # invoice lines per list; run.json has them all
 OUTPUT_FOLDERS = (
     ("invoices", "*.pdf", "PDF(s)"),
     ("outbox", "*.eml", "e-mail(s) as SES was asked to send them"),
@@ -104,6 +110,7 @@ OUTPUT_FOLDERS = (
 
 def print_summary(result: RunResult, seconds: float) -> None:
     report = result.report or {}
+    reconciliation = report.get("reconciliation") or {}
     counts = report.get("counts", {})
     outcome = report.get("status", "no report")
     print(f"\n\nRun {result.run_id}: {result.status} ({outcome}) in {seconds:.1f} s")
@@ -118,7 +125,19 @@ def print_summary(result: RunResult, seconds: float) -> None:
         print(f"  total {currency:<14} {amounts}")
     for entry in report.get("quarantined", []):
         print(f"  quarantined {entry['account_id']}: {entry['reason']}")
-    for entry in report.get("failures", []):
+    for equation in reconciliation.get("equations", []):
+        print(f"  {equation}")
+    for problem in reconciliation.get("problems", []):
+        print(f"  NOT RECONCILED {problem}")
+    unfinished = reconciliation.get("unreconciled", [])
+    for entry in unfinished[:SHOWN]:
+        print(f"  UNFINISHED {entry['detail']}")
+    if len(unfinished) > SHOWN:
+        print(f"  ... and {len(unfinished) - SHOWN} more unfinished (run.json lists each)")
+    if reconciliation.get("possibly_sent_twice"):
+        print(f"  possibly sent twice: {reconciliation['possibly_sent_twice']}")
+    listed = {entry["invoice_id"] for entry in reconciliation.get("unreconciled", [])}
+    for entry in [f for f in report.get("failures", []) if f["invoice_id"] not in listed][:SHOWN]:
         print(f"  FAILED {entry['invoice_id']}: {entry['reason']}")
     print(f"\nOutput in {result.out_dir}/")
     for folder, pattern, what in OUTPUT_FOLDERS:
@@ -141,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
         help="serve the approval page on localhost and wait for a real click",
     )
     parser.add_argument("--erp", choices=("http", "tryton", "none"), default="http")
+    parser.add_argument(
+        "--fail-at",
+        choices=sorted(CRASH_POINTS),
+        help="kill the Lambda at this moment, as a timeout or out-of-memory would",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="only finish what earlier runs left half-done"
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "out")
     parser.add_argument(
         "--fresh", action="store_true", help="forget the stack's data kept from earlier runs"
@@ -168,17 +195,23 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     approval = ApprovalPlan(wait_for_person=arguments.wait_for_approval, on_link=announce)
+    start_input: dict[str, object] = {"period": arguments.period, "mode": arguments.mode}
+    if arguments.resume:
+        start_input["resume"] = True
+    # Deployed, an e-mail claim outlives its sender by 20 minutes; here a few seconds, so
+    # a --resume right after --fail-at after-claim shows the claim given up and re-sent.
+    os.environ.setdefault("DISPATCH_CLAIM_LEASE_SECONDS", "5")
+    crash = CrashPlan(arguments.fail_at) if arguments.fail_at else None
     with (
         tempfile.TemporaryDirectory() as work_dir,
         erp_for(arguments.erp, Path(work_dir)) as erp,
         LocalEnvironment(
             arguments.accounts, arguments.out, erp, progress=progress, state_dir=state.directory
         ) as env,
+        crashing(crash),
     ):
         result = env.run(
-            {"period": arguments.period, "mode": arguments.mode},
-            approval,
-            timeout_seconds=3600 if arguments.wait_for_approval else 900,
+            start_input, approval, timeout_seconds=3600 if arguments.wait_for_approval else 900
         )
     print_summary(result, time.monotonic() - started)
     return 0 if result.status == "SUCCEEDED" else 1
