@@ -12,6 +12,7 @@ and re-opened by an on-demand resend once the address is fixed.
 
 from __future__ import annotations
 
+from invoice_dispatch.adapters.aws_errors import transient_reason
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus, InvoiceStatus
 from invoice_dispatch.lifecycle import erp_settled
@@ -86,6 +87,10 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
             still_queued.append(invoice_id)
             continue
         except Exception as error:  # a permanent refusal is recorded, the chunk goes on
+            if transient_reason(error):  # reading the PDF was throttled: still queued
+                platform.store.release_dispatch_claim(invoice_id, str(error))
+                still_queued.append(invoice_id)
+                continue
             reason = f"E-mail not sent: {error}"
             platform.store.release_dispatch_claim(invoice_id, reason)
             platform.store.record_delivery_status(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from invoice_dispatch.adapters.aws_errors import transient_reason
 from invoice_dispatch.errors import InvoiceLocked, TransientError
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.legal_entity import LegalEntity
@@ -79,6 +80,8 @@ def finalize_chunk(
         except TransientError:
             raise
         except Exception as error:  # one bad invoice must not stop its chunk
+            if transient_reason(error):  # S3 SlowDown, DynamoDB throttling: retry the chunk
+                raise
             reason = f"Finalized as {stored.invoice.number} but the PDF failed: {error}"
             platform.store.record_failure(invoice_id, reason)
             outcome.failed[invoice_id] = reason
