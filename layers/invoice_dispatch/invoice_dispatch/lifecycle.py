@@ -23,6 +23,9 @@ What an invoice in each intermediate stage still needs (``remaining_work``):
   twice" (SES has no idempotency key; this is the one at-least-once window).
 * sent, ERP not booked        -> book (skipped in shadow runs or without an ERP)
 
+An approved draft that its run could not number (the numbering step failed after its
+retries) is put in the same index by the run's summary, and the next run numbers it.
+
 An invoice is *finished* when its e-mail has an SES message id (or failed in a way a
 person was told about) and its ERP track is booked, skipped or refused (refusals sit in
 the ERP error queue for replay). Unfinished finalized invoices carry an index entry that
@@ -62,21 +65,21 @@ class Need(StrEnum):
     BOOK = "book"
 
 
-#: Document moves; each is a conditional write in the store.
-DOCUMENT_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
-    InvoiceStatus.DRAFT: frozenset(
-        {InvoiceStatus.HELD, InvoiceStatus.VOID, InvoiceStatus.FINALIZED}
-    ),
-    InvoiceStatus.HELD: frozenset({InvoiceStatus.DRAFT}),
-    InvoiceStatus.VOID: frozenset({InvoiceStatus.DRAFT}),  # a corrected re-run drafts again
-    InvoiceStatus.FINALIZED: frozenset(),  # locked: only a credit note corrects it
-}
-
-#: E-mail moves after the claim; SES events may arrive twice or out of order.
+#: E-mail moves. SES events may arrive twice or out of order, and a delivery report may
+#: overtake the sender's own record of SES's answer; each status may only be entered from
+#: the ones listed as leading to it, so a late "delivery" never overwrites a "bounce".
+#: A failed delivery goes back to not queued only by an on-demand resend.
 DELIVERY_TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
-    DeliveryStatus.NOT_QUEUED: frozenset({DeliveryStatus.QUEUED, DeliveryStatus.FAILED}),
+    DeliveryStatus.NOT_QUEUED: frozenset({DeliveryStatus.QUEUED}),
     DeliveryStatus.QUEUED: frozenset(
-        {DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.REJECTED}
+        {
+            DeliveryStatus.SENT,
+            DeliveryStatus.DELIVERED,
+            DeliveryStatus.BOUNCED,
+            DeliveryStatus.COMPLAINED,
+            DeliveryStatus.REJECTED,
+            DeliveryStatus.FAILED,
+        }
     ),
     DeliveryStatus.SENT: frozenset(
         {
@@ -88,14 +91,14 @@ DELIVERY_TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
         }
     ),
     DeliveryStatus.DELIVERED: frozenset({DeliveryStatus.BOUNCED, DeliveryStatus.COMPLAINED}),
-    DeliveryStatus.BOUNCED: frozenset({DeliveryStatus.NOT_QUEUED}),  # an on-demand resend
+    DeliveryStatus.BOUNCED: frozenset({DeliveryStatus.NOT_QUEUED}),
     DeliveryStatus.COMPLAINED: frozenset({DeliveryStatus.NOT_QUEUED}),
     DeliveryStatus.REJECTED: frozenset({DeliveryStatus.NOT_QUEUED}),
     DeliveryStatus.FAILED: frozenset({DeliveryStatus.NOT_QUEUED}),
 }
 
-_E_MAILED = frozenset({DeliveryStatus.SENT, DeliveryStatus.DELIVERED})
-_DELIVERY_REPORTED_FAILED = frozenset(
+#: The e-mail failed and a person was told; an on-demand resend re-opens it.
+FAILED_DELIVERY_STATUSES = frozenset(
     {
         DeliveryStatus.BOUNCED,
         DeliveryStatus.COMPLAINED,
@@ -103,12 +106,20 @@ _DELIVERY_REPORTED_FAILED = frozenset(
         DeliveryStatus.FAILED,
     }
 )
+_E_MAILED = frozenset({DeliveryStatus.SENT, DeliveryStatus.DELIVERED})
 _ERP_DONE = frozenset({ErpStatus.POSTED, ErpStatus.SKIPPED, ErpStatus.FAILED})
+
+
+def delivery_entered_from(status: DeliveryStatus) -> tuple[str, ...]:
+    """The e-mail statuses a move to ``status`` may start from (for conditional writes)."""
+    return tuple(
+        previous.value for previous, targets in DELIVERY_TRANSITIONS.items() if status in targets
+    )
 
 
 def delivery_settled(stored: StoredInvoice) -> bool:
     """The e-mail needs nothing more from a run: SES took it, or its failure was reported."""
-    if stored.delivery_status in _DELIVERY_REPORTED_FAILED:
+    if stored.delivery_status in FAILED_DELIVERY_STATUSES:
         return True
     return stored.delivery_status in _E_MAILED and stored.ses_message_id is not None
 
@@ -123,7 +134,7 @@ def stage_of(stored: StoredInvoice) -> Stage:
         return Stage(status.value)
     if not stored.pdf_key:
         return Stage.NUMBERED
-    if stored.delivery_status in _DELIVERY_REPORTED_FAILED:
+    if stored.delivery_status in FAILED_DELIVERY_STATUSES:
         return Stage.DELIVERY_FAILED
     if not delivery_settled(stored):
         return Stage.CLAIMED if stored.dispatch_claimed else Stage.STORED

@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 
 from invoice_dispatch.errors import InvoiceLocked, TransientError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, Invoice, InvoiceStatus
+from invoice_dispatch.lifecycle import delivery_entered_from
 from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
 from invoice_dispatch.tracking import StoredInvoice
 
@@ -54,6 +55,18 @@ def _period_pk(mode: str, period: str) -> str:
 
 def _unfinished_pk(mode: str) -> str:
     return f"UNFINISHED#{mode}"
+
+
+#: Set by an update that leaves an invoice with work to do: it enters the unfinished index.
+_ENTER_UNFINISHED_INDEX = "GSI3PK = :unfinished, GSI3SK = :unfinished_sort"
+
+
+def _unfinished_entry(invoice: Invoice) -> dict[str, str]:
+    """The values ``_ENTER_UNFINISHED_INDEX`` names: by mode, oldest period first."""
+    return {
+        ":unfinished": _unfinished_pk(invoice.mode),
+        ":unfinished_sort": f"{invoice.period}#{invoice.invoice_id}",
+    }
 
 
 def _lock_key(mode: str, period: str) -> dict[str, str]:
@@ -309,7 +322,7 @@ class DynamoStore:
             "TableName": self._table.name,
             "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
             "UpdateExpression": "SET #status = :finalized, #number = :number, document = :doc, "
-            "GSI3PK = :unfinished, GSI3SK = :unfinished_sort",
+            + _ENTER_UNFINISHED_INDEX,
             "ConditionExpression": "#status = :draft AND run_id = :run",
             "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
             "ExpressionAttributeValues": {
@@ -318,8 +331,7 @@ class DynamoStore:
                 ":number": finalized.number or "",
                 ":doc": finalized.model_dump_json(),
                 ":run": run_id,
-                ":unfinished": _unfinished_pk(finalized.mode),
-                ":unfinished_sort": f"{finalized.period}#{invoice_id}",
+                **_unfinished_entry(finalized),
             },
         }
 
@@ -340,14 +352,13 @@ class DynamoStore:
         and ERP steps pick it up, once. The old failure is what this run fixes, so it
         is cleared; a new one would be recorded again.
         """
-        sets = ["run_id = :run", "GSI1PK = :gsi", "GSI3PK = :unfinished", "GSI3SK = :sort"]
+        sets = ["run_id = :run", "GSI1PK = :gsi", _ENTER_UNFINISHED_INDEX]
         removes = ["failure"]
         values: dict[str, Any] = {
             ":run": run_id,
             ":gsi": _run_pk(run_id),
             ":finalized": InvoiceStatus.FINALIZED.value,
-            ":unfinished": _unfinished_pk(stored.invoice.mode),
-            ":sort": f"{stored.invoice.period}#{stored.invoice_id}",
+            **_unfinished_entry(stored.invoice),
         }
         if resend_to is not None:
             sets += ["delivery_status = :not_queued", "resend_to = :resend_to"]
@@ -410,12 +421,11 @@ class DynamoStore:
         """An approved draft its run could not number: the next run numbers it."""
         self._table.update_item(
             Key={"PK": _invoice_pk(invoice.invoice_id), "SK": _DOC},
-            UpdateExpression="SET GSI3PK = :unfinished, GSI3SK = :sort",
+            UpdateExpression=f"SET {_ENTER_UNFINISHED_INDEX}",
             ConditionExpression="#status = :draft",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
-                ":unfinished": _unfinished_pk(invoice.mode),
-                ":sort": f"{invoice.period}#{invoice.invoice_id}",
+                **_unfinished_entry(invoice),
                 ":draft": InvoiceStatus.DRAFT.value,
             },
         )
@@ -533,13 +543,11 @@ class DynamoStore:
         item = response.get("Item")
         return str(item["invoice_id"]) if item else None
 
-    def record_delivery_status(
-        self, invoice_id: str, status: DeliveryStatus, detail: str, allowed_from: tuple[str, ...]
-    ) -> bool:
-        """Apply an SES event only if it moves the state forward (events arrive out of order)."""
+    def record_delivery_status(self, invoice_id: str, status: DeliveryStatus, detail: str) -> bool:
+        """Move the e-mail only along the lifecycle's arrows (events arrive out of order)."""
         values: dict[str, Any] = {":new": status.value, ":detail": detail}
         placeholders = []
-        for index, previous in enumerate(allowed_from):
+        for index, previous in enumerate(delivery_entered_from(status)):
             values[f":p{index}"] = previous
             placeholders.append(f":p{index}")
         return _written(

@@ -7,6 +7,7 @@ second copy; the bucket is versioned (and may use Object Lock), so nothing is lo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -41,6 +42,18 @@ class S3Documents:
             return self.get_json(key)
         except self._s3.exceptions.NoSuchKey:
             return None
+
+    def get_json_under(self, prefix: str) -> Iterator[Any]:
+        """Every JSON document under ``prefix``, in key order, one page of keys at a time.
+
+        A run writes one report per chunk; at 100,000 accounts that is more than the 1,000
+        keys one listing call returns, so the listing is paged.
+        """
+        for page in self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            for entry in page.get("Contents", []):
+                yield self.get_json(entry["Key"])
 
     def put_bytes(self, key: str, body: bytes, content_type: str, metadata: dict[str, str]) -> str:
         self._s3.put_object(

@@ -43,20 +43,26 @@ class BatchOverview(BaseModel):
     held_by_rule_count: int
 
 
-def collect_screening(platform: Platform, context: RunContext) -> Screening:
+def drafting_reports(platform: Platform, run_id: str) -> list[dict[str, Any]]:
+    """What each drafting chunk wrote down: drafted, already billed, set aside and why."""
+    return list(platform.documents.get_json_under(keys.drafting_reports_prefix(run_id)))
+
+
+def collect_screening(
+    platform: Platform, context: RunContext, reports: list[dict[str, Any]] | None = None
+) -> Screening:
     """GatherAccounts' screening plus what the engine set aside while drafting.
 
     The engine can still quarantine an account (a problem only computing reveals) or find
-    nothing to bill; both are reported with their reason, never dropped.
+    nothing to bill; both are reported with their reason, never dropped. A caller that has
+    already read the drafting ``reports`` passes them, so they are read once.
     """
     screening = Screening.model_validate(
         platform.documents.get_json_if_exists(keys.screening_report(context.run_id)) or {}
     )
-    listing = platform.clients.client("s3").list_objects_v2(
-        Bucket=platform.documents.bucket, Prefix=keys.drafting_reports_prefix(context.run_id)
-    )
-    for entry in listing.get("Contents", []):
-        report = platform.documents.get_json(entry["Key"])
+    if reports is None:
+        reports = drafting_reports(platform, context.run_id)
+    for report in reports:
         screening.quarantined.extend(ScreenedOut(**q) for q in report["quarantined"])
         screening.excluded.extend(ScreenedOut(**e) for e in report.get("excluded", []))
     return screening

@@ -16,25 +16,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from invoice_dispatch.invoice import DeliveryStatus
-from invoice_dispatch.lifecycle import erp_settled
+from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES, erp_settled
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.tracking import INVOICE_TAG, invoice_id_from_tag
 
-_SENT_OR_EARLIER = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENT.value)
-
-#: SES eventType -> (new status, statuses it may be entered from)
-TRANSITIONS: dict[str, tuple[DeliveryStatus, tuple[str, ...]]] = {
-    "Delivery": (DeliveryStatus.DELIVERED, _SENT_OR_EARLIER),
-    "Bounce": (DeliveryStatus.BOUNCED, (*_SENT_OR_EARLIER, DeliveryStatus.DELIVERED.value)),
-    "Complaint": (DeliveryStatus.COMPLAINED, (*_SENT_OR_EARLIER, DeliveryStatus.DELIVERED.value)),
-    "Reject": (DeliveryStatus.REJECTED, _SENT_OR_EARLIER),
-    "Rendering Failure": (DeliveryStatus.FAILED, _SENT_OR_EARLIER),
-}
-FAILED_DELIVERY_STATUSES = {
-    DeliveryStatus.BOUNCED,
-    DeliveryStatus.COMPLAINED,
-    DeliveryStatus.REJECTED,
-    DeliveryStatus.FAILED,
+#: SES eventType -> the e-mail status it moves the invoice to (lifecycle.py says from where)
+EVENT_STATUSES: dict[str, DeliveryStatus] = {
+    "Delivery": DeliveryStatus.DELIVERED,
+    "Bounce": DeliveryStatus.BOUNCED,
+    "Complaint": DeliveryStatus.COMPLAINED,
+    "Reject": DeliveryStatus.REJECTED,
+    "Rendering Failure": DeliveryStatus.FAILED,
 }
 
 
@@ -98,8 +90,8 @@ def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate
     invoice_id = platform.store.invoice_for_message(message_id) if message_id else None
     if event_type == "Send" and message_id and invoice_id is None:
         return _recover_send(message_id, event, platform)
-    transition = TRANSITIONS.get(event_type)
-    if invoice_id is None or transition is None:
+    new_status = EVENT_STATUSES.get(event_type)
+    if invoice_id is None or new_status is None:
         return DeliveryUpdate(
             message_id=message_id,
             event_type=event_type,
@@ -107,9 +99,8 @@ def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate
             new_status=None,
             applied=False,
         )
-    new_status, allowed_from = transition
     detail = _detail(event)
-    applied = platform.store.record_delivery_status(invoice_id, new_status, detail, allowed_from)
+    applied = platform.store.record_delivery_status(invoice_id, new_status, detail)
     if applied:
         platform.store.append_audit(invoice_id, f"delivery_{new_status.value}", detail, "ses")
     return DeliveryUpdate(

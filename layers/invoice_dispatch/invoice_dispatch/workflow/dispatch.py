@@ -93,9 +93,7 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
                 continue
             reason = f"E-mail not sent: {error}"
             platform.store.release_dispatch_claim(invoice_id, reason)
-            platform.store.record_delivery_status(
-                invoice_id, DeliveryStatus.FAILED, reason, (DeliveryStatus.QUEUED.value,)
-            )
+            platform.store.record_delivery_status(invoice_id, DeliveryStatus.FAILED, reason)
             platform.store.record_failure(invoice_id, reason)
             outcome.failed[invoice_id] = reason
             continue

@@ -115,13 +115,13 @@ def reconcile_accounts(counts: AccountCounts) -> tuple[Equation, list[str]]:
     return equation, problems
 
 
-def _pending(stored: StoredInvoice) -> Unreconciled:
+def _unreconciled(stored: StoredInvoice, stage: str, sentence: str) -> Unreconciled:
+    last_error = f". Last error: {stored.failure}" if stored.failure else ""
     return Unreconciled(
         invoice_id=stored.invoice_id,
         number=stored.invoice.number,
-        stage=lifecycle.stage_of(stored).value,
-        detail=lifecycle.describe(stored)
-        + (f". Last error: {stored.failure}" if stored.failure else ""),
+        stage=stage,
+        detail=sentence + last_error,
     )
 
 
@@ -143,15 +143,8 @@ def reconcile_invoices(
         if stored.invoice_id not in resumed_ids:
             own[status.value] += 1
         if status is InvoiceStatus.DRAFT and after_approval:
-            result.unreconciled.append(
-                Unreconciled(
-                    invoice_id=stored.invoice_id,
-                    number=None,
-                    stage="approved",
-                    detail=f"{stored.invoice_id} was approved but not numbered"
-                    + (f". Last error: {stored.failure}" if stored.failure else ""),
-                )
-            )
+            sentence = f"{stored.invoice_id} was approved but not numbered"
+            result.unreconciled.append(_unreconciled(stored, "approved", sentence))
             continue
         if status is not InvoiceStatus.FINALIZED:
             continue
@@ -159,7 +152,9 @@ def reconcile_invoices(
         stage = lifecycle.stage_of(stored)
         result.possibly_sent_twice += int(stored.possibly_sent_twice)
         if stage in _PENDING_STAGES:
-            result.unreconciled.append(_pending(stored))
+            result.unreconciled.append(
+                _unreconciled(stored, stage.value, lifecycle.describe(stored))
+            )
         if stage is Stage.DELIVERY_FAILED:
             email["failed deliveries"] += 1
         elif lifecycle.delivery_settled(stored):

@@ -14,11 +14,11 @@ import json
 
 from invoice_dispatch.adapters.s3_documents import read_uri
 from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
+from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow.delivery import DeliveryPlan, write_delivery_plan
-from invoice_dispatch.workflow.delivery_events import FAILED_DELIVERY_STATUSES
 from invoice_dispatch.workflow.gather import parse_account_source
 
 

@@ -29,14 +29,14 @@ _BATCH = 100
 def _owned_by_another_active_run(
     stored: StoredInvoice,
     context: RunContext,
-    active_by_period: dict[str, str | None],
+    lock_holders: dict[str, str | None],
     platform: Platform,
 ) -> bool:
+    """The invoice's own run still holds its period's lock: that run finishes it."""
     period = stored.invoice.period
-    if period not in active_by_period:
-        active_by_period[period] = platform.store.period_lock_holder(context.mode, period)
-    holder = active_by_period[period]
-    return holder not in (None, context.run_id) and holder == stored.invoice.run_id
+    if period not in lock_holders:
+        lock_holders[period] = platform.store.period_lock_holder(context.mode, period)
+    return lock_holders[period] == stored.invoice.run_id != context.run_id
 
 
 def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform: Platform) -> bool:
@@ -59,13 +59,13 @@ def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform:
 
 def plan_resume(context: RunContext, platform: Platform, now: datetime) -> DeliveryPlan:
     lease = timedelta(seconds=platform.settings.dispatch_claim_lease_seconds)
-    active_by_period: dict[str, str | None] = {}
+    lock_holders: dict[str, str | None] = {}
     unfinished = list(platform.store.unfinished_invoice_ids(context.mode))
     resumed: list[str] = []
     for start in range(0, len(unfinished), _BATCH):
         batch = platform.store.get_invoices(unfinished[start : start + _BATCH])
         for invoice_id, stored in batch.items():
-            if _owned_by_another_active_run(stored, context, active_by_period, platform):
+            if _owned_by_another_active_run(stored, context, lock_holders, platform):
                 continue
             if not _resumable(stored, now, lease, platform):
                 continue

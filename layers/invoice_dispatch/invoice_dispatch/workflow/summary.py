@@ -20,11 +20,16 @@ from typing import Any
 
 from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
+from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, RunStatus
+from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
-from invoice_dispatch.workflow.approval import collect_screening, void_pending_drafts
-from invoice_dispatch.workflow.delivery_events import FAILED_DELIVERY_STATUSES
+from invoice_dispatch.workflow.approval import (
+    collect_screening,
+    drafting_reports,
+    void_pending_drafts,
+)
 from invoice_dispatch.workflow.reconciliation import (
     AccountCounts,
     Reconciliation,
@@ -34,13 +39,11 @@ from invoice_dispatch.workflow.reconciliation import (
 
 
 def _erp_latencies(platform: Platform, run_id: str) -> list[float]:
-    listing = platform.clients.client("s3").list_objects_v2(
-        Bucket=platform.documents.bucket, Prefix=keys.erp_reports_prefix(run_id)
-    )
-    latencies: list[float] = []
-    for entry in listing.get("Contents", []):
-        latencies.extend(platform.documents.get_json(entry["Key"])["latencies_seconds"])
-    return latencies
+    return [
+        latency
+        for report in platform.documents.get_json_under(keys.erp_reports_prefix(run_id))
+        for latency in report["latencies_seconds"]
+    ]
 
 
 def _manifest_ids(platform: Platform, key: str) -> set[str]:
@@ -48,16 +51,8 @@ def _manifest_ids(platform: Platform, key: str) -> set[str]:
     return {invoice_id for chunk in chunks for invoice_id in chunk["invoice_ids"]}
 
 
-def _drafting_reports(platform: Platform, run_id: str) -> list[dict[str, Any]]:
-    listing = platform.clients.client("s3").list_objects_v2(
-        Bucket=platform.documents.bucket, Prefix=keys.drafting_reports_prefix(run_id)
-    )
-    return [platform.documents.get_json(entry["Key"]) for entry in listing.get("Contents", [])]
-
-
-def _account_counts(platform: Platform, run: dict[str, Any]) -> AccountCounts:
+def _account_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> AccountCounts:
     gathered = run.get("screening_counts") or {}
-    reports = _drafting_reports(platform, run["context"].run_id)
     return AccountCounts(
         selected=gathered.get("selected", 0),
         excluded_at_screening=gathered.get("excluded", 0),
@@ -76,14 +71,14 @@ def reconcile_run(
     context: RunContext,
     outcome: str,
     run: dict[str, Any],
-    invoices: list[Any],
+    invoices: list[StoredInvoice],
+    reports: list[dict[str, Any]],
     platform: Platform,
 ) -> Reconciliation:
-    after_approval = outcome == "completed"
     resumed = _manifest_ids(platform, keys.invoice_chunks_manifest(context.run_id, "resume"))
-    reconciliation = reconcile_invoices(invoices, resumed, after_approval)
+    reconciliation = reconcile_invoices(invoices, resumed, after_approval=outcome == "completed")
     if "screening_counts" in run and outcome in ("completed", "nothing_to_bill"):
-        equation, problems = reconcile_accounts(_account_counts(platform, run))
+        equation, problems = reconcile_accounts(_account_counts(run, reports))
         reconciliation.equations.insert(0, equation)
         reconciliation.problems.extend(problems)
     listed = {s.invoice_id for s in invoices}
@@ -93,10 +88,6 @@ def reconcile_run(
             f"{len(missing)} planned invoice(s) are no longer in this run: "
             + ", ".join(missing[:10])
         )
-    if after_approval:
-        for stored in invoices:
-            if stored.invoice.status is InvoiceStatus.DRAFT:
-                platform.store.mark_unfinished(stored.invoice)
     return reconciliation
 
 
@@ -126,7 +117,8 @@ def summarize_run(
         void_pending_drafts(
             context, f"The run failed: {error.message if error else 'unknown'}", platform
         )
-    screening = collect_screening(platform, context)
+    reports = drafting_reports(platform, context.run_id)
+    screening = collect_screening(platform, context, reports)
     invoices = list(platform.store.run_invoices(context.run_id))
     statuses = Counter(s.invoice.status.value for s in invoices)
     deliveries = Counter(
@@ -146,7 +138,11 @@ def summarize_run(
             bucket["tax"] += stored.invoice.tax_total
             bucket["gross"] += stored.invoice.gross_total
     latencies = _erp_latencies(platform, context.run_id)
-    reconciliation = reconcile_run(context, outcome, run, invoices, platform)
+    reconciliation = reconcile_run(context, outcome, run, invoices, reports, platform)
+    if outcome == "completed":  # approved drafts it could not number: the next run does
+        for stored in invoices:
+            if stored.invoice.status is InvoiceStatus.DRAFT:
+                platform.store.mark_unfinished(stored.invoice)
     if outcome in ("completed", "nothing_to_bill") and not reconciliation.complete:
         status = RunStatus.INCOMPLETE
     elif outcome == "nothing_to_bill" and invoices:  # it finished earlier runs' invoices
