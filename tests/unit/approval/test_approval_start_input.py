@@ -99,3 +99,19 @@ def test_all_problems_are_reported_at_once() -> None:
 def test_malformed_json_is_reported_not_raised_raw() -> None:
     with pytest.raises(InvalidStartInput, match="The run input is not valid"):
         parse_start_input('{"period": ')
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({}, "period is required (only a resume may leave it out)"),
+        ({"resume": "yes"}, "resume must be true or false"),
+        ({"period": "2026-11", "break_lock": ""}, "break_lock must not be empty"),
+    ],
+)
+def test_resume_and_lock_inputs_are_explained_in_plain_words(
+    raw: dict[str, object], expected: str
+) -> None:
+    with pytest.raises(InvalidStartInput) as raised:
+        parse_start_input(raw)
+    assert expected in str(raised.value)

@@ -125,6 +125,7 @@ _FRIENDLY_MESSAGES: dict[str, str] = {
     "string_pattern_mismatch": "has the wrong format",
     "bool_type": "must be true or false",
     "too_short": "must not be empty",
+    "string_too_short": "must not be empty",
 }
 
 
