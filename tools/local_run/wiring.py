@@ -21,7 +21,10 @@ REGION = "eu-central-1"
 
 #: moto does not parse ExecutionType EXPRESS (design.md); locally the Map children run
 #: as STANDARD, which executes the same states.
-LOCAL_SUBSTITUTION_OVERRIDES = {"MapChildExecutionType": "STANDARD"}
+LOCAL_SUBSTITUTION_OVERRIDES = {
+    "DraftingChildExecutionType": "STANDARD",
+    "DeliveryChildExecutionType": "STANDARD",
+}
 
 
 @dataclass(frozen=True)
