@@ -62,6 +62,7 @@ STEP_NAMES = {
     "PlanDeliveryFunction": "Planning delivery",
     "PlanRedoFunction": "Planning re-sends and replays",
     "PlanResumeFunction": "Finishing earlier runs' work",
+    "NumberInvoicesFunction": "Numbering invoices",
     "FinalizeInvoicesFunction": "Finalizing invoices",
     "DispatchInvoicesFunction": "E-mailing invoices",
     "PostToErpFunction": "Booking in the ERP",

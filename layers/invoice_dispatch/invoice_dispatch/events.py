@@ -30,6 +30,10 @@ class InvoiceChunkEvent(RunEvent):
     invoice_ids: list[str]
 
 
+class NumberingEvent(RunEvent):
+    invoice_chunks_key: str
+
+
 class ApprovalRequestEvent(RunEvent):
     task_token: str
 

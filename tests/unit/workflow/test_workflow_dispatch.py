@@ -17,6 +17,7 @@ from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
+from invoice_dispatch.tracking import INVOICE_TAG, invoice_tag_value
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
 from invoice_dispatch.workflow.dispatch import dispatch_chunk
 from invoice_dispatch.workflow.finalize import finalize_chunk
@@ -143,10 +144,12 @@ def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform
     assert sorted(retried.done) == sorted(ids) and len(_sent()) == 3
 
 
-def _ses_event(name: str, message_id: str) -> dict[str, Any]:
+def _ses_event(name: str, message_id: str, invoice_id: str) -> dict[str, Any]:
+    """A sample SES event about this message, tagged with its invoice as SES repeats it."""
     sns_event = json.loads((SES_EVENTS / f"{name}.json").read_text())
     message = json.loads(sns_event["Records"][0]["Sns"]["Message"])
     message["mail"]["messageId"] = message_id
+    message["mail"]["tags"][INVOICE_TAG] = [invoice_tag_value(invoice_id)]
     sns_event["Records"][0]["Sns"]["Message"] = json.dumps(message)
     return sns_event
 
@@ -166,7 +169,7 @@ def test_each_ses_event_sample_moves_the_delivery_state(
     (invoice_id,) = _finalized(platform, 1)
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
-    event = json.loads(_ses_event(sample, message_id)["Records"][0]["Sns"]["Message"])
+    event = json.loads(_ses_event(sample, message_id, invoice_id)["Records"][0]["Sns"]["Message"])
 
     first = apply_ses_event(event, platform)
     repeated = apply_ses_event(event, platform)
@@ -183,7 +186,8 @@ def test_late_delivery_event_does_not_overwrite_a_bounce(platform: Platform) -> 
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
     for sample in ("bounce", "delivery"):
         apply_ses_event(
-            json.loads(_ses_event(sample, message_id)["Records"][0]["Sns"]["Message"]), platform
+            json.loads(_ses_event(sample, message_id, invoice_id)["Records"][0]["Sns"]["Message"]),
+            platform,
         )
 
     assert platform.store.get_invoice(invoice_id).delivery_status is DeliveryStatus.BOUNCED  # type: ignore[union-attr]
@@ -207,8 +211,8 @@ def test_bounce_increments_the_failed_deliveries_metric(
 
     monkeypatch.setattr(metrics, "add_metric", spy)
 
-    delivered = handler(_ses_event("delivery", message_id), _context())
-    bounced = handler(_ses_event("bounce", message_id), _context())
+    delivered = handler(_ses_event("delivery", message_id, invoice_id), _context())
+    bounced = handler(_ses_event("bounce", message_id, invoice_id), _context())
 
     assert delivered == {"applied": 1} and bounced == {"applied": 1}
     assert recorded.count(("FailedDeliveries", 1)) == 1
@@ -224,7 +228,8 @@ def test_sample_events_are_real_shaped_sns_notifications() -> None:
     for path in Path(SES_EVENTS).glob("*.json"):
         record = json.loads(path.read_text())["Records"][0]
         assert record["EventSource"] == "aws:sns"
-        assert json.loads(record["Sns"]["Message"])["mail"]["messageId"]
+        mail = json.loads(record["Sns"]["Message"])["mail"]
+        assert mail["messageId"] and mail["tags"][INVOICE_TAG]
 
 
 def test_portal_link_customers_get_an_expiring_link_instead_of_an_attachment(

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
+from invoice_dispatch.adapters.dynamodb_store import DynamoStore
 from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
+from invoice_dispatch.workflow import keys
 from invoice_dispatch.workflow.approval import hold_invoices
-from invoice_dispatch.workflow.finalize import finalize_chunk, finalized_copy, number_series
+from invoice_dispatch.workflow.finalize import (
+    NumberingProgress,
+    finalize_chunk,
+    finalized_copy,
+    number_planned_invoices,
+    number_series,
+)
 from tests.conftest import draft_invoice
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -145,3 +157,76 @@ def test_a_chunk_of_120_is_numbered_consecutively_in_account_order(platform: Pla
     assert [entry["detail"] for entry in trail if entry["event"] == "numbered"] == [
         "Finalized as INV-2026-000061"
     ]
+
+
+def _planned_chunks(platform: Platform, chunk_count: int, chunk_size: int) -> str:
+    """Draft ``chunk_count`` x ``chunk_size`` invoices and write them as a delivery plan."""
+    chunks = []
+    for index in range(chunk_count):
+        drafts = [draft_invoice(f"ACC-{index:02d}-{n:03d}") for n in range(chunk_size)]
+        for draft in drafts:
+            platform.store.create_draft(draft)
+        chunks.append({"chunk_index": index, "invoice_ids": [d.invoice_id for d in drafts]})
+    return platform.documents.put_json(keys.invoice_chunks_manifest("run-1", "deliver"), chunks)
+
+
+class _TransactionCounter:
+    """Counts numbering transactions and the ones DynamoDB cancelled, as a chunk sees them."""
+
+    def __init__(self, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = self.cancelled = 0
+        real = client.transact_write_items
+
+        def counting(**request: Any) -> Any:
+            self.calls += 1
+            try:
+                return real(**request)
+            except ClientError:
+                self.cancelled += 1
+                raise
+
+        monkeypatch.setattr(client, "transact_write_items", counting)
+
+
+@pytest.mark.parametrize("concurrent_chunks", [4, 10])
+def test_numbering_before_the_map_leaves_concurrent_chunks_nothing_to_contend(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, concurrent_chunks: int
+) -> None:
+    plan_key = _planned_chunks(platform, chunk_count=10, chunk_size=12)
+    counter = _TransactionCounter(platform.store._client, monkeypatch)
+
+    progress = number_planned_invoices(_run(), plan_key, platform, NOW, lambda: 900.0)
+    numbering_transactions = counter.calls
+    chunks = platform.documents.get_json(plan_key)
+    series = number_series(platform.legal_entity, "live", 2026)
+
+    def finalize_as_its_own_lambda(chunk: dict[str, Any]) -> None:
+        DynamoStore(platform.store._table).finalize(  # each Lambda has its own store
+            chunk["invoice_ids"],
+            "run-1",
+            series,
+            lambda draft, n: finalized_copy(draft, platform.legal_entity, n, NOW),
+        )
+
+    with ThreadPoolExecutor(max_workers=concurrent_chunks) as pool:
+        list(pool.map(finalize_as_its_own_lambda, chunks))
+
+    assert progress == NumberingProgress(finalized=120, complete=True)
+    assert numbering_transactions == 10 and counter.cancelled == 0
+    assert counter.calls == numbering_transactions, "the chunks found nothing left to number"
+    planned = [invoice_id for chunk in chunks for invoice_id in chunk["invoice_ids"]]
+    numbers = [platform.store.get_invoice(i).invoice.number for i in planned]  # type: ignore[union-attr]
+    assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 121)], "gapless, in plan order"
+
+
+def test_numbering_that_runs_short_of_time_goes_on_where_it_stopped(platform: Platform) -> None:
+    plan_key = _planned_chunks(platform, chunk_count=5, chunk_size=3)
+    budget = iter([900.0, 900.0, 10.0])  # the third chunk would start too close to the timeout
+
+    first = number_planned_invoices(_run(), plan_key, platform, NOW, lambda: next(budget))
+    second = number_planned_invoices(_run(), plan_key, platform, NOW, lambda: 900.0)
+
+    assert first == NumberingProgress(finalized=6, complete=False)
+    assert second == NumberingProgress(finalized=15, complete=True)  # 6 found done, 9 new
+    series = number_series(platform.legal_entity, "live", 2026)
+    assert platform.store._last_number(series) == 15

@@ -5,10 +5,10 @@ Item shapes (PK / SK):
   ``INVOICE#<invoice_id>`` / ``AUDIT#<ts>#<n>`` one audit event
   ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, token, decision)
   ``SERIES#<series>``      / ``COUNTER``        last number handed out in a number series
-  ``SESMSG#<message_id>``  / ``MSG``            which invoice an SES message belongs to
   ``LOCK#<mode>#<period>`` / ``LOCK``           the one run active on a period (period lock)
 GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
-GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's;
+GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's; both
+project keys only, and a page of keys is read back with one batch read;
 GSI3, sparse and keys-only (``GSI3PK`` = ``UNFINISHED#<mode>``, ``GSI3SK`` = period and
 id), the finalized invoices that still need work (``lifecycle.py``): the entry is written
 in the numbering transaction and removed by the write that finishes the invoice.
@@ -166,11 +166,20 @@ class DynamoStore:
         return self._query_index("GSI2", Key("GSI2PK").eq(_period_pk(mode, period)))
 
     def _query_index(self, index: str, condition: Any) -> Iterator[StoredInvoice]:
+        """Page through a keys-only index and read each page's invoices in one batch.
+
+        The indexes project keys only: an index write then happens only when an invoice
+        enters or leaves it, not on every lifecycle update (issue 15 measured both indexes
+        projecting ALL, which tripled every write). One page at a time keeps memory flat.
+        """
         query: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
         while True:
             response = self._table.query(**query)
-            for item in response["Items"]:
-                yield _stored_invoice(item)
+            page_ids = [str(item["PK"]).removeprefix("INVOICE#") for item in response["Items"]]
+            stored_by_id = self.get_invoices(page_ids)
+            for invoice_id in page_ids:
+                if (stored := stored_by_id.get(invoice_id)) is not None:
+                    yield stored
             if "LastEvaluatedKey" not in response:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -501,47 +510,32 @@ class DynamoStore:
     def record_sent(
         self, invoice_id: str, message_id: str, *, finished: bool, from_event: bool = False
     ) -> bool:
-        """SES accepted the message: the invoice is sent, and its message id maps back to it.
+        """SES accepted the message: the invoice is sent, with SES's message id.
 
         ``from_event`` is the recovery path (the configuration set's Send event, tagged with
         the invoice, after the sender died before recording): it applies only while the
         invoice still waits for its message id. ``finished`` means the ERP track is done
-        too, so the invoice leaves the unfinished index in the same write.
+        too, so the invoice leaves the unfinished index in the same write. SES's later
+        events find the invoice by the same tag, so no message-to-invoice item is written.
         """
-        update: dict[str, Any] = {
-            "TableName": self._table.name,
-            "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
-            "UpdateExpression": "SET delivery_status = :sent, ses_message_id = :mid, "
-            "delivery_detail = :none" + (_LEAVE_UNFINISHED_INDEX if finished else ""),
-            "ExpressionAttributeValues": {
-                ":sent": DeliveryStatus.SENT.value,
-                ":mid": message_id,
-                ":none": None,
-            },
+        values: dict[str, Any] = {
+            ":sent": DeliveryStatus.SENT.value,
+            ":mid": message_id,
+            ":none": None,
         }
+        condition = "attribute_exists(PK)"
         if from_event:
-            update["ConditionExpression"] = (
-                "delivery_status = :queued AND attribute_not_exists(ses_message_id)"
+            condition = "delivery_status = :queued AND attribute_not_exists(ses_message_id)"
+            values[":queued"] = DeliveryStatus.QUEUED.value
+        return _written(
+            lambda: self._table.update_item(
+                Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
+                UpdateExpression="SET delivery_status = :sent, ses_message_id = :mid, "
+                "delivery_detail = :none" + (_LEAVE_UNFINISHED_INDEX if finished else ""),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
             )
-            update["ExpressionAttributeValues"][":queued"] = DeliveryStatus.QUEUED.value
-        mapping = {"PK": f"SESMSG#{message_id}", "SK": "MSG", "invoice_id": invoice_id}
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {"Update": update},
-                    {"Put": {"TableName": self._table.name, "Item": mapping}},
-                ]
-            )
-        except ClientError as error:
-            if from_event and error.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
-
-    def invoice_for_message(self, message_id: str) -> str | None:
-        response = self._table.get_item(Key={"PK": f"SESMSG#{message_id}", "SK": "MSG"})
-        item = response.get("Item")
-        return str(item["invoice_id"]) if item else None
+        )
 
     def record_delivery_status(self, invoice_id: str, status: DeliveryStatus, detail: str) -> bool:
         """Move the e-mail only along the lifecycle's arrows (events arrive out of order)."""

@@ -60,13 +60,25 @@ def _detail(event: dict[str, Any]) -> str:
     return event.get("eventType", "SES event")
 
 
-def _recover_send(message_id: str, event: dict[str, Any], platform: Platform) -> DeliveryUpdate:
-    """Record a message id the sender never wrote, from the invoice tag on the Send event."""
+def _tagged_invoice_id(event: dict[str, Any]) -> str | None:
+    """Every message is tagged with its invoice, and SES repeats the tags on each event."""
     tag_values = event.get("mail", {}).get("tags", {}).get(INVOICE_TAG) or [""]
-    invoice_id = invoice_id_from_tag(tag_values[0]) if tag_values[0] else None
+    return invoice_id_from_tag(tag_values[0]) if tag_values[0] else None
+
+
+def _recover_send(message_id: str, invoice_id: str | None, platform: Platform) -> DeliveryUpdate:
+    """Record a message id the sender never wrote, from the invoice tag on the Send event.
+
+    Read first: nearly every Send event finds its id already recorded, and a refused
+    conditional write would still be billed as a write.
+    """
     stored = platform.store.get_invoice(invoice_id) if invoice_id else None
-    applied = stored is not None and platform.store.record_sent(
-        stored.invoice_id, message_id, finished=erp_settled(stored), from_event=True
+    applied = (
+        stored is not None
+        and stored.ses_message_id is None
+        and platform.store.record_sent(
+            stored.invoice_id, message_id, finished=erp_settled(stored), from_event=True
+        )
     )
     if applied and invoice_id:
         platform.store.append_audit(
@@ -87,9 +99,9 @@ def _recover_send(message_id: str, event: dict[str, Any], platform: Platform) ->
 def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate:
     event_type = event.get("eventType") or event.get("notificationType") or ""
     message_id = event.get("mail", {}).get("messageId", "")
-    invoice_id = platform.store.invoice_for_message(message_id) if message_id else None
-    if event_type == "Send" and message_id and invoice_id is None:
-        return _recover_send(message_id, event, platform)
+    invoice_id = _tagged_invoice_id(event)
+    if event_type == "Send" and message_id:
+        return _recover_send(message_id, invoice_id, platform)
     new_status = EVENT_STATUSES.get(event_type)
     if invoice_id is None or new_status is None:
         return DeliveryUpdate(
