@@ -22,6 +22,7 @@ BENCHMARKS = {
     "rendering": "bench.bench_rendering",
     "finalize": "bench.bench_finalize",
     "erp": "bench.bench_erp",
+    "numbering": "bench.bench_numbering",
 }
 
 

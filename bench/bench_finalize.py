@@ -20,14 +20,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from moto import mock_aws
-
-from invoice_dispatch.platform import get_platform, reset_platform
+from bench.moto_platform import local_platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.finalize import finalize_chunk
 from tests.conftest import draft_invoice
-from tools.local_run.stack import LocalStack
-from tools.local_run.wiring import REPO_ROOT, Template
+from tools.local_run.wiring import REPO_ROOT
 
 CHUNK_SIZE = 200
 
@@ -73,39 +70,22 @@ def _cold_start() -> dict[str, float]:
 
 
 def run_benchmark(chunk_size: int = CHUNK_SIZE) -> dict[str, float | str]:
-    saved = dict(os.environ)
-    try:
-        with mock_aws():
-            stack = LocalStack(Template())
-            os.environ.update(stack.environment())
-            reset_platform()
-            stack.provision()
-            platform = get_platform()
-            run = RunContext(
-                run_id="bench", period="2026-11", mode="live", approval_timeout_seconds=60
-            )
-            warm_up = draft_invoice("ACC-WARM", run_id="bench")
-            platform.store.create_draft(warm_up)
-            finalize_chunk(run, [warm_up.invoice_id], platform, datetime.now(UTC))
-            drafts = [
-                draft_invoice(f"ACC-{index:05d}", run_id="bench") for index in range(chunk_size)
-            ]
-            for draft in drafts:
-                platform.store.create_draft(draft)
-            started = time.perf_counter()
-            outcome = finalize_chunk(
-                run, [d.invoice_id for d in drafts], platform, datetime.now(UTC)
-            )
-            step_seconds = time.perf_counter() - started
-            assert len(outcome.done) == chunk_size, outcome.failed
-            htmls = [
-                platform.renderer.render_html(platform.store.get_invoice(d.invoice_id).invoice)  # type: ignore[union-attr]
-                for d in drafts
-            ]
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_platform()
+    with local_platform() as platform:
+        run = RunContext(run_id="bench", period="2026-11", mode="live", approval_timeout_seconds=60)
+        warm_up = draft_invoice("ACC-WARM", run_id="bench")
+        platform.store.create_draft(warm_up)
+        finalize_chunk(run, [warm_up.invoice_id], platform, datetime.now(UTC))
+        drafts = [draft_invoice(f"ACC-{index:05d}", run_id="bench") for index in range(chunk_size)]
+        for draft in drafts:
+            platform.store.create_draft(draft)
+        started = time.perf_counter()
+        outcome = finalize_chunk(run, [d.invoice_id for d in drafts], platform, datetime.now(UTC))
+        step_seconds = time.perf_counter() - started
+        assert len(outcome.done) == chunk_size, outcome.failed
+        htmls = [
+            platform.renderer.render_html(platform.store.get_invoice(d.invoice_id).invoice)  # type: ignore[union-attr]
+            for d in drafts
+        ]
     naive_seconds = _naive_render_seconds(htmls)
     per_second = chunk_size / step_seconds
     return {

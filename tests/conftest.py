@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -11,9 +12,12 @@ from moto import mock_aws
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.platform import Platform, get_platform, reset_platform
+from invoice_dispatch.tracking import INVOICE_TAG, invoice_tag_value
 from tests.unit.billing.billing_factories import context, invoice_for, raw_account
 from tools.local_run.stack import LocalStack
-from tools.local_run.wiring import Template
+from tools.local_run.wiring import REPO_ROOT, Template
+
+SES_EVENTS = REPO_ROOT / "events" / "ses"
 
 
 @pytest.fixture
@@ -39,3 +43,14 @@ def draft_invoice(
 
 
 __all__ = ["context", "draft_invoice"]
+
+
+def ses_sample_event(name: str, message_id: str, invoice_id: str) -> dict[str, Any]:
+    """A sample SES event (``events/ses``) about this message, tagged with its invoice as
+    SES repeats the message's tags on every event."""
+    sns_event = json.loads((SES_EVENTS / f"{name}.json").read_text())
+    message = json.loads(sns_event["Records"][0]["Sns"]["Message"])
+    message["mail"]["messageId"] = message_id
+    message["mail"]["tags"][INVOICE_TAG] = [invoice_tag_value(invoice_id)]
+    sns_event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return sns_event

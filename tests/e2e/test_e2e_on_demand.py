@@ -7,13 +7,13 @@ import email
 import email.policy
 import json
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.platform import get_platform
+from tests.conftest import ses_sample_event
 from tests.e2e.conftest import SAMPLE_ACCOUNTS, Stack
 from tools.local_run.runner import ApprovalPlan
 from tools.local_run.wiring import REGION, Template
@@ -58,14 +58,6 @@ def test_released_holds_go_through_approval_again_and_get_the_next_numbers(stack
     assert one.report["counts"]["finalized"] == 1 and rest.report["counts"]["finalized"] == 1  # type: ignore[index]
 
 
-def _bounce(message_id: str) -> dict[str, Any]:
-    sns_event = json.loads((SAMPLE_ACCOUNTS.parents[1] / "ses" / "bounce.json").read_text())
-    message = json.loads(sns_event["Records"][0]["Sns"]["Message"])
-    message["mail"]["messageId"] = message_id
-    sns_event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    return sns_event
-
-
 def test_bounced_invoice_is_resent_once_to_the_corrected_address(stack: Stack) -> None:
     store = get_platform().store
     invoice_id = "2026-11:ACC-1001"
@@ -75,7 +67,8 @@ def test_bounced_invoice_is_resent_once_to_the_corrected_address(stack: Stack) -
     from tools.approval_server import LocalLambdaContext
 
     handler(
-        _bounce(stored.ses_message_id), LocalLambdaContext(function_name="DeliveryEventsFunction")
+        ses_sample_event("bounce", stored.ses_message_id, invoice_id),
+        LocalLambdaContext(function_name="DeliveryEventsFunction"),
     )
     assert store.get_invoice(invoice_id).delivery_status is DeliveryStatus.BOUNCED  # type: ignore[union-attr]
     accounts = json.loads(SAMPLE_ACCOUNTS.read_text())

@@ -8,7 +8,7 @@ says, and every figure an issue names must be present and positive.
 
 from __future__ import annotations
 
-from bench import bench_engine, bench_rendering
+from bench import bench_engine, bench_numbering, bench_rendering
 
 
 def test_engine_benchmark_drafts_every_account_and_reports_each_figure() -> None:
@@ -34,3 +34,14 @@ def test_rendering_benchmark_renders_one_page_and_a_long_invoice() -> None:
     for figure in ("naive_ms_per_page", "project_ms_per_page", "ratio"):
         assert float(results[figure]) > 0, figure
     assert float(results["cold_start_import_to_first_pdf_s"]) > 0
+
+
+def test_numbering_benchmark_measures_both_designs_at_four_and_ten_chunks() -> None:
+    results = bench_numbering.run_benchmark(chunk_count=10, chunk_size=5)
+
+    assert results["invoices"] == 50
+    for design in ("naive_per_chunk", "numbering_step"):
+        for chunks in (4, 10):
+            assert float(results[f"{design}_{chunks}_chunks_transactions"]) >= 1
+            assert 0 <= float(results[f"{design}_{chunks}_chunks_cancelled_percent"]) < 100
+    assert results["numbering_step_10_chunks_cancelled_percent"] == 0

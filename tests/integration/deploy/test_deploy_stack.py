@@ -142,7 +142,7 @@ def test_the_state_machine_calls_only_functions_the_stack_created(
     called = set(re.findall(r"arn:aws:lambda:[^\"]+:function:[^\":]+", definition))
 
     assert "${" not in definition, "every DefinitionSubstitution is filled"
-    assert len(called) == len(substitutions) - 2  # the bucket and the child execution type
+    assert len(called) == len(substitutions) - 3  # the bucket and the two child execution types
     assert called <= set(arns.values())
     assert len(arns) == len(Template().functions())  # every function of the template
 

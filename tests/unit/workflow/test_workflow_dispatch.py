@@ -17,17 +17,16 @@ from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
-from invoice_dispatch.tracking import INVOICE_TAG, invoice_tag_value
+from invoice_dispatch.tracking import INVOICE_TAG
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
 from invoice_dispatch.workflow.dispatch import dispatch_chunk
 from invoice_dispatch.workflow.finalize import finalize_chunk
-from tests.conftest import draft_invoice
+from tests.conftest import SES_EVENTS, draft_invoice, ses_sample_event
 from tests.unit.workflow.test_workflow_numbering import NOW
 from tools.local_run.lambda_router import load_handler
-from tools.local_run.wiring import ACCOUNT_ID, REGION, REPO_ROOT, Template
+from tools.local_run.wiring import ACCOUNT_ID, REGION, Template
 
 RUN = RunContext(run_id="run-1", period="2026-11", mode="live", approval_timeout_seconds=3600)
-SES_EVENTS = REPO_ROOT / "events" / "ses"
 
 
 class FlakySes:
@@ -144,16 +143,6 @@ def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform
     assert sorted(retried.done) == sorted(ids) and len(_sent()) == 3
 
 
-def _ses_event(name: str, message_id: str, invoice_id: str) -> dict[str, Any]:
-    """A sample SES event about this message, tagged with its invoice as SES repeats it."""
-    sns_event = json.loads((SES_EVENTS / f"{name}.json").read_text())
-    message = json.loads(sns_event["Records"][0]["Sns"]["Message"])
-    message["mail"]["messageId"] = message_id
-    message["mail"]["tags"][INVOICE_TAG] = [invoice_tag_value(invoice_id)]
-    sns_event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    return sns_event
-
-
 @pytest.mark.parametrize(
     ("sample", "expected"),
     [
@@ -169,7 +158,8 @@ def test_each_ses_event_sample_moves_the_delivery_state(
     (invoice_id,) = _finalized(platform, 1)
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
-    event = json.loads(_ses_event(sample, message_id, invoice_id)["Records"][0]["Sns"]["Message"])
+    sns_event = ses_sample_event(sample, message_id, invoice_id)
+    event = json.loads(sns_event["Records"][0]["Sns"]["Message"])
 
     first = apply_ses_event(event, platform)
     repeated = apply_ses_event(event, platform)
@@ -185,10 +175,8 @@ def test_late_delivery_event_does_not_overwrite_a_bounce(platform: Platform) -> 
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
     for sample in ("bounce", "delivery"):
-        apply_ses_event(
-            json.loads(_ses_event(sample, message_id, invoice_id)["Records"][0]["Sns"]["Message"]),
-            platform,
-        )
+        sns_event = ses_sample_event(sample, message_id, invoice_id)
+        apply_ses_event(json.loads(sns_event["Records"][0]["Sns"]["Message"]), platform)
 
     assert platform.store.get_invoice(invoice_id).delivery_status is DeliveryStatus.BOUNCED  # type: ignore[union-attr]
 
@@ -211,8 +199,8 @@ def test_bounce_increments_the_failed_deliveries_metric(
 
     monkeypatch.setattr(metrics, "add_metric", spy)
 
-    delivered = handler(_ses_event("delivery", message_id, invoice_id), _context())
-    bounced = handler(_ses_event("bounce", message_id, invoice_id), _context())
+    delivered = handler(ses_sample_event("delivery", message_id, invoice_id), _context())
+    bounced = handler(ses_sample_event("bounce", message_id, invoice_id), _context())
 
     assert delivered == {"applied": 1} and bounced == {"applied": 1}
     assert recorded.count(("FailedDeliveries", 1)) == 1

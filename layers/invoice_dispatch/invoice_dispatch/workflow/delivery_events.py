@@ -80,13 +80,6 @@ def _recover_send(message_id: str, invoice_id: str | None, platform: Platform) -
             stored.invoice_id, message_id, finished=erp_settled(stored), from_event=True
         )
     )
-    if applied and invoice_id:
-        platform.store.append_audit(
-            invoice_id,
-            "emailed",
-            f"SES message {message_id}, recorded from SES's Send event",
-            "ses",
-        )
     return DeliveryUpdate(
         message_id=message_id,
         event_type="Send",
@@ -113,7 +106,7 @@ def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate
         )
     detail = _detail(event)
     applied = platform.store.record_delivery_status(invoice_id, new_status, detail)
-    if applied:
+    if applied and new_status is not DeliveryStatus.DELIVERED:  # a delivery keeps its own
         platform.store.append_audit(invoice_id, f"delivery_{new_status.value}", detail, "ses")
     return DeliveryUpdate(
         message_id=message_id,

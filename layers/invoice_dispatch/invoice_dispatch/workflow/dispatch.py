@@ -97,9 +97,8 @@ def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platfo
             platform.store.record_failure(invoice_id, reason)
             outcome.failed[invoice_id] = reason
             continue
-        platform.store.record_sent(invoice_id, message_id, finished=erp_settled(stored))
-        platform.store.append_audit(
-            invoice_id, "emailed", f"SES message {message_id} to {recipient}"
+        platform.store.record_sent(
+            invoice_id, message_id, finished=erp_settled(stored), recipient=recipient
         )
         outcome.done.append(invoice_id)
     if still_queued:

@@ -106,13 +106,8 @@ def draft_chunk(
             reason = result.quarantine_reason or "The billing engine could not draft an invoice"
             quarantined.append(ScreenedOut(account_id=account.account_id, reason=reason))
             continue
-        if platform.store.create_draft(result.invoice):
+        if platform.store.create_draft(result.invoice):  # its audit lines: dynamodb_store.py
             drafted += 1
-            platform.store.append_audit(
-                result.invoice.invoice_id, "drafted", f"Draft created by run {context.run_id}"
-            )
-            for flag in result.invoice.anomalies:
-                platform.store.append_audit(result.invoice.invoice_id, "flagged", flag.message)
         else:
             existed += 1
     platform.documents.put_json(

@@ -79,12 +79,11 @@ def post_chunk(
         finally:
             latencies.append(time.perf_counter() - started)
         platform.store.record_erp(
-            invoice_id, ErpStatus.POSTED, receipt.erp_id, None, finished=finished
-        )
-        platform.store.append_audit(
             invoice_id,
-            "posted_to_erp",
-            f"ERP entry {receipt.erp_id} ({'created' if receipt.created else 'found'})",
+            ErpStatus.POSTED,
+            receipt.erp_id,
+            f"{'Created' if receipt.created else 'Found'} in the ERP",
+            finished=finished,
         )
         outcome.done.append(invoice_id)
     platform.documents.put_json(

@@ -148,9 +148,4 @@ def _render_and_store(context: RunContext, invoice: Invoice, platform: Platform)
         "application/pdf",
         {"invoice-number": number, "sha256": digest},
     )
-    platform.store.record_pdf(
-        invoice.invoice_id,
-        pdf_key,
-        digest,
-        f"PDF s3://{platform.documents.bucket}/{pdf_key} sha256={digest}",
-    )
+    platform.store.record_pdf(invoice.invoice_id, pdf_key, digest)
