@@ -14,6 +14,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+#: The most accounts or invoices one Map child may work on.
+MAX_CHUNK_SIZE = 200
+
 
 def _split_csv(value: str | list[str]) -> list[str]:
     if isinstance(value, list):
@@ -51,7 +54,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["NON_POSITIVE_TOTAL", "TAX_RATE_MISMATCH"]
     )
     ses_max_send_rate: float = 14.0
-    chunk_size: int = 100
+    #: Accounts or invoices per Map child. Bounded so that a child's payload (the ids it
+    #: works on) and its Lambda's work stay small (tests/e2e/test_e2e_payload_limits.py).
+    chunk_size: int = Field(default=100, ge=1, le=MAX_CHUNK_SIZE)
     portal_link_ttl_hours: int = 168
     #: How long an e-mail claim may wait for SES's answer before a resume sends it again.
     #: Longer than the Dispatch function's timeout (a test checks against the template),
