@@ -37,6 +37,18 @@ def test_greek_and_cyrillic_names_are_embedded_and_read_back() -> None:
     assert _font_names(pdf) != _font_names(plain), "the name needs a wider subset"
 
 
+def test_a_typical_invoice_embeds_small_subsets_and_polish_names_share_one_wider_one() -> None:
+    """The PDF is e-mailed and SES bills attachments by size: the base subsets hold
+    Latin-1, and a name beyond it adds its whole Unicode block, once per process."""
+    plain = cached_renderer().render_pdf(sample_invoice())
+    first = cached_renderer().render_pdf(sample_invoice(customer_name="Łódź Spółka z o.o."))
+    second = cached_renderer().render_pdf(sample_invoice(customer_name="Zakład Gdańsk Sp. j."))
+
+    assert len(plain) < 50_000, f"{len(plain)} bytes: the base subsets grew"
+    assert _font_names(first) == _font_names(second) != _font_names(plain)
+    assert "Łódź Spółka z o.o." in page_texts(first)[0]
+
+
 def test_characters_the_font_lacks_print_as_their_plain_form_or_a_question_mark() -> None:
     pdf = cached_renderer().render_pdf(sample_invoice(customer_name="ＡＣＭＥ 株式会社"))
 

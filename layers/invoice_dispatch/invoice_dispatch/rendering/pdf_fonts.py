@@ -2,11 +2,16 @@
 
 PDF/A requires every font to be embedded. Subsetting a TrueType font costs a fifth of a
 second, far more than drawing an invoice, so each face is subset once for the characters
-European invoices use (Latin, Latin-1, Latin Extended-A, punctuation, currency signs) and
-the compressed font program is written into every PDF as it is (about 22 KB per face).
-An invoice holding a character outside that set (a Greek or Cyrillic name) gets a face
-subset for its own characters, cached per character set; a character the font itself
-lacks is printed as its compatibility decomposition, or "?" when it has none.
+most invoices use (ASCII, Latin-1, the punctuation and currency signs amounts and
+addresses need) and the compressed font program is written into every PDF as it is
+(about 14 KB per face). An invoice holding a character outside that set (a Polish or
+Czech name, Greek, Cyrillic) gets a subset that adds the whole Unicode block of each such
+character, so a few subsets per process serve every invoice; a character the font
+itself lacks is printed as its compatibility decomposition, or "?" when it has none.
+
+The base set is small on purpose: the PDF travels as an e-mail attachment, which SES
+bills by size (issue 15). Latin Extended-A and the rest of the punctuation block in the
+base set made every invoice about 18 KB larger for characters few invoices hold.
 
 Glyphs are addressed by their index in the subset (Identity-H encoding); the ToUnicode
 map turns them back into text, so the PDF is searchable and its text can be read back.
@@ -34,9 +39,24 @@ BUNDLED_FONT_DIRECTORY = Path(__file__).resolve().parent.parent / "fonts"
 REGULAR_FACE = "DejaVuSans.ttf"
 BOLD_FACE = "DejaVuSans-Bold.ttf"
 
-#: Code point ranges every cached subset holds.
-_BASE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2116, 0x2122))
-_BASE_CHARACTERS = frozenset(chr(c) for start, end in _BASE_RANGES for c in range(start, end + 1))
+#: What every subset holds: ASCII, Latin-1, and the punctuation, spaces and signs that
+#: amounts, dates and addresses use (babel's narrow no-break space among them).
+_BASE_CHARACTERS = frozenset(
+    [chr(c) for start, end in ((0x20, 0x7E), (0xA0, 0xFF)) for c in range(start, end + 1)]
+    + list("\u2009\u2011\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021")
+    + list("\u2022\u2026\u202f\u2030\u2039\u203a\u20ac\u2116\u2122")
+)
+#: Blocks added whole when an invoice holds one of their characters (Unicode 15 blocks).
+_EXTENSION_BLOCKS = (
+    (0x100, 0x17F),  # Latin Extended-A: Polish, Czech, Hungarian, Turkish, ...
+    (0x180, 0x24F),  # Latin Extended-B
+    (0x370, 0x3FF),  # Greek
+    (0x400, 0x4FF),  # Cyrillic
+    (0x1E00, 0x1EFF),  # Latin Extended Additional: Vietnamese
+    (0x2000, 0x206F),  # General Punctuation
+    (0x20A0, 0x20CF),  # Currency Symbols
+    (0x2100, 0x214F),  # Letterlike Symbols
+)
 _REPLACEMENT = "?"
 
 
@@ -92,9 +112,9 @@ class FontFace:
         return "".join(self._printable_character(character) for character in text)
 
     def program_for_text(self, text: str) -> FontProgram:
-        """The cached base subset, or a subset that also holds ``text``'s other characters."""
+        """The cached base subset, or one that also holds the blocks of ``text``'s others."""
         extra = frozenset(text) - self.base.glyph_ids.keys()
-        return self.base if not extra else self.program_for(_BASE_CHARACTERS | extra)
+        return self.base if not extra else self.program_for(_BASE_CHARACTERS | _blocks_of(extra))
 
     def program_for(self, characters: frozenset[str]) -> FontProgram:
         program = self._programs.get(characters)
@@ -110,6 +130,19 @@ class FontFace:
         if decomposed != character and all(c in self._advances for c in decomposed):
             return decomposed
         return _REPLACEMENT
+
+
+def _blocks_of(characters: frozenset[str]) -> frozenset[str]:
+    """The whole extension block of each character; a character in none stands alone."""
+    added: set[str] = set()
+    for character in characters:
+        code = ord(character)
+        block = next(((lo, hi) for lo, hi in _EXTENSION_BLOCKS if lo <= code <= hi), None)
+        if block is None:
+            added.add(character)
+        else:
+            added.update(chr(c) for c in range(block[0], block[1] + 1))
+    return frozenset(added)
 
 
 @dataclass(frozen=True)
