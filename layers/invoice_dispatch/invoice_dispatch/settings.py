@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     anomaly_hold_codes: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["NON_POSITIVE_TOTAL", "TAX_RATE_MISMATCH"]
     )
-    ses_max_send_rate: float = 14.0
+    #: The account's SES rate, shared by every sender at once (``adapters/send_rate.py``).
+    ses_max_send_rate: float = Field(default=14.0, gt=0)
+    #: How many senders may send side by side, each at its share of the rate; a lone
+    #: sender fast enough takes several lanes. About the Map's MaxConcurrency.
+    ses_send_lanes: int = Field(default=4, ge=1, le=32)
     chunk_size: int = 100
     portal_link_ttl_hours: int = 168
     #: How long an e-mail claim may wait for SES's answer before a resume sends it again.
