@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
-from invoice_dispatch.adapters.ses_mailer import Pacer, SesMailer
+from invoice_dispatch.adapters.send_rate import SharedSendRate
+from invoice_dispatch.adapters.ses_mailer import SesMailer
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
 from invoice_dispatch.settings import Settings, get_settings
@@ -34,10 +35,15 @@ class Platform:
 
     @cached_property
     def mailer(self) -> SesMailer:
+        """Paced with every other sender of the account, through the billing table."""
         return SesMailer(
             self.clients.client("sesv2"),
             self.settings.ses_configuration_set,
-            Pacer(self.settings.ses_max_send_rate),
+            SharedSendRate(
+                self.clients.dynamodb_table(self.settings.table_name),
+                self.settings.ses_max_send_rate,
+                self.settings.ses_send_lanes,
+            ),
         )
 
     @cached_property

@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     anomaly_hold_codes: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["NON_POSITIVE_TOTAL", "TAX_RATE_MISMATCH"]
     )
-    ses_max_send_rate: float = 14.0
+    #: The account's SES rate, shared by every sender at once (``adapters/send_rate.py``).
+    ses_max_send_rate: float = Field(default=14.0, gt=0)
+    #: How many senders may send side by side, each at its share of the rate; a lone
+    #: sender fast enough takes several lanes. About the Map's MaxConcurrency.
+    ses_send_lanes: int = Field(default=4, ge=1, le=32)
     #: Accounts or invoices per Map child. Bounded so that a child's payload (the ids it
     #: works on) and its Lambda's work stay small (tests/e2e/test_e2e_payload_limits.py).
     chunk_size: int = Field(default=100, ge=1, le=MAX_CHUNK_SIZE)

@@ -12,7 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.ses.models import ses_backends
 
-from invoice_dispatch.adapters.ses_mailer import Pacer, SesMailer
+from invoice_dispatch.adapters.send_rate import SharedSendRate
+from invoice_dispatch.adapters.ses_mailer import SesMailer
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus
 from invoice_dispatch.platform import Platform
@@ -52,11 +53,13 @@ class FlakySes:
         return self.real.send_email(**request)
 
 
-def _sent() -> list[Any]:
+def sent_emails() -> list[Any]:
+    """What moto's SES accepted, raw MIME in ``raw_data``."""
     return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
 
 
-def _finalized(platform: Platform, count: int) -> list[str]:
+def finalized_invoices(platform: Platform, count: int) -> list[str]:
+    """``count`` finalized invoices with a PDF, each to its own customer's address."""
     ids = []
     for index in range(count):
         draft = draft_invoice(
@@ -74,20 +77,22 @@ def _finalized(platform: Platform, count: int) -> list[str]:
 
 
 def _use_flaky_ses(platform: Platform, throttle: Any) -> FlakySes:
+    """SES throttles whatever the pace here; a fast shared pacer keeps the test quick."""
     flaky = FlakySes(platform.clients.client("sesv2"), throttle)
+    pacer = SharedSendRate(platform.clients.dynamodb_table(platform.settings.table_name), 1000)
     platform.mailer = SesMailer(
-        flaky, platform.settings.ses_configuration_set, Pacer(0), sleep=lambda _: None
+        flaky, platform.settings.ses_configuration_set, pacer, sleep=lambda _: None
     )
     return flaky
 
 
 def test_each_invoice_goes_to_its_customer_with_the_pdf_attached(platform: Platform) -> None:
-    ids = _finalized(platform, 3)
+    ids = finalized_invoices(platform, 3)
 
     outcome = dispatch_chunk(RUN, ids, platform)
 
     assert sorted(outcome.done) == sorted(ids)
-    for message in _sent():
+    for message in sent_emails():
         parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
         attachments = list(parsed.iter_attachments())
         number = attachments[0].get_filename().removesuffix(".pdf")
@@ -101,30 +106,30 @@ def test_each_invoice_goes_to_its_customer_with_the_pdf_attached(platform: Platf
 
 
 def test_retried_dispatch_sends_no_second_email(platform: Platform) -> None:
-    ids = _finalized(platform, 2)
+    ids = finalized_invoices(platform, 2)
 
     dispatch_chunk(RUN, ids, platform)
     again = dispatch_chunk(RUN, ids, platform)
 
-    assert len(_sent()) == 2
+    assert len(sent_emails()) == 2
     assert sorted(again.skipped) == sorted(ids)
 
 
 def test_throttling_on_every_other_call_still_sends_each_invoice_exactly_once(
     platform: Platform,
 ) -> None:
-    ids = _finalized(platform, 6)
+    ids = finalized_invoices(platform, 6)
     flaky = _use_flaky_ses(platform, throttle=lambda call: call % 2 == 0)
 
     outcome = dispatch_chunk(RUN, ids, platform)
 
     assert sorted(outcome.done) == sorted(ids)
-    assert len(_sent()) == 6 and flaky.calls > 6
+    assert len(sent_emails()) == 6 and flaky.calls > 6
     assert {platform.store.get_invoice(i).delivery_status for i in ids} == {DeliveryStatus.SENT}  # type: ignore[union-attr]
 
 
 def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform: Platform) -> None:
-    ids = _finalized(platform, 3)
+    ids = finalized_invoices(platform, 3)
     _use_flaky_ses(platform, throttle=lambda call: True)
 
     with pytest.raises(TransientError, match="still queued"):
@@ -136,11 +141,11 @@ def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform
         assert stored.ses_message_id is None and "SES is throttling sends" in (
             stored.delivery_detail or ""
         )
-    assert _sent() == []
+    assert sent_emails() == []
 
     _use_flaky_ses(platform, throttle=lambda call: False)
     retried = dispatch_chunk(RUN, ids, platform)
-    assert sorted(retried.done) == sorted(ids) and len(_sent()) == 3
+    assert sorted(retried.done) == sorted(ids) and len(sent_emails()) == 3
 
 
 @pytest.mark.parametrize(
@@ -155,7 +160,7 @@ def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform
 def test_each_ses_event_sample_moves_the_delivery_state(
     platform: Platform, sample: str, expected: DeliveryStatus
 ) -> None:
-    (invoice_id,) = _finalized(platform, 1)
+    (invoice_id,) = finalized_invoices(platform, 1)
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
     sns_event = ses_sample_event(sample, message_id, invoice_id)
@@ -171,7 +176,7 @@ def test_each_ses_event_sample_moves_the_delivery_state(
 
 
 def test_late_delivery_event_does_not_overwrite_a_bounce(platform: Platform) -> None:
-    (invoice_id,) = _finalized(platform, 1)
+    (invoice_id,) = finalized_invoices(platform, 1)
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
     for sample in ("bounce", "delivery"):
@@ -186,7 +191,7 @@ def test_bounce_increments_the_failed_deliveries_metric(
 ) -> None:
     from invoice_dispatch.observability import metrics
 
-    (invoice_id,) = _finalized(platform, 1)
+    (invoice_id,) = finalized_invoices(platform, 1)
     dispatch_chunk(RUN, [invoice_id], platform)
     message_id = platform.store.get_invoice(invoice_id).ses_message_id  # type: ignore[union-attr]
     handler = load_handler(Template().functions()["DeliveryEventsFunction"])
@@ -237,7 +242,7 @@ def test_portal_link_customers_get_an_expiring_link_instead_of_an_attachment(
 
     dispatch_chunk(RUN, [draft.invoice_id], platform)
 
-    (message,) = _sent()
+    (message,) = sent_emails()
     parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
     assert list(parsed.iter_attachments()) == []
     body = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]

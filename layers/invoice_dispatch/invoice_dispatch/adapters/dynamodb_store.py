@@ -7,6 +7,8 @@ Item shapes (PK / SK):
   ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, token, decision)
   ``SERIES#<series>``      / ``COUNTER``        last number handed out in a number series
   ``LOCK#<mode>#<period>`` / ``LOCK``           the one run active on a period (period lock)
+  ``RATE#ses``             / ``LANES#<n>#<µs>`` SES send slots shared by every sender: each
+                                                lane's next free slot (``send_rate.py``)
 GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
 GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's; both
 project keys only, and a page of keys is read back with one batch read;

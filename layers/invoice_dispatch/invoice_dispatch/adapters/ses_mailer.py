@@ -1,9 +1,11 @@
 """SES v2 sender: raw MIME, a configuration set for event tracking, a steady pace.
 
 A new production SES account accepts about 14 messages per second; a burst above the
-rate gets ``TooManyRequestsException``. The mailer paces itself to the configured rate
-and retries throttling with exponential backoff; if SES still refuses, the caller gets a
-``TransientError`` and the invoice stays queued (never marked sent, never dropped).
+rate gets ``TooManyRequestsException``. Every attempt waits for its turn from a pacer
+shared by all senders of the account (``send_rate.SharedSendRate``), and throttling that
+still happens (another program on the account, clock skew) is retried with exponential
+backoff; if SES still refuses, the caller gets a ``TransientError`` and the invoice
+stays queued (never marked sent, never dropped).
 What counts as throttling is ``aws_errors``'s call: a spent daily quota or paused sending
 is a refusal a person must look at, not something a retry within minutes fixes.
 """
@@ -11,10 +13,9 @@ is a refusal a person must look at, not something a retry within minutes fixes.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -22,28 +23,9 @@ from invoice_dispatch.adapters.aws_errors import transient_reason
 from invoice_dispatch.errors import PermanentError, TransientError
 
 
-class Pacer:
-    """Spaces calls at most ``rate_per_second`` apart (a token bucket of size one)."""
-
-    def __init__(
-        self,
-        rate_per_second: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._next_slot = 0.0
-        self._lock = threading.Lock()
-
+class SendPacer(Protocol):
     def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            if now < self._next_slot:
-                self._sleep(self._next_slot - now)
-                now = self._next_slot
-            self._next_slot = now + self._interval
+        """Return when the next message may start."""
 
 
 class SesMailer:
@@ -51,7 +33,7 @@ class SesMailer:
         self,
         sesv2_client: Any,
         configuration_set: str,
-        pacer: Pacer,
+        pacer: SendPacer,
         max_attempts: int = 6,
         base_backoff_seconds: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
