@@ -20,10 +20,9 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench.moto_platform import local_platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.finalize import finalize_chunk
-from tests.conftest import draft_invoice
+from tests.conftest import draft_invoice, moto_platform
 from tools.local_run.wiring import REPO_ROOT
 
 CHUNK_SIZE = 200
@@ -70,7 +69,7 @@ def _cold_start() -> dict[str, float]:
 
 
 def run_benchmark(chunk_size: int = CHUNK_SIZE) -> dict[str, float | str]:
-    with local_platform() as platform:
+    with moto_platform() as platform:
         run = RunContext(run_id="bench", period="2026-11", mode="live", approval_timeout_seconds=60)
         warm_up = draft_invoice("ACC-WARM", run_id="bench")
         platform.store.create_draft(warm_up)

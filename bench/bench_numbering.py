@@ -17,7 +17,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bench.moto_platform import local_platform
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
@@ -27,7 +26,7 @@ from invoice_dispatch.workflow.finalize import (
     number_planned_invoices,
     number_series,
 )
-from tests.conftest import draft_invoice
+from tests.conftest import draft_invoice, moto_platform
 
 CHUNKS = 10
 CHUNK_SIZE = 100
@@ -66,7 +65,7 @@ def _plan(
 def _measure(
     concurrency: int, number_first: bool, chunk_count: int, chunk_size: int
 ) -> dict[str, float]:
-    with local_platform() as platform:
+    with moto_platform() as platform:
         run = RunContext(
             run_id=f"bench-{concurrency}-{number_first}",
             period="2026-11",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,18 +21,27 @@ from tools.local_run.wiring import REPO_ROOT, Template
 SES_EVENTS = REPO_ROOT / "events" / "ses"
 
 
+@contextmanager
+def moto_platform() -> Iterator[Platform]:
+    """A fresh moto account provisioned from the template, and the Platform built on it."""
+    saved = dict(os.environ)
+    try:
+        with mock_aws():
+            stack = LocalStack(Template())
+            os.environ.update(stack.environment())
+            reset_platform()
+            stack.provision()
+            yield get_platform()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_platform()
+
+
 @pytest.fixture
 def platform() -> Iterator[Platform]:
-    saved = dict(os.environ)
-    with mock_aws():
-        stack = LocalStack(Template())
-        os.environ.update(stack.environment())
-        reset_platform()
-        stack.provision()
-        yield get_platform()
-    os.environ.clear()
-    os.environ.update(saved)
-    reset_platform()
+    with moto_platform() as fresh:
+        yield fresh
 
 
 def draft_invoice(
@@ -42,7 +52,7 @@ def draft_invoice(
     return invoice_for(raw, run_id=run_id, mode=mode)
 
 
-__all__ = ["context", "draft_invoice"]
+__all__ = ["context", "draft_invoice", "moto_platform"]
 
 
 def ses_sample_event(name: str, message_id: str, invoice_id: str) -> dict[str, Any]:

@@ -4,13 +4,17 @@ The task token stays in the run record (server-side); the approver's link only c
 the run id, the approver, an expiry and an HMAC signature. A decision is written with a
 condition (first one wins), then relayed to Step Functions, so a replayed POST, a second
 approver or a mail scanner's GET can never approve twice or approve a finished run.
+
+Every step here walks the run's drafts once, as the store pages them in, keeping only
+counts, per-currency totals and the drafts that need a word (flagged, held by a rule):
+a run of 100,000 drafts never has them all in memory at once.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -73,10 +77,10 @@ def held_by_rule_now(stored: StoredInvoice) -> bool:
     return stored.invoice.is_held_by_rule and not stored.hold_waived
 
 
-def pending_drafts(platform: Platform, run_id: str) -> list[StoredInvoice]:
-    return [
+def pending_drafts(platform: Platform, run_id: str) -> Iterator[StoredInvoice]:
+    return (
         s for s in platform.store.run_invoices(run_id) if s.invoice.status is InvoiceStatus.DRAFT
-    ]
+    )
 
 
 def draft_row(stored: StoredInvoice) -> DraftRow:
@@ -94,23 +98,36 @@ def draft_row(stored: StoredInvoice) -> DraftRow:
     )
 
 
-def build_summary(
-    context: RunContext, drafts: list[StoredInvoice], platform: Platform, expires_at: datetime
-) -> ApprovalSummary:
-    screening = collect_screening(platform, context)
-    totals: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0), "count": 0}
-    )
-    flagged = []
-    for stored in drafts:
+@dataclass
+class _CurrencySums:
+    net: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+    gross: Decimal = Decimal(0)
+    invoice_count: int = 0
+
+
+@dataclass
+class DraftTally:
+    """The pending drafts as approval shows them, added up one draft at a time.
+
+    The state machine's overview and the approver's summary count with this one
+    definition, so the branch taken and the page shown cannot disagree.
+    """
+
+    draft_count: int = 0
+    flagged: list[FlaggedInvoice] = field(default_factory=list)
+    _sums: dict[str, _CurrencySums] = field(default_factory=dict)
+
+    def add(self, stored: StoredInvoice) -> None:
         invoice = stored.invoice
-        bucket = totals[invoice.currency]
-        bucket["net"] += invoice.net_total
-        bucket["tax"] += invoice.tax_total
-        bucket["gross"] += invoice.gross_total
-        bucket["count"] += 1
+        sums = self._sums.setdefault(invoice.currency, _CurrencySums())
+        sums.net += invoice.net_total
+        sums.tax += invoice.tax_total
+        sums.gross += invoice.gross_total
+        sums.invoice_count += 1
+        self.draft_count += 1
         if invoice.anomalies:
-            flagged.append(
+            self.flagged.append(
                 FlaggedInvoice(
                     invoice_id=invoice.invoice_id,
                     account_id=invoice.account_id,
@@ -121,21 +138,41 @@ def build_summary(
                     held_by_rule=held_by_rule_now(stored),
                 )
             )
+
+    def tallied(self, drafts: Iterable[StoredInvoice]) -> Iterator[StoredInvoice]:
+        """Each draft, added to the tally as it passes (for a pass that also writes rows)."""
+        for stored in drafts:
+            self.add(stored)
+            yield stored
+
+    @property
+    def held_by_rule_count(self) -> int:
+        """A rule only holds a draft through a flag, so the flagged drafts hold them all."""
+        return sum(1 for flagged in self.flagged if flagged.held_by_rule)
+
+    def currency_totals(self) -> list[CurrencyTotal]:
+        return [
+            CurrencyTotal(
+                currency=currency,
+                net=sums.net,
+                tax=sums.tax,
+                gross=sums.gross,
+                invoice_count=sums.invoice_count,
+            )
+            for currency, sums in sorted(self._sums.items())
+        ]
+
+
+def build_summary(
+    context: RunContext, drafts: DraftTally, platform: Platform, expires_at: datetime
+) -> ApprovalSummary:
+    screening = collect_screening(platform, context)
     return ApprovalSummary(
         run_id=context.run_id,
         period=context.period,
         mode=context.mode,
         legal_entity_name=platform.legal_entity.name,
-        totals=[
-            CurrencyTotal(
-                currency=currency,
-                net=t["net"],
-                tax=t["tax"],
-                gross=t["gross"],
-                invoice_count=t["count"],
-            )
-            for currency, t in sorted(totals.items())
-        ],
+        totals=drafts.currency_totals(),
         eligible_count=screening.eligible_count,
         excluded=[
             ExcludedAccount(account_id=e.account_id, reason=e.reason) for e in screening.excluded
@@ -144,19 +181,21 @@ def build_summary(
             QuarantinedAccount(account_id=q.account_id, reason=q.reason)
             for q in screening.quarantined
         ],
-        flagged=flagged,
-        held_by_rule_count=sum(1 for f in flagged if f.held_by_rule),
+        flagged=drafts.flagged,
+        held_by_rule_count=drafts.held_by_rule_count,
         expires_at=expires_at,
     )
 
 
 def overview(context: RunContext, platform: Platform) -> BatchOverview:
     """What the state machine needs to choose a branch: is there anything to approve?"""
-    drafts = pending_drafts(platform, context.run_id)
+    drafts = DraftTally()
+    for stored in pending_drafts(platform, context.run_id):
+        drafts.add(stored)
     return BatchOverview(
-        draft_count=len(drafts),
-        flagged_count=sum(1 for d in drafts if d.invoice.anomalies),
-        held_by_rule_count=sum(1 for d in drafts if held_by_rule_now(d)),
+        draft_count=drafts.draft_count,
+        flagged_count=len(drafts.flagged),
+        held_by_rule_count=drafts.held_by_rule_count,
     )
 
 
@@ -222,13 +261,16 @@ def request_approval(
         task_token=task_token,
         approval_expires_at=expires_at.isoformat(),
     )
-    drafts = pending_drafts(platform, context.run_id)
+    # The page lists every draft; one small S3 object per run keeps 10,000 rows fast to
+    # page through (drafts cannot change while the run waits for its decision). It is
+    # written row by row in the same pass that adds the drafts up for the summary.
+    drafts = DraftTally()
+    platform.documents.put_json_stream(
+        keys.approval_rows(context.run_id),
+        (draft_row(stored) for stored in drafts.tallied(pending_drafts(platform, context.run_id))),
+    )
     summary = build_summary(context, drafts, platform, expires_at)
     platform.documents.put_json(keys.approval_summary(context.run_id), summary)
-    # The page lists every draft; one small S3 object per run keeps 10,000 rows fast to
-    # page through (drafts cannot change while the run waits for its decision).
-    rows = [draft_row(stored).model_dump(mode="json") for stored in drafts]
-    platform.documents.put_json(keys.approval_rows(context.run_id), rows)
     sent = _email_approvers(context, summary, expires_at, platform, reminder=False)
     _schedule_reminder(context, now + (expires_at - now) / 2, platform)
     return sent
@@ -297,7 +339,7 @@ def apply_decision(
 
 def _move_drafts(
     context: RunContext,
-    invoice_ids: list[str],
+    invoice_ids: Iterable[str],
     transition: tuple[InvoiceStatus, InvoiceStatus],
     audit: tuple[str, str, str],
     platform: Platform,
@@ -362,15 +404,19 @@ def hold_by_rule(context: RunContext, drafts: Iterable[StoredInvoice], platform:
     return held
 
 
-def void_pending_drafts(context: RunContext, reason: str, platform: Platform) -> int:
-    """A rejected or expired batch gives its drafts up, so a corrected run can draft again."""
-    drafts = [stored.invoice_id for stored in pending_drafts(platform, context.run_id)]
+def void_draft(context: RunContext, invoice_id: str, reason: str, platform: Platform) -> bool:
+    """A rejected or expired batch gives its drafts up, so a corrected run can draft again.
+
+    SummarizeRun voids each pending draft in the pass that reports the run.
+    """
     audit = ("voided", reason, "system")
-    return _move_drafts(context, drafts, (InvoiceStatus.DRAFT, InvoiceStatus.VOID), audit, platform)
+    transition = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+    return _move_drafts(context, [invoice_id], transition, audit, platform) == 1
 
 
 def auto_approve(context: RunContext, platform: Platform) -> int:
     """Trusted set-ups skip the human step; invoices that trip a hold threshold stay held."""
+    # Only the drafts a rule holds are kept: they are the exceptions, not the run.
     rule_held = [d for d in pending_drafts(platform, context.run_id) if held_by_rule_now(d)]
     platform.store.update_run(
         context.run_id,
@@ -391,12 +437,15 @@ def release_held(context: RunContext, platform: Platform) -> int:
     Releasing is the approver's explicit wish, so a threshold that held the invoice
     automatically is waived for it; the flags stay on the page for the next decision.
     """
+    held_ids: Iterable[str]
     if context.release_held == "all":
-        held_ids = [
+        # Moved as the period is paged through: the move changes neither the period's
+        # index key nor the status the filter already read.
+        held_ids = (
             stored.invoice_id
             for stored in platform.store.period_invoices(context.mode, context.period)
             if stored.invoice.status is InvoiceStatus.HELD
-        ]
+        )
     else:
         held_ids = list(context.release_held or [])
     audit = ("released", f"Released for approval in run {context.run_id}", "system")

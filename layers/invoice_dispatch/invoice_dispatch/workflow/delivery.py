@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Literal
 
 from pydantic import BaseModel
@@ -26,9 +28,11 @@ def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
     """Write the approved (not held) drafts as chunks of ids for the Distributed Map.
 
     Only ids travel: each chunk step reads the invoices themselves, so the 256 KB
-    payload limit holds at any batch size.
+    payload limit holds at any batch size. The ids are chunked and written as the run is
+    paged in, in the run index's account order (for the run's own drafts, which share
+    their period's prefix, that is also id order), so no list of the run is ever held.
     """
-    approved_ids = sorted(
+    approved_ids = (
         stored.invoice_id
         for stored in platform.store.run_invoices(context.run_id)
         if stored.invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.FINALIZED)
@@ -36,22 +40,33 @@ def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
     return write_delivery_plan(context, approved_ids, platform)
 
 
+def chunked(invoice_ids: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Consecutive lists of ``size`` ids (the last may be shorter), taken as they come."""
+    remaining = iter(invoice_ids)
+    while chunk := list(islice(remaining, size)):
+        yield chunk
+
+
 def write_delivery_plan(
     context: RunContext,
-    approved_ids: list[str],
+    approved_ids: Iterable[str],
     platform: Platform,
     phase: Literal["resume", "deliver"] = "deliver",
 ) -> DeliveryPlan:
-    size = platform.settings.chunk_size
-    chunks = [
-        {"chunk_index": index, "invoice_ids": approved_ids[start : start + size]}
-        for index, start in enumerate(range(0, len(approved_ids), size))
-    ]
-    key = platform.documents.put_json(keys.invoice_chunks_manifest(context.run_id, phase), chunks)
+    key = keys.invoice_chunks_manifest(context.run_id, phase)
+    invoice_count = 0
+
+    def manifest_entries() -> Iterator[dict[str, object]]:
+        nonlocal invoice_count
+        for index, chunk in enumerate(chunked(approved_ids, platform.settings.chunk_size)):
+            invoice_count += len(chunk)
+            yield {"chunk_index": index, "invoice_ids": chunk}
+
+    chunk_count = platform.documents.put_json_stream(key, manifest_entries())
     return DeliveryPlan(
         invoice_chunks_key=key,
-        invoice_count=len(approved_ids),
-        chunk_count=len(chunks),
+        invoice_count=invoice_count,
+        chunk_count=chunk_count,
         phase=phase,
     )
 

@@ -20,7 +20,6 @@ so, and the next run (or ``{"resume": true}``) finishes them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
@@ -125,73 +124,87 @@ def _unreconciled(stored: StoredInvoice, stage: str, sentence: str) -> Unreconci
     )
 
 
-def reconcile_invoices(
-    invoices: Iterable[StoredInvoice], resumed_ids: set[str], after_approval: bool
-) -> Reconciliation:
-    """Partition the run's invoices by stage; pending ones and unnumbered approvals are listed.
+class InvoiceReconciler:
+    """Partitions the run's invoices by stage, fed one invoice at a time.
 
-    ``resumed_ids`` were handed over from earlier runs: they count in the e-mail and ERP
-    equations (this run finished them) but not among this run's own drafts.
+    SummarizeRun walks the run once and hands each invoice here as it is paged in; only
+    counters and the pending invoices (listed in run.json) are kept. ``resumed_ids`` were
+    handed over from earlier runs: they count in the e-mail and ERP equations (this run
+    finished them) but not among this run's own drafts.
     """
-    result = Reconciliation()
-    own: Counter[str] = Counter()
-    email: Counter[str] = Counter()
-    erp: Counter[str] = Counter()
-    finalized = 0
-    for stored in invoices:
+
+    def __init__(self, resumed_ids: set[str], after_approval: bool) -> None:
+        self._resumed_ids = resumed_ids
+        self._after_approval = after_approval
+        self._unreconciled: list[Unreconciled] = []
+        self._possibly_sent_twice = 0
+        self._own: Counter[str] = Counter()
+        self._email: Counter[str] = Counter()
+        self._erp: Counter[str] = Counter()
+        self._finalized = 0
+
+    def add(self, stored: StoredInvoice) -> None:
         status = stored.invoice.status
-        if stored.invoice_id not in resumed_ids:
-            own[status.value] += 1
-        if status is InvoiceStatus.DRAFT and after_approval:
+        if stored.invoice_id not in self._resumed_ids:
+            self._own[status.value] += 1
+        if status is InvoiceStatus.DRAFT and self._after_approval:
             sentence = f"{stored.invoice_id} was approved but not numbered"
-            result.unreconciled.append(_unreconciled(stored, "approved", sentence))
-            continue
+            self._unreconciled.append(_unreconciled(stored, "approved", sentence))
+            return
         if status is not InvoiceStatus.FINALIZED:
-            continue
-        finalized += 1
+            return
+        self._finalized += 1
         stage = lifecycle.stage_of(stored)
-        result.possibly_sent_twice += int(stored.possibly_sent_twice)
+        self._possibly_sent_twice += int(stored.possibly_sent_twice)
         if stage in _PENDING_STAGES:
-            result.unreconciled.append(
+            self._unreconciled.append(
                 _unreconciled(stored, stage.value, lifecycle.describe(stored))
             )
         if stage is Stage.DELIVERY_FAILED:
-            email["failed deliveries"] += 1
+            self._email["failed deliveries"] += 1
         elif lifecycle.delivery_settled(stored):
-            email["sent"] += 1
+            self._email["sent"] += 1
         else:
-            email["pending"] += 1
+            self._email["pending"] += 1
         erp_label = {
             ErpStatus.POSTED: "booked",
             ErpStatus.FAILED: "refused",
             ErpStatus.SKIPPED: "skipped",
         }.get(stored.erp_status, "pending")
-        erp[erp_label] += 1
-    result.equations.append(
-        Equation(
-            name="Approval",
-            total_label="drafts of this run",
-            total=sum(own.values()),
-            parts={
-                "finalized": own[InvoiceStatus.FINALIZED.value],
-                "held": own[InvoiceStatus.HELD.value],
-                "voided": own[InvoiceStatus.VOID.value],
-                "not numbered" if after_approval else "awaiting approval": own[
-                    InvoiceStatus.DRAFT.value
-                ],
-            },
+        self._erp[erp_label] += 1
+
+    def result(self) -> Reconciliation:
+        """The equations of what was added so far; pending ones and unnumbered approvals."""
+        own = self._own
+        result = Reconciliation(
+            unreconciled=list(self._unreconciled),
+            possibly_sent_twice=self._possibly_sent_twice,
         )
-    )
-    for name, counter, labels in (
-        ("E-mail", email, ("sent", "failed deliveries", "pending")),
-        ("ERP", erp, ("booked", "refused", "skipped", "pending")),
-    ):
         result.equations.append(
             Equation(
-                name=name,
-                total_label="finalized",
-                total=finalized,
-                parts={label: counter[label] for label in labels},
+                name="Approval",
+                total_label="drafts of this run",
+                total=sum(own.values()),
+                parts={
+                    "finalized": own[InvoiceStatus.FINALIZED.value],
+                    "held": own[InvoiceStatus.HELD.value],
+                    "voided": own[InvoiceStatus.VOID.value],
+                    "not numbered" if self._after_approval else "awaiting approval": own[
+                        InvoiceStatus.DRAFT.value
+                    ],
+                },
             )
         )
-    return result
+        for name, counter, labels in (
+            ("E-mail", self._email, ("sent", "failed deliveries", "pending")),
+            ("ERP", self._erp, ("booked", "refused", "skipped", "pending")),
+        ):
+            result.equations.append(
+                Equation(
+                    name=name,
+                    total_label="finalized",
+                    total=self._finalized,
+                    parts={label: counter[label] for label in labels},
+                )
+            )
+        return result

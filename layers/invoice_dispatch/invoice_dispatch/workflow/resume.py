@@ -14,6 +14,7 @@ ran out with no SES Send event is released, sent again and counted "possibly sen
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from invoice_dispatch import lifecycle
@@ -21,7 +22,7 @@ from invoice_dispatch.invoice import InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.tracking import StoredInvoice
-from invoice_dispatch.workflow.delivery import DeliveryPlan, write_delivery_plan
+from invoice_dispatch.workflow.delivery import DeliveryPlan, chunked, write_delivery_plan
 
 _BATCH = 100
 
@@ -58,22 +59,33 @@ def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform:
 
 
 def plan_resume(context: RunContext, platform: Platform, now: datetime) -> DeliveryPlan:
+    """Claim what earlier runs left and write it as this run's resume manifest.
+
+    The unfinished index is walked once, a batch read at a time, and each claimed id goes
+    straight into the manifest: after a crash the index may hold a whole run. The index
+    is ordered by period and id, so the manifest lists ids in id order. A retry claims
+    again what a first attempt claimed (the claim is idempotent), so none is lost.
+    """
     lease = timedelta(seconds=platform.settings.dispatch_claim_lease_seconds)
     lock_holders: dict[str, str | None] = {}
-    unfinished = list(platform.store.unfinished_invoice_ids(context.mode))
-    resumed: list[str] = []
-    for start in range(0, len(unfinished), _BATCH):
-        batch = platform.store.get_invoices(unfinished[start : start + _BATCH])
-        for invoice_id, stored in batch.items():
-            if _owned_by_another_active_run(stored, context, lock_holders, platform):
-                continue
-            if not _resumable(stored, now, lease, platform):
-                continue
-            if platform.store.claim_for_resume(invoice_id, context.run_id):
-                platform.store.append_audit(
-                    invoice_id,
-                    "resumed",
-                    f"{lifecycle.describe(stored)}; finished by run {context.run_id}",
-                )
-                resumed.append(invoice_id)
-    return write_delivery_plan(context, sorted(resumed), platform, phase="resume")
+
+    def resumed_ids() -> Iterator[str]:
+        for invoice_ids in chunked(platform.store.unfinished_invoice_ids(context.mode), _BATCH):
+            batch = platform.store.get_invoices(invoice_ids)
+            for invoice_id in invoice_ids:
+                stored = batch.get(invoice_id)
+                if stored is None:
+                    continue
+                if _owned_by_another_active_run(stored, context, lock_holders, platform):
+                    continue
+                if not _resumable(stored, now, lease, platform):
+                    continue
+                if platform.store.claim_for_resume(invoice_id, context.run_id):
+                    platform.store.append_audit(
+                        invoice_id,
+                        "resumed",
+                        f"{lifecycle.describe(stored)}; finished by run {context.run_id}",
+                    )
+                    yield invoice_id
+
+    return write_delivery_plan(context, resumed_ids(), platform, phase="resume")

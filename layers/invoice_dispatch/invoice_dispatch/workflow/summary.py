@@ -7,6 +7,12 @@ account with its reason, held invoices, failed deliveries and ERP problems: writ
 The run also proves it is complete (``reconciliation.py``): one that cannot ends
 ``incomplete``, lists each unreconciled invoice, and puts approved drafts it could not
 number where the next run finds them. Whatever the outcome, the period's lock is freed.
+
+The run is walked once, as the store pages it in: each invoice is voided (a rejected,
+expired or failed batch), counted, reconciled and, if approved but unnumbered, put in the
+unfinished index in that one pass. Only counters, totals per currency and the invoices
+run.json names one by one (held, failed, unreconciled) are kept, plus the set of planned
+ids not seen yet (see ``_PlannedIds``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,19 +29,26 @@ from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
 from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES
 from invoice_dispatch.platform import Platform
-from invoice_dispatch.run import RunContext, RunStatus
+from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
 from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
-from invoice_dispatch.workflow.approval import (
-    collect_screening,
-    drafting_reports,
-    void_pending_drafts,
-)
+from invoice_dispatch.workflow.approval import collect_screening, drafting_reports, void_draft
 from invoice_dispatch.workflow.reconciliation import (
     AccountCounts,
+    InvoiceReconciler,
     Reconciliation,
     reconcile_accounts,
-    reconcile_invoices,
+)
+
+#: An SNS message stops at 256 KB: the alert names at most this many invoices or problems
+#: (run.json has them all).
+_ALERT_LIST_LIMIT = 20
+_EMAILED = (
+    DeliveryStatus.SENT,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.BOUNCED,
+    DeliveryStatus.COMPLAINED,
+    DeliveryStatus.REJECTED,
 )
 
 
@@ -47,8 +61,125 @@ def _erp_latencies(platform: Platform, run_id: str) -> list[float]:
 
 
 def _manifest_ids(platform: Platform, key: str) -> set[str]:
-    chunks = platform.documents.get_json_if_exists(key) or []
-    return {invoice_id for chunk in chunks for invoice_id in chunk["invoice_ids"]}
+    return {
+        invoice_id
+        for chunk in platform.documents.iter_json_array_if_exists(key)
+        for invoice_id in chunk["invoice_ids"]
+    }
+
+
+class _PlannedIds:
+    """The planned invoices not yet seen in the run; what is left at the end went missing.
+
+    The one structure here that grows with the run: a set of ids (about 100 bytes each,
+    some 10 MB at 100,000 invoices, against about 10 KB per loaded invoice), emptied as the
+    run is walked. Merging two sorted streams would need none, but the run is listed in
+    account order, where two invoices of one account (one resumed from an earlier period)
+    have no defined order, while the resume manifest (and delivery manifests written by
+    earlier versions) are in id order. Read from the manifests element by element.
+    """
+
+    def __init__(self, platform: Platform, run_id: str, resumed: set[str]) -> None:
+        self._unseen = _manifest_ids(platform, keys.invoice_chunks_manifest(run_id))
+        self._unseen |= resumed
+
+    def seen(self, invoice_id: str) -> None:
+        self._unseen.discard(invoice_id)
+
+    def problems(self) -> list[str]:
+        if not self._unseen:
+            return []
+        missing = sorted(self._unseen)
+        return [
+            f"{len(missing)} planned invoice(s) are no longer in this run: "
+            + ", ".join(missing[:10])
+        ]
+
+
+@dataclass
+class _RunTally:
+    """run.json's counts, totals and per-invoice lists, added up one invoice at a time."""
+
+    invoice_count: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    deliveries: Counter[str] = field(default_factory=Counter)
+    erp: Counter[str] = field(default_factory=Counter)
+    totals: defaultdict[str, dict[str, Decimal | int]] = field(
+        default_factory=lambda: defaultdict(
+            lambda: {"invoices": 0, "net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0)}
+        )
+    )
+    held: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    failed_deliveries: list[dict[str, Any]] = field(default_factory=list)
+    erp_problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, stored: StoredInvoice) -> None:
+        invoice = stored.invoice
+        self.invoice_count += 1
+        self.statuses[invoice.status.value] += 1
+        if invoice.status is InvoiceStatus.FINALIZED:
+            self.deliveries[stored.delivery_status.value] += 1
+            self.erp[stored.erp_status.value] += 1
+            bucket = self.totals[invoice.currency]
+            bucket["invoices"] += 1
+            bucket["net"] += invoice.net_total
+            bucket["tax"] += invoice.tax_total
+            bucket["gross"] += invoice.gross_total
+        if invoice.status is InvoiceStatus.HELD:
+            self.held.append(
+                {
+                    "invoice_id": stored.invoice_id,
+                    "customer": invoice.customer.name,
+                    "reason": stored.hold_reason,
+                    "held_by": stored.held_by,
+                }
+            )
+        if stored.failure:
+            self.failures.append(
+                {
+                    "invoice_id": stored.invoice_id,
+                    "number": invoice.number,
+                    "reason": stored.failure,
+                }
+            )
+        if stored.delivery_status in FAILED_DELIVERY_STATUSES:
+            self.failed_deliveries.append(
+                {
+                    "invoice_id": stored.invoice_id,
+                    "number": invoice.number,
+                    "status": stored.delivery_status.value,
+                    "detail": stored.delivery_detail,
+                }
+            )
+        if stored.erp_status is ErpStatus.FAILED:
+            self.erp_problems.append(
+                {
+                    "invoice_id": stored.invoice_id,
+                    "number": invoice.number,
+                    "detail": stored.erp_detail,
+                }
+            )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "drafts_in_run": self.invoice_count,
+            "held": self.statuses.get(InvoiceStatus.HELD.value, 0),
+            "finalized": self.statuses.get(InvoiceStatus.FINALIZED.value, 0),
+            "voided": self.statuses.get(InvoiceStatus.VOID.value, 0),
+            "emails_sent": sum(self.deliveries.get(s.value, 0) for s in _EMAILED),
+            "failed_deliveries": sum(
+                self.deliveries.get(s.value, 0) for s in FAILED_DELIVERY_STATUSES
+            ),
+            "erp_posted": self.erp.get(ErpStatus.POSTED.value, 0),
+            "erp_failed": self.erp.get(ErpStatus.FAILED.value, 0),
+        }
+
+    def totals_by_currency(self) -> dict[str, dict[str, str]]:
+        return {
+            currency: {name: str(value) for name, value in values.items()}
+            for currency, values in sorted(self.totals.items())
+        }
 
 
 def _account_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> AccountCounts:
@@ -67,27 +198,51 @@ def _account_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> Accou
     )
 
 
-def reconcile_run(
-    context: RunContext,
+def _void_reason(
+    outcome: str, approval: ApprovalRecord | None, error: StepError | None
+) -> str | None:
+    """Why a batch that will not be delivered gives its pending drafts up (None: it does not)."""
+    if outcome == "rejected":
+        if approval:
+            return f"Batch rejected by {approval.approver}: {approval.reason}"
+        return "Batch rejected"
+    if outcome == "expired":
+        return "Nobody approved the batch before the link expired"
+    if outcome == "failed":
+        return f"The run failed: {error.message if error else 'unknown'}"
+    return None
+
+
+def _voided(
+    context: RunContext, stored: StoredInvoice, reason: str, platform: Platform
+) -> StoredInvoice | None:
+    """The draft as voided; if something moved it meanwhile, as it is now (None: it left
+    the run), so the report counts what the store holds."""
+    if void_draft(context, stored.invoice_id, reason, platform):
+        return stored.model_copy(
+            update={
+                "invoice": stored.invoice.model_copy(update={"status": InvoiceStatus.VOID}),
+                "hold_reason": reason,
+                "held_by": None,
+            }
+        )
+    current = platform.store.get_invoice(stored.invoice_id)
+    return current if current is not None and current.invoice.run_id == context.run_id else None
+
+
+def _reconciliation(
     outcome: str,
     run: dict[str, Any],
-    invoices: list[StoredInvoice],
     reports: list[dict[str, Any]],
-    platform: Platform,
+    invoices: InvoiceReconciler,
+    planned: _PlannedIds,
 ) -> Reconciliation:
-    resumed = _manifest_ids(platform, keys.invoice_chunks_manifest(context.run_id, "resume"))
-    reconciliation = reconcile_invoices(invoices, resumed, after_approval=outcome == "completed")
+    reconciliation = invoices.result()
     if "screening_counts" in run and outcome in ("completed", "nothing_to_bill"):
         equation, problems = reconcile_accounts(_account_counts(run, reports))
         reconciliation.equations.insert(0, equation)
         reconciliation.problems.extend(problems)
-    listed = {s.invoice_id for s in invoices}
-    planned = _manifest_ids(platform, keys.invoice_chunks_manifest(context.run_id)) | resumed
-    if missing := sorted(planned - listed):
-        reconciliation.problems.append(
-            f"{len(missing)} planned invoice(s) are no longer in this run: "
-            + ", ".join(missing[:10])
-        )
+    reconciliation.problems.extend(planned.problems())
     return reconciliation
 
 
@@ -103,49 +258,30 @@ def summarize_run(
     }[outcome]
     run = platform.store.get_run(context.run_id) or {}
     approval = run.get("approval")
-    if outcome == "rejected":
-        void_pending_drafts(
-            context,
-            f"Batch rejected by {approval.approver}: {approval.reason}"
-            if approval
-            else "Batch rejected",
-            platform,
-        )
-    elif outcome == "expired":
-        void_pending_drafts(context, "Nobody approved the batch before the link expired", platform)
-    elif outcome == "failed":
-        void_pending_drafts(
-            context, f"The run failed: {error.message if error else 'unknown'}", platform
-        )
+    void_reason = _void_reason(outcome, approval, error)
     reports = drafting_reports(platform, context.run_id)
     screening = collect_screening(platform, context, reports)
-    invoices = list(platform.store.run_invoices(context.run_id))
-    statuses = Counter(s.invoice.status.value for s in invoices)
-    deliveries = Counter(
-        s.delivery_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED
-    )
-    erp = Counter(
-        s.erp_status.value for s in invoices if s.invoice.status is InvoiceStatus.FINALIZED
-    )
-    totals: dict[str, dict[str, Decimal | int]] = defaultdict(
-        lambda: {"invoices": 0, "net": Decimal(0), "tax": Decimal(0), "gross": Decimal(0)}
-    )
-    for stored in invoices:
-        if stored.invoice.status is InvoiceStatus.FINALIZED:
-            bucket = totals[stored.invoice.currency]
-            bucket["invoices"] += 1
-            bucket["net"] += stored.invoice.net_total
-            bucket["tax"] += stored.invoice.tax_total
-            bucket["gross"] += stored.invoice.gross_total
+    resumed = _manifest_ids(platform, keys.invoice_chunks_manifest(context.run_id, "resume"))
+    planned = _PlannedIds(platform, context.run_id, resumed)
+    reconciler = InvoiceReconciler(resumed, after_approval=outcome == "completed")
+    tally = _RunTally()
+    for stored in platform.store.run_invoices(context.run_id):
+        if void_reason and stored.invoice.status is InvoiceStatus.DRAFT:
+            voided = _voided(context, stored, void_reason, platform)
+            if voided is None:
+                continue
+            stored = voided
+        planned.seen(stored.invoice_id)
+        tally.add(stored)
+        reconciler.add(stored)
+        # Approved drafts it could not number: the next run does.
+        if outcome == "completed" and stored.invoice.status is InvoiceStatus.DRAFT:
+            platform.store.mark_unfinished(stored.invoice)
     latencies = _erp_latencies(platform, context.run_id)
-    reconciliation = reconcile_run(context, outcome, run, invoices, reports, platform)
-    if outcome == "completed":  # approved drafts it could not number: the next run does
-        for stored in invoices:
-            if stored.invoice.status is InvoiceStatus.DRAFT:
-                platform.store.mark_unfinished(stored.invoice)
+    reconciliation = _reconciliation(outcome, run, reports, reconciler, planned)
     if outcome in ("completed", "nothing_to_bill") and not reconciliation.complete:
         status = RunStatus.INCOMPLETE
-    elif outcome == "nothing_to_bill" and invoices:  # it finished earlier runs' invoices
+    elif outcome == "nothing_to_bill" and tally.invoice_count:  # it finished earlier runs' work
         status = RunStatus.COMPLETED
     report: dict[str, Any] = {
         "run_id": context.run_id,
@@ -156,63 +292,18 @@ def summarize_run(
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": {
             **(run.get("screening_counts") or {}),
-            "drafts_in_run": len(invoices),
-            "held": statuses.get(InvoiceStatus.HELD.value, 0),
-            "finalized": statuses.get(InvoiceStatus.FINALIZED.value, 0),
-            "voided": statuses.get(InvoiceStatus.VOID.value, 0),
-            "emails_sent": sum(
-                deliveries.get(s.value, 0)
-                for s in (
-                    DeliveryStatus.SENT,
-                    DeliveryStatus.DELIVERED,
-                    DeliveryStatus.BOUNCED,
-                    DeliveryStatus.COMPLAINED,
-                    DeliveryStatus.REJECTED,
-                )
-            ),
-            "failed_deliveries": sum(deliveries.get(s.value, 0) for s in FAILED_DELIVERY_STATUSES),
-            "erp_posted": erp.get(ErpStatus.POSTED.value, 0),
-            "erp_failed": erp.get(ErpStatus.FAILED.value, 0),
+            **tally.counts(),
             "unreconciled": len(reconciliation.unreconciled),
             "possibly_sent_twice": reconciliation.possibly_sent_twice,
         },
         "reconciliation": reconciliation.report(),
-        "totals_by_currency": {
-            currency: {name: str(value) for name, value in values.items()}
-            for currency, values in sorted(totals.items())
-        },
+        "totals_by_currency": tally.totals_by_currency(),
         "excluded": [e.model_dump() for e in screening.excluded],
         "quarantined": [q.model_dump() for q in screening.quarantined],
-        "held": [
-            {
-                "invoice_id": s.invoice_id,
-                "customer": s.invoice.customer.name,
-                "reason": s.hold_reason,
-                "held_by": s.held_by,
-            }
-            for s in invoices
-            if s.invoice.status is InvoiceStatus.HELD
-        ],
-        "failures": [
-            {"invoice_id": s.invoice_id, "number": s.invoice.number, "reason": s.failure}
-            for s in invoices
-            if s.failure
-        ],
-        "failed_deliveries": [
-            {
-                "invoice_id": s.invoice_id,
-                "number": s.invoice.number,
-                "status": s.delivery_status.value,
-                "detail": s.delivery_detail,
-            }
-            for s in invoices
-            if s.delivery_status in FAILED_DELIVERY_STATUSES
-        ],
-        "erp_problems": [
-            {"invoice_id": s.invoice_id, "number": s.invoice.number, "detail": s.erp_detail}
-            for s in invoices
-            if s.erp_status is ErpStatus.FAILED
-        ],
+        "held": tally.held,
+        "failures": tally.failures,
+        "failed_deliveries": tally.failed_deliveries,
+        "erp_problems": tally.erp_problems,
         "erp_latency_seconds": {
             "calls": len(latencies),
             "median": round(statistics.median(latencies), 4) if latencies else None,
@@ -225,8 +316,8 @@ def summarize_run(
     platform.store.update_run(context.run_id, status, summary=json.dumps(report["counts"]))
     alert = {k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")}
     if not reconciliation.complete:
-        alert["unreconciled"] = [u.detail for u in reconciliation.unreconciled[:20]]
-        alert["problems"] = reconciliation.problems
+        alert["unreconciled"] = [u.detail for u in reconciliation.unreconciled[:_ALERT_LIST_LIMIT]]
+        alert["problems"] = reconciliation.problems[:_ALERT_LIST_LIMIT]
     platform.clients.client("sns").publish(
         TopicArn=platform.settings.alert_topic_arn,
         Subject=f"Invoice run {context.period} ({context.mode}): {status.value}"[:100],
