@@ -119,3 +119,13 @@ def test_auto_approval_holds_by_rule_not_by_auto_approver(platform: Platform) ->
     assert _held_in_run_report(platform)[rule_held.invoice_id]["held_by"] == (
         "rule NON_POSITIVE_TOTAL"
     )
+
+
+def test_a_retried_approval_request_keeps_its_one_reminder_schedule(platform: Platform) -> None:
+    _awaiting_approval(platform, draft_invoice("ACC-1"))
+
+    request_approval(RUN, "task-token-of-the-retry", platform)
+
+    schedules = platform.clients.client("scheduler").list_schedules()["Schedules"]
+    assert [s["Name"] for s in schedules] == [f"approval-reminder-{RUN.run_id}"]
+    assert platform.store.get_run(RUN.run_id)["task_token"] == "task-token-of-the-retry"  # type: ignore[index]

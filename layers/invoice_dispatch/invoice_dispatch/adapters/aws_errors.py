@@ -113,6 +113,14 @@ def transient_reason(error: BaseException) -> str | None:
     return None
 
 
+def already_exists(error: BaseException) -> bool:
+    """AWS refused to create what an earlier attempt of the same step already created."""
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in (
+        "ConflictException",
+        "ResourceAlreadyExistsException",
+    )
+
+
 def retryable_aws_errors(handler: Callable[P, R]) -> Callable[P, R]:
     """Re-raise a transient AWS error as ``TransientError`` so the step's Retry takes it.
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from invoice_dispatch.adapters.aws_errors import already_exists
 from invoice_dispatch.approval.links import sign_approval_link
 from invoice_dispatch.approval.models import (
     ApprovalDecision,
@@ -235,18 +236,22 @@ def _schedule_reminder(context: RunContext, at: datetime, platform: Platform) ->
     settings = platform.settings
     if not (settings.approval_reminder_function_arn and settings.scheduler_role_arn):
         return
-    platform.clients.client("scheduler").create_schedule(
-        Name=f"approval-reminder-{context.run_id}"[:64],
-        ScheduleExpression=f"at({at:%Y-%m-%dT%H:%M:%S})",
-        ScheduleExpressionTimezone="UTC",
-        FlexibleTimeWindow={"Mode": "OFF"},
-        ActionAfterCompletion="DELETE",
-        Target={
-            "Arn": settings.approval_reminder_function_arn,
-            "RoleArn": settings.scheduler_role_arn,
-            "Input": json.dumps({"run_id": context.run_id}),
-        },
-    )
+    try:
+        platform.clients.client("scheduler").create_schedule(
+            Name=f"approval-reminder-{context.run_id}"[:64],
+            ScheduleExpression=f"at({at:%Y-%m-%dT%H:%M:%S})",
+            ScheduleExpressionTimezone="UTC",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            ActionAfterCompletion="DELETE",
+            Target={
+                "Arn": settings.approval_reminder_function_arn,
+                "RoleArn": settings.scheduler_role_arn,
+                "Input": json.dumps({"run_id": context.run_id}),
+            },
+        )
+    except Exception as error:
+        if not already_exists(error):  # a retried RequestApproval scheduled it already
+            raise
 
 
 def request_approval(
