@@ -51,6 +51,8 @@ from invoice_dispatch.tracking import StoredInvoice
 
 _DOC = "DOC"
 _MAX_NUMBERING_ATTEMPTS = 50
+#: Invoices read per page of an index: one batch read's worth.
+_INVOICES_PER_PAGE = 100
 #: A transaction holds at most 100 items: the counter, then one update per invoice.
 _INVOICES_PER_NUMBERING_TRANSACTION = 99
 
@@ -211,9 +213,14 @@ class DynamoStore:
 
         The indexes project keys only: an index write then happens only when an invoice
         enters or leaves it, not on every lifecycle update (issue 15 measured both indexes
-        projecting ALL, which tripled every write). One page at a time keeps memory flat.
+        projecting ALL, which tripled every write). One page of 100 at a time keeps memory
+        flat, whatever the run's size.
         """
-        query: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
+        query: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "Limit": _INVOICES_PER_PAGE,  # a 1 MB page of keys would be ~10,000 invoices
+        }
         while True:
             response = self._table.query(**query)
             page_ids = [str(item["PK"]).removeprefix("INVOICE#") for item in response["Items"]]
