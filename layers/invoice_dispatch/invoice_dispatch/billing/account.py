@@ -28,6 +28,7 @@ from invoice_dispatch.billing.period import (
     months_between,
     term_containing,
 )
+from invoice_dispatch.billing.quoting import quote, shorten
 from invoice_dispatch.billing.struct_validation import derive_checks, record_from_model
 from invoice_dispatch.invoice import PostalAddress
 
@@ -231,8 +232,12 @@ _PLAIN_MESSAGES: dict[str, str] = {
 
 
 def _location(parts: tuple[int | str, ...]) -> str:
-    """('subscriptions', 0, 'quantity') -> 'subscriptions #1 quantity'."""
-    words = [f"#{part + 1}" if isinstance(part, int) else str(part) for part in parts]
+    """('subscriptions', 0, 'quantity') -> 'subscriptions #1 quantity'.
+
+    A key the source made up (an unknown field, a metric in ``trailing_usage_average``) is
+    input too, and cut like any quoted value.
+    """
+    words = [f"#{part + 1}" if isinstance(part, int) else shorten(str(part)) for part in parts]
     return " ".join(words) or "account"
 
 
@@ -246,20 +251,28 @@ def _first_error_sentence(error: ValidationError) -> str:
     else:
         message = first["msg"].removeprefix("Value error, ")
     if first["type"] not in ("value_error", "missing", "extra_forbidden") and "input" in first:
-        message = f"{message} (got {first['input']!r})"
+        message = f"{message} (got {quote(first['input'])})"
     sentence = f"Field '{_location(first['loc'])}': {message}"
     if len(errors) > 1:
         sentence += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return sentence
 
 
+#: The longest id an account may have (``account_schema.Account.account_id``).
+_MAX_ID_LENGTH = 100
+
+
 def _label_for(raw: Mapping[str, Any]) -> str:
+    """The name screening reports a record by: its id, else its ``_label``.
+
+    An id longer than any valid one is input like any other and is cut (``quoting``).
+    """
     is_mapping = type(raw) is dict or isinstance(raw, Mapping)  # dict first: ABC checks cost
     account_id = raw.get("account_id") if is_mapping else None
     if isinstance(account_id, str) and account_id:
-        return account_id
+        return account_id if len(account_id) <= _MAX_ID_LENGTH else shorten(account_id)
     label = raw.get("_label") if is_mapping else None
-    return str(label) if label else "<unlabelled record>"
+    return shorten(str(label)) if label else "<unlabelled record>"
 
 
 def recurring_due(
@@ -299,14 +312,17 @@ def _check_semantics(
     for sub in account.subscriptions:
         problem = _subscription_problem(sub, account.currency, catalog, timezone)
         if problem is not None:
-            return f"Subscription '{sub.subscription_id}'{problem}"
+            return f"Subscription {quote(sub.subscription_id)}{problem}"
     for record in account.usage:
         metric = catalog.metrics.get(record.metric)
         if metric is None:
-            return f"Usage metric '{record.metric}' is not in catalog {catalog.version}"
+            return f"Usage metric {quote(record.metric)} is not in catalog {catalog.version}"
         model = record.pricing or metric.default_model
         if account.currency not in metric.models.get(model, {}):
-            return f"Usage metric '{record.metric}' has no {account.currency} '{model}' pricing"
+            return (
+                f"Usage metric {quote(record.metric)} has no {account.currency} "
+                f"{quote(model)} pricing"
+            )
     for one_off in account.one_offs:
         if (
             one_off.unit_price is None
@@ -315,14 +331,14 @@ def _check_semantics(
             return f"One-off '{one_off.product}' has no {account.currency} price and none is set"
     for discount in account.discounts:
         if discount.kind == "percentage" and discount.percent is None:
-            return f"Discount '{discount.discount_id}' is a percentage but sets no 'percent'"
+            return f"Discount {quote(discount.discount_id)} is a percentage but sets no 'percent'"
         if discount.kind == "fixed" and discount.amount is None:
-            return f"Discount '{discount.discount_id}' is fixed but sets no 'amount'"
+            return f"Discount {quote(discount.discount_id)} is fixed but sets no 'amount'"
         if discount.applies_to != "invoice" and discount.applies_to not in (
             catalog.plans.keys() | catalog.metrics.keys() | catalog.one_offs.keys()
         ):
             return (
-                f"Discount '{discount.discount_id}' applies to '{discount.applies_to}', "
+                f"Discount {quote(discount.discount_id)} applies to {quote(discount.applies_to)}, "
                 "which is neither 'invoice' nor a catalog product"
             )
     return None
@@ -342,10 +358,10 @@ def _subscription_problem(
     for plan_code in plans:
         plan = catalog.plans.get(plan_code)
         if plan is None:
-            return f": plan '{plan_code}' is not in catalog {catalog.version}"
+            return f": plan {quote(plan_code)} is not in catalog {catalog.version}"
         if sub.unit_price is None and currency not in plan.prices:
             return (
-                f": plan '{plan_code}' has no {currency} price in catalog "
+                f": plan {quote(plan_code)} has no {currency} price in catalog "
                 f"{catalog.version} and the contract sets none"
             )
     cadence = sub.cadence or catalog.plans[sub.plan].default_cadence
@@ -465,7 +481,7 @@ def screen_account(
         return AccountScreening(
             account_id=label,
             outcome="quarantined",
-            reason=f"Account could not be read: {error}",
+            reason=f"Account could not be read: {shorten(str(error))}",
         )
     if excluded is not None:
         return AccountScreening(account_id=label, outcome="excluded", reason=excluded)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from invoice_dispatch.billing.catalog import Cadence
 from invoice_dispatch.billing.period import is_known_timezone
+from invoice_dispatch.billing.quoting import quote
 from invoice_dispatch.invoice import PostalAddress
 from invoice_dispatch.money import is_supported_currency
 
@@ -56,7 +57,7 @@ class CustomerInfo(_Model):
     @classmethod
     def _email_is_deliverable_shape(cls, value: str) -> str:
         if not _EMAIL.match(value):
-            raise ValueError(f"'{value}' is not a valid e-mail address")
+            raise ValueError(f"{quote(value)} is not a valid e-mail address")
         return value
 
 
@@ -159,12 +160,12 @@ class Account(_Model):
     @classmethod
     def _currency_is_billable(cls, value: str) -> str:
         if not is_supported_currency(value):
-            raise ValueError(f"'{value}' is not a supported ISO 4217 currency")
+            raise ValueError(f"{quote(value)} is not a supported ISO 4217 currency")
         return value
 
     @field_validator("timezone")
     @classmethod
     def _timezone_is_iana(cls, value: str | None) -> str | None:
         if value is not None and not is_known_timezone(value):
-            raise ValueError(f"'{value}' is not an IANA time zone")
+            raise ValueError(f"{quote(value)} is not an IANA time zone")
         return value

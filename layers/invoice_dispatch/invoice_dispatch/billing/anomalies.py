@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from invoice_dispatch.billing.quoting import quote, shorten
 from invoice_dispatch.invoice import AnomalyFlag, InvoiceLine
 
 TOTAL_CHANGE = "TOTAL_CHANGE"
@@ -132,7 +133,7 @@ def duplicate_line_flags(
             flags.append(
                 thresholds.flag(
                     DUPLICATE_LINE,
-                    f"Line '{key[7]}' of {_fmt(key[4], currency)} appears {count} times: "
+                    f"Line {quote(key[7])} of {_fmt(key[4], currency)} appears {count} times: "
                     "check the account source for a record sent twice",
                 )
             )
@@ -147,7 +148,7 @@ def tax_rate_flag(
     table_version: str,
     thresholds: AnomalyThresholds,
 ) -> AnomalyFlag | None:
-    where = f"{country}-{region}" if region else country
+    where = shorten(f"{country}-{region}" if region else country)
     if expected_rate is None:
         return thresholds.flag(
             TAX_RATE_MISMATCH,

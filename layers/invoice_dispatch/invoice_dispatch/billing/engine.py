@@ -50,6 +50,7 @@ from invoice_dispatch.billing.period import (
     term_containing,
 )
 from invoice_dispatch.billing.proration import prorate, split_by_shares
+from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.billing.tax import NoTaxRate, TaxTable, TaxTreatment, resolve_tax
 from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.invoice import (
@@ -819,7 +820,9 @@ def generate_draft(
     except (KeyError, ValueError, ArithmeticError) as error:
         return DraftResult(
             invoice=None,
-            quarantine_reason=f"Draft could not be computed: {type(error).__name__}: {error}",
+            quarantine_reason=(
+                f"Draft could not be computed: {type(error).__name__}: {shorten(str(error))}"
+            ),
         )
 
 

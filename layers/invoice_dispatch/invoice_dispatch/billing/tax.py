@@ -16,6 +16,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 from stdnum.eu import vat as eu_vat
 
+from invoice_dispatch.billing.quoting import quote
 from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.invoice import TaxCategory
 
@@ -114,8 +115,8 @@ def resolve_tax(
         )
     if expected is None and rate_override is None:
         raise NoTaxRate(
-            f"No tax rate for country '{country}'"
-            + (f" region '{region}'" if region else "")
+            f"No tax rate for country {quote(country)}"
+            + (f" region {quote(region)}" if region else "")
             + f" in tax table {table.version}"
         )
     rate = rate_override if rate_override is not None else expected

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from invoice_dispatch.adapters.s3_documents import read_uri
 from invoice_dispatch.billing import billing_period, parse_accounts_csv, screen_account
+from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, ScreenedOut, Screening
@@ -69,7 +70,7 @@ def merge_usage_file(raw_accounts: list[Any], uri: str, body: bytes) -> list[Scr
         account = by_id.get(account_id)
         if account is None:
             orphans[account_id] = ScreenedOut(
-                account_id=account_id or "<no account id>",
+                account_id=shorten(account_id) or "<no account id>",
                 reason=f"Usage file {uri} has usage for an account missing from the account source",
             )
             continue
