@@ -323,6 +323,31 @@ def _check_semantics(
                 f"Usage metric {quote(record.metric)} has no {account.currency} "
                 f"{quote(model)} pricing"
             )
+    if len(account.usage) > 1 and (conflict := _usage_pricing_conflict(account.usage)):
+        return conflict
+    return _other_charges_problem(account, catalog)
+
+
+def _usage_pricing_conflict(usage: Sequence[UsageRecord]) -> str | None:
+    """The engine bills each metric's total once (tiers price the whole period's usage),
+    so the records of one metric may name one pricing model at most; records that name
+    none (a metering file's readings) take it."""
+    models: dict[str, str] = {}
+    for record in usage:
+        if record.pricing is None:
+            continue
+        model = models.setdefault(record.metric, record.pricing)
+        if model != record.pricing:
+            return (
+                f"Usage metric {quote(record.metric)} is priced {quote(model)} by one record "
+                f"and {quote(record.pricing)} by another: a metric's usage is billed as one "
+                "total, with one pricing"
+            )
+    return None
+
+
+def _other_charges_problem(account: Account, catalog: Catalog) -> str | None:
+    """One-offs without a price, discounts without an amount or with an unknown target."""
     for one_off in account.one_offs:
         if (
             one_off.unit_price is None

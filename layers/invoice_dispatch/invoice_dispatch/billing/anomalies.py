@@ -140,6 +140,23 @@ def duplicate_line_flags(
     return flags
 
 
+def duplicate_usage_flag(
+    metric_name: str,
+    quantity: Decimal,
+    source: str | None,
+    count: int,
+    thresholds: AnomalyThresholds,
+) -> AnomalyFlag:
+    """Records of one metric are billed as one total, so a reading sent twice no longer
+    shows as two equal lines: equal records (quantity and source) are flagged instead."""
+    where = f" from {quote(source)}" if source else ""
+    return thresholds.flag(
+        DUPLICATE_LINE,
+        f"{metric_name} usage of {quantity:,}{where} appears {count} times and each is "
+        "counted in the total: check the account source for a reading sent twice",
+    )
+
+
 def tax_rate_flag(
     applied_rate: Decimal,
     expected_rate: Decimal | None,

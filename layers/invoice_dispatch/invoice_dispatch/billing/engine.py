@@ -30,6 +30,7 @@ from invoice_dispatch.billing.account import (
     BillingHistory,
     Discount,
     Subscription,
+    UsageRecord,
     recurring_due,
 )
 from invoice_dispatch.billing.anomalies import AnomalyThresholds
@@ -540,7 +541,10 @@ def _bill_usage(
     currency = account.currency
     commitment = account.minimum_commitment
     usage_by_metric: dict[str, Decimal] = {}
-    for record in account.usage:
+    usage = account.usage
+    if len(usage) > 1:
+        usage = _usage_per_metric(draft, usage, context)
+    for record in usage:
         terms = _usage_terms(context, record.metric, record.pricing, currency)
         pricing = terms.pricing
         quantity = record.quantity
@@ -603,6 +607,49 @@ def _bill_usage(
             period.start,
             period.end,
         )
+
+
+def _usage_per_metric(
+    draft: _Draft, usage: tuple[UsageRecord, ...], context: BillingContext
+) -> tuple[UsageRecord, ...]:
+    """One record per metric, in order of first appearance, holding the metric's total.
+
+    Tiers price a period's whole usage: 10,000 + 9,999 API calls from two records (the
+    account and a metering file) are 19,999 calls, the price of one record of 19,999, not
+    two free first tiers. Usage records carry no period of their own: all of an account's
+    usage is the billed period's. Screening has made sure the records of one metric name
+    at most one pricing model, which the total takes. Equal records (metric, quantity and
+    source) are still summed, and flagged as a record perhaps sent twice.
+    """
+    totals: dict[str, UsageRecord] = {}
+    copies: dict[tuple[str, str, str | None], int] = {}
+    for record in usage:
+        key = (record.metric, str(record.quantity), record.source)
+        copies[key] = copies.get(key, 0) + 1
+        total = totals.get(record.metric)
+        if total is None:
+            totals[record.metric] = record
+            continue
+        totals[record.metric] = UsageRecord(
+            metric=record.metric,
+            quantity=total.quantity + record.quantity,
+            pricing=total.pricing or record.pricing,
+            source=total.source if total.source == record.source else None,
+        )
+    if len(totals) == len(usage):
+        return usage
+    for (metric, quantity, source), count in copies.items():
+        if count > 1:
+            draft.flags.append(
+                checks.duplicate_usage_flag(
+                    context.catalog.metrics[metric].name,
+                    Decimal(quantity),
+                    source,
+                    count,
+                    context.thresholds,
+                )
+            )
+    return tuple(totals.values())
 
 
 @dataclass(frozen=True, slots=True)
