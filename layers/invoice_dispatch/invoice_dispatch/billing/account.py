@@ -24,6 +24,7 @@ from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
 from invoice_dispatch.billing.period import (
     BillingPeriod,
+    last_local_day,
     local_date,
     months_between,
     term_containing,
@@ -398,7 +399,7 @@ def _subscription_problem(
         return None
     start = local_date(sub.start, timezone)
     if sub.end is not None:
-        end = local_date(sub.end, timezone)
+        end = last_local_day(sub.end, timezone)
         if end < start:
             return f" ends on {end.isoformat()}, before it starts on {start.isoformat()}"
     previous = start
@@ -430,7 +431,8 @@ def _exclusion(
         return "Account has nothing to bill: no subscription, usage or one-off charge"
     starts = [local_date(sub.start, timezone) for sub in account.subscriptions]
     ends = [
-        None if sub.end is None else local_date(sub.end, timezone) for sub in account.subscriptions
+        None if sub.end is None else last_local_day(sub.end, timezone)
+        for sub in account.subscriptions
     ]
     if all(start > period.end for start in starts):
         return f"Subscription starts on {min(starts).isoformat()}, after this period"

@@ -12,9 +12,18 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import CoreSchema, core_schema
 
 from invoice_dispatch.billing.catalog import Cadence
 from invoice_dispatch.billing.period import is_known_timezone
@@ -27,7 +36,66 @@ _EMAIL = re.compile(
 )
 _PERIOD_LABEL = r"^\d{4}-(0[1-9]|1[0-2])$"
 
-Moment = date | datetime
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+_AS_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def _instant_keeps_its_offset(value: Any) -> Any:
+    """A timestamp as the ``datetime`` it is; anything else as given.
+
+    Left to itself, pydantic's ``date | datetime`` reads ``2026-11-01T00:00:00+09:00``
+    (any timestamp at midnight) as the bare date 2026-11-01 and drops the offset, which
+    is 31 October in Berlin (issue 16). Screening converts the datetime to the period's
+    zone instead (``period.local_date``). What is no timestamp is left to the union, so
+    its errors read as before.
+    """
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number or (isinstance(value, str) and _PLAIN_DATE.fullmatch(value) is None):
+        try:
+            return _AS_DATETIME.validate_python(value)
+        except ValidationError:
+            return value
+    return value
+
+
+def _day_is_no_instant(value: Any) -> Any:
+    """A field that is a calendar day refuses a timestamp rather than guess its zone."""
+    if isinstance(value, datetime) or (
+        isinstance(value, str) and _DATE_AND_TIME.match(value) is not None
+    ):
+        raise ValueError(
+            f"{quote(value)} is a timestamp, but this field is a calendar day (write YYYY-MM-DD)"
+        )
+    return value
+
+
+if TYPE_CHECKING:
+    Moment = date | datetime
+    CalendarDay = date
+else:
+
+    class Moment:
+        """A date, or a timestamp kept as a ``datetime`` with its offset (issue 16)."""
+
+        @classmethod
+        def __get_pydantic_core_schema__(
+            cls, source: Any, handler: GetCoreSchemaHandler
+        ) -> CoreSchema:
+            return core_schema.no_info_before_validator_function(
+                _instant_keeps_its_offset, handler.generate_schema(date | datetime)
+            )
+
+    class CalendarDay:
+        """A date only: ``anchor`` and ``trial_end`` name days, not instants."""
+
+        @classmethod
+        def __get_pydantic_core_schema__(
+            cls, source: Any, handler: GetCoreSchemaHandler
+        ) -> CoreSchema:
+            return core_schema.no_info_before_validator_function(
+                _day_is_no_instant, handler.generate_schema(date)
+            )
 
 
 class _Model(BaseModel):
@@ -81,9 +149,9 @@ class Subscription(_Model):
     cadence: Cadence | None = None
     interval_months: int | None = Field(default=None, ge=1, le=60)
     billing_timing: Literal["advance", "arrears"] = "advance"
-    anchor: date | None = Field(default=None, description="Month the terms are aligned on")
+    anchor: CalendarDay | None = Field(default=None, description="Month the terms are aligned on")
     unit_price: Decimal | None = Field(default=None, ge=0, description="Negotiated price")
-    trial_end: date | None = Field(default=None, description="Last free day, inclusive")
+    trial_end: CalendarDay | None = Field(default=None, description="Last free day, inclusive")
     changes: tuple[PlanChange, ...] = ()
 
 

@@ -46,6 +46,7 @@ from invoice_dispatch.billing.catalog import (
 )
 from invoice_dispatch.billing.period import (
     BillingPeriod,
+    last_local_day,
     local_date,
     months_between,
     term_containing,
@@ -441,7 +442,7 @@ def _bill_subscription(
     plan = catalog.plans[sub.plan]
     months = sub.term_months(plan.default_cadence)
     start = local_date(sub.start, timezone)
-    end = None if sub.end is None else local_date(sub.end, timezone)
+    end = None if sub.end is None else last_local_day(sub.end, timezone)
     states = _states(sub, catalog, currency, timezone)
     if not recurring_due(sub, start, end, months, period, [eff for eff, _ in states[1:]]):
         return
