@@ -219,9 +219,9 @@ class AccountScreening:
 
 #: Pydantic's wording, said the way a billing person would read it on the run report.
 _PLAIN_MESSAGES: dict[str, str] = {
-    "greater_than_equal": "must be {ge} or more",
-    "greater_than": "must be more than {gt}",
-    "less_than_equal": "must be {le} or less",
+    "greater_than_equal": "must be {ge:,} or more",
+    "greater_than": "must be more than {gt:,}",
+    "less_than_equal": "must be {le:,} or less",
     "missing": "is missing",
     "extra_forbidden": "is not a known field (check its spelling)",
     "decimal_parsing": "is not a number",

@@ -98,6 +98,30 @@ else:
             )
 
 
+#: Bounds on every number an account states (issue 16): far above any real contract, and
+#: low enough that every line, total and tax of a draft stays inside ``Decimal``'s 28
+#: significant digits (1e25 seats once passed screening and failed at drafting with
+#: ``InvalidOperation``). Quantities: seats, GB, one-off units, milestone shares.
+MAX_QUANTITY = Decimal(10**9)
+#: Metered usage in one record, and trailing usage averages.
+MAX_USAGE = Decimal(10**12)
+#: Money, in the currency's units: prices, discounts, commitments, contract amounts.
+MAX_AMOUNT = Decimal(10**12)
+#: A number may have at most this many decimal places (a 10 MB run of zeros has more).
+MAX_DECIMAL_PLACES = 12
+#: How many periods a coupon may run for: a century.
+MAX_COUPON_PERIODS = 1200
+
+
+def _few_decimal_places(value: Decimal | None) -> Decimal | None:
+    """Decimal places are bounded like magnitudes, so every number has a bounded length."""
+    if value is not None and int(value.as_tuple().exponent) < -MAX_DECIMAL_PLACES:
+        raise ValueError(
+            f"must have at most {MAX_DECIMAL_PLACES} decimal places (got {quote(str(value))})"
+        )
+    return value
+
+
 class _Model(BaseModel):
     """Unknown fields are rejected: a misspelt ``discounts`` must quarantine, not under-bill."""
 
@@ -107,8 +131,22 @@ class _Model(BaseModel):
 class BillingHistory(_Model):
     """What the last period looked like, for the 'changed a lot' anomaly checks."""
 
-    previous_gross_total: Decimal | None = None
+    previous_gross_total: Decimal | None = Field(default=None, ge=-MAX_AMOUNT, le=MAX_AMOUNT)
     trailing_usage_average: dict[str, Decimal] = Field(default_factory=dict)
+
+    _places = field_validator("previous_gross_total")(_few_decimal_places)
+
+    @field_validator("trailing_usage_average")
+    @classmethod
+    def _averages_are_bounded(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for metric, average in value.items():
+            if not 0 <= average <= MAX_USAGE:
+                raise ValueError(
+                    f"{quote(metric)} must be between 0 and {MAX_USAGE:,} "
+                    f"(got {quote(str(average))})"
+                )
+            _few_decimal_places(average)
+        return value
 
 
 class CustomerInfo(_Model):
@@ -134,8 +172,10 @@ class PlanChange(_Model):
 
     effective: Moment
     plan: str | None = None
-    quantity: Decimal | None = Field(default=None, ge=0)
-    unit_price: Decimal | None = Field(default=None, ge=0)
+    quantity: Decimal | None = Field(default=None, ge=0, le=MAX_QUANTITY)
+    unit_price: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+
+    _places = field_validator("quantity", "unit_price")(_few_decimal_places)
 
 
 class Subscription(_Model):
@@ -143,44 +183,56 @@ class Subscription(_Model):
 
     subscription_id: str = Field(min_length=1)
     plan: str
-    quantity: Decimal = Field(default=Decimal(1), ge=0)
+    quantity: Decimal = Field(default=Decimal(1), ge=0, le=MAX_QUANTITY)
     start: Moment
     end: Moment | None = None
     cadence: Cadence | None = None
     interval_months: int | None = Field(default=None, ge=1, le=60)
     billing_timing: Literal["advance", "arrears"] = "advance"
     anchor: CalendarDay | None = Field(default=None, description="Month the terms are aligned on")
-    unit_price: Decimal | None = Field(default=None, ge=0, description="Negotiated price")
+    unit_price: Decimal | None = Field(
+        default=None, ge=0, le=MAX_AMOUNT, description="Negotiated price"
+    )
     trial_end: CalendarDay | None = Field(default=None, description="Last free day, inclusive")
     changes: tuple[PlanChange, ...] = ()
+
+    _places = field_validator("quantity", "unit_price")(_few_decimal_places)
 
 
 class UsageRecord(_Model):
     metric: str
-    quantity: Decimal = Field(ge=0)
+    quantity: Decimal = Field(ge=0, le=MAX_USAGE)
     pricing: str | None = Field(default=None, description="Catalog pricing model name")
     source: str | None = Field(default=None, description="Where the reading came from")
+
+    _places = field_validator("quantity")(_few_decimal_places)
 
 
 class MinimumCommitment(_Model):
     """Usage is topped up to ``amount`` per period (a true-up line, product MIN-COMMIT)."""
 
-    amount: Decimal = Field(gt=0)
+    amount: Decimal = Field(gt=0, le=MAX_AMOUNT)
     metrics: tuple[str, ...] = ()
+
+    _places = field_validator("amount")(_few_decimal_places)
 
 
 class OneOffCharge(_Model):
     product: Literal["ONBOARDING"] = "ONBOARDING"
     description: str | None = None
-    quantity: Decimal = Field(default=Decimal(1), gt=0)
-    unit_price: Decimal | None = Field(default=None, ge=0)
+    quantity: Decimal = Field(default=Decimal(1), gt=0, le=MAX_QUANTITY)
+    unit_price: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     bill_in: str | None = Field(default=None, pattern=_PERIOD_LABEL)
+
+    _places = field_validator("quantity", "unit_price")(_few_decimal_places)
 
 
 class MilestonePart(_Model):
-    share: Decimal = Field(gt=0)
+    share: Decimal = Field(gt=0, le=MAX_QUANTITY)
     label: str | None = None
     due_period: str = Field(pattern=_PERIOD_LABEL)
+
+    _places = field_validator("share")(_few_decimal_places)
 
 
 class Milestone(_Model):
@@ -188,8 +240,10 @@ class Milestone(_Model):
 
     milestone_id: str
     description: str
-    contract_amount: Decimal = Field(gt=0)
+    contract_amount: Decimal = Field(gt=0, le=MAX_AMOUNT)
     parts: tuple[MilestonePart, ...] = Field(min_length=1)
+
+    _places = field_validator("contract_amount")(_few_decimal_places)
 
 
 class Discount(_Model):
@@ -199,10 +253,14 @@ class Discount(_Model):
     description: str | None = None
     kind: Literal["percentage", "fixed"]
     percent: Decimal | None = Field(default=None, gt=0, le=100)
-    amount: Decimal | None = Field(default=None, gt=0)
+    amount: Decimal | None = Field(default=None, gt=0, le=MAX_AMOUNT)
     applies_to: str = Field(default="invoice", description="'invoice' or a product code")
     first_period: str | None = Field(default=None, pattern=_PERIOD_LABEL)
-    periods: int | None = Field(default=None, ge=1, description="None: applies forever")
+    periods: int | None = Field(
+        default=None, ge=1, le=MAX_COUPON_PERIODS, description="None: applies forever"
+    )
+
+    _places = field_validator("percent", "amount")(_few_decimal_places)
 
 
 class Account(_Model):
@@ -223,6 +281,8 @@ class Account(_Model):
     milestones: tuple[Milestone, ...] = ()
     discounts: tuple[Discount, ...] = ()
     history: BillingHistory | None = None
+
+    _places = field_validator("tax_rate_override")(_few_decimal_places)
 
     @field_validator("currency")
     @classmethod

@@ -67,6 +67,21 @@ def _account_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> Accou
     )
 
 
+def _outcome_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]:
+    """Counts equal to run.json's own lists (issue 16): an account GatherAccounts found
+    eligible that the engine then set aside is counted where it is listed, not as eligible."""
+    gathered = run.get("screening_counts") or {}
+    by_engine = {
+        kind: sum(len(report.get(kind, [])) for report in reports)
+        for kind in ("excluded", "quarantined")
+    }
+    return {
+        "eligible": gathered.get("eligible", 0) - by_engine["excluded"] - by_engine["quarantined"],
+        "excluded": gathered.get("excluded", 0) + by_engine["excluded"],
+        "quarantined": gathered.get("quarantined", 0) + by_engine["quarantined"],
+    }
+
+
 def reconcile_run(
     context: RunContext,
     outcome: str,
@@ -156,6 +171,7 @@ def summarize_run(
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": {
             **(run.get("screening_counts") or {}),
+            **_outcome_counts(run, reports),
             "drafts_in_run": len(invoices),
             "held": statuses.get(InvoiceStatus.HELD.value, 0),
             "finalized": statuses.get(InvoiceStatus.FINALIZED.value, 0),
