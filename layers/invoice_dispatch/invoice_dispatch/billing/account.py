@@ -9,8 +9,6 @@ exactly one of three outcomes, each with a sentence a billing person can act on:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
+from invoice_dispatch.billing.csv_dialect import csv_number, read_csv
 from invoice_dispatch.billing.period import (
     BillingPeriod,
     last_local_day,
@@ -202,6 +201,11 @@ _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
 
 Outcome = Literal["eligible", "excluded", "quarantined"]
 
+#: Source metadata that quarantines a record: a problem the source's reader found and
+#: could not put in the record itself (a CSV number it cannot read for sure, rows of one
+#: account that disagree). Every other ``_`` key is ignored.
+SOURCE_PROBLEM = "_problem"
+
 
 @dataclass(frozen=True, slots=True)
 class AccountScreening:
@@ -251,6 +255,8 @@ def _first_error_sentence(error: ValidationError) -> str:
         message = template.format(**(first.get("ctx") or {}))
     else:
         message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "decimal_parsing" and "," in str(first.get("input")):
+        message += ": write a decimal point (a decimal comma only in a semicolon-separated CSV)"
     if first["type"] not in ("value_error", "missing", "extra_forbidden") and "input" in first:
         message = f"{message} (got {quote(first['input'])})"
     sentence = f"Field '{_location(first['loc'])}': {message}"
@@ -492,6 +498,11 @@ def screen_account(
         return AccountScreening(
             account_id=label, outcome="quarantined", reason="Record is not a JSON object"
         )
+    source_problem = raw.get(SOURCE_PROBLEM)
+    if source_problem:
+        return AccountScreening(
+            account_id=label, outcome="quarantined", reason=shorten(str(source_problem), 400)
+        )
     try:
         account = _validate_without_metadata(raw)
     except ValidationError as error:
@@ -521,11 +532,15 @@ def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
     Rows sharing an ``account_id`` become one account; customer columns are read from the
     first row. Empty cells mean 'not given'. Rows without an id get a ``_label`` of
     ``<row N>`` (N counts data rows from 1) so screening can name them.
+
+    The delimiter (comma, semicolon or tab) is read from the header, and a ``;`` file may
+    write numbers with a decimal comma (``csv_dialect``); a number it cannot read for sure
+    quarantines its account (``_problem``). Raises ``CsvDialectError`` for a file whose
+    header has no ``account_id`` column in any of the three.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    delimiter, rows = read_csv(text, "account_id")
     accounts: dict[str, dict[str, Any]] = {}
-    for row_number, row in enumerate(reader, start=1):
-        cells = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+    for row_number, cells in enumerate(rows, start=1):
         account_key = cells.get("account_id") or f"<row {row_number}>"
         account = accounts.get(account_key)
         if account is None:
@@ -567,6 +582,13 @@ def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
             for optional in ("end", "cadence", "billing_timing", "unit_price"):
                 if cells.get(optional):
                     subscription[optional] = cells[optional]
+            for column in ("quantity", "unit_price"):
+                if column in subscription:
+                    subscription[column], problem = csv_number(subscription[column], delimiter)
+                    if problem is not None:
+                        account.setdefault(
+                            SOURCE_PROBLEM, f"Row {row_number}, column '{column}': {problem}"
+                        )
             account["subscriptions"].append(subscription)
     return list(accounts.values())
 

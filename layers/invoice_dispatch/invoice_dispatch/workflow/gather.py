@@ -9,8 +9,6 @@ account.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +17,8 @@ from pydantic import BaseModel
 
 from invoice_dispatch.adapters.s3_documents import read_uri
 from invoice_dispatch.billing import billing_period, parse_accounts_csv, screen_account
+from invoice_dispatch.billing.account import SOURCE_PROBLEM
+from invoice_dispatch.billing.csv_dialect import CsvDialectError, csv_number, read_csv
 from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.platform import Platform
@@ -38,7 +38,10 @@ def parse_account_source(uri: str, body: bytes) -> list[dict[str, Any]]:
     """JSON (a list, or {"accounts": [...]}) or CSV, chosen by the object's extension."""
     text = body.decode("utf-8-sig")
     if uri.lower().endswith(".csv"):
-        return parse_accounts_csv(text)
+        try:
+            return parse_accounts_csv(text)
+        except CsvDialectError as error:
+            raise PermanentError(f"The account source {uri} {error}") from error
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -59,13 +62,18 @@ def merge_usage_file(raw_accounts: list[Any], uri: str, body: bytes) -> list[Scr
     are reported (quarantined), never silently dropped.
     """
     text = body.decode("utf-8-sig")
+    delimiter = ","
     if uri.lower().endswith(".csv"):
-        records: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(text)))
+        try:
+            delimiter, rows = read_csv(text, "account_id")
+        except CsvDialectError as error:
+            raise PermanentError(f"The usage file {uri} {error}") from error
+        records: list[dict[str, Any]] = list(rows)
     else:
         records = json.loads(text)
     by_id = {raw.get("account_id"): raw for raw in raw_accounts if isinstance(raw, dict)}
     orphans: dict[str, ScreenedOut] = {}
-    for record in records:
+    for row_number, record in enumerate(records, start=1):
         account_id = str(record.get("account_id", ""))
         account = by_id.get(account_id)
         if account is None:
@@ -74,8 +82,16 @@ def merge_usage_file(raw_accounts: list[Any], uri: str, body: bytes) -> list[Scr
                 reason=f"Usage file {uri} has usage for an account missing from the account source",
             )
             continue
+        quantity = record.get("quantity")
+        if isinstance(quantity, str):
+            quantity, problem = csv_number(quantity, delimiter)
+            if problem is not None:
+                account.setdefault(
+                    SOURCE_PROBLEM,
+                    f"Usage file {uri} row {row_number}, column 'quantity': {problem}",
+                )
         account.setdefault("usage", []).append(
-            {"metric": record.get("metric"), "quantity": record.get("quantity"), "source": uri}
+            {"metric": record.get("metric"), "quantity": quantity, "source": uri}
         )
     return list(orphans.values())
 
