@@ -74,3 +74,34 @@ def test_run_json_counts_equal_its_lists_when_the_engine_sets_accounts_aside(
     assert quarantined["ACC-1E400"].endswith("(got '1e400')")
     assert quarantined["ACC-NO-RATE"] == "No tax rate for country 'XX' in tax table 2026-07-01"
     assert report["reconciliation"]["problems"] == []
+
+
+def test_two_records_with_one_account_id_are_both_quarantined_naming_each_other(
+    platform: Platform,
+) -> None:
+    eur_starter = raw_account(account_id="ACC-DUP")
+    usd_business = raw_account(
+        account_id="ACC-DUP",
+        currency="USD",
+        subscriptions=[
+            {"subscription_id": "S", "plan": "BUSINESS", "quantity": "3", "start": "2025-01-01"}
+        ],
+    )
+    source = [eur_starter, raw_account(account_id="ACC-OK"), usd_business]
+
+    report = _run(platform, json.dumps(source).encode())
+
+    sentence = (
+        "Account id 'ACC-DUP' is held by 2 records of the account source (records 1 and 3): "
+        "none is billed until the source holds one record per account"
+    )
+    assert report["quarantined"] == [
+        {"account_id": "ACC-DUP", "reason": sentence},
+        {"account_id": "ACC-DUP", "reason": sentence},
+    ]
+    counts = report["counts"]
+    assert (counts["selected"], counts["eligible"], counts["quarantined"]) == (3, 1, 2)
+    assert counts["drafts_in_run"] == 1
+    assert report["reconciliation"]["equations"][0] == (
+        "Accounts: 3 selected = 1 drafted + 0 already billed + 0 excluded + 2 quarantined"
+    )

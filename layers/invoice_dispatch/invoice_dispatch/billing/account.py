@@ -526,11 +526,78 @@ def screen_account(
     return AccountScreening(account_id=label, outcome="eligible", account=account)
 
 
+def _records_phrase(positions: Sequence[int], shown: int = 5) -> str:
+    """[1, 4, 9] -> 'records 1, 4 and 9'; a long list names the first few and counts the rest."""
+    words = [f"{position:,}" for position in positions[:shown]]
+    if len(positions) > shown:
+        return f"records {', '.join(words)} and {len(positions) - shown:,} more"
+    return f"records {', '.join(words[:-1])} and {words[-1]}"
+
+
+def duplicate_account_reasons(raw_accounts: Sequence[Any]) -> dict[str, str]:
+    """The quarantine sentence for every account id that more than one record of a source holds.
+
+    Two records with one id used to end as one invoice (the second found the first's draft
+    and counted as "already billed") while the other record's data vanished. Which one is
+    right is the source's to say, so every record with that id is quarantined, with a
+    sentence naming the records, until the source holds one record per account.
+    """
+    positions: dict[str, list[int]] = {}
+    for position, raw in enumerate(raw_accounts, start=1):
+        account_id = raw.get("account_id") if isinstance(raw, dict) else None
+        if isinstance(account_id, str) and account_id:
+            positions.setdefault(account_id, []).append(position)
+    return {
+        account_id: (
+            f"Account id {quote(account_id)} is held by {len(found):,} records of the account "
+            f"source ({_records_phrase(found)}): none is billed until the source holds one "
+            "record per account"
+        )
+        for account_id, found in positions.items()
+        if len(found) > 1
+    }
+
+
+#: CSV columns that describe the account, not one subscription: every row of an account
+#: must repeat them or leave them empty.
+_ACCOUNT_COLUMNS = (
+    "status",
+    "company_name",
+    "email",
+    "line1",
+    "city",
+    "postal_code",
+    "region",
+    "country",
+    "vat_id",
+    "locale",
+    "currency",
+)
+
+
+def _disagreement(
+    first_row: int, first: Mapping[str, str], row_number: int, cells: Mapping[str, str]
+) -> str | None:
+    """How a later row of an account contradicts its first row, or None."""
+    for column in _ACCOUNT_COLUMNS:
+        value = cells.get(column)
+        first_value = first.get(column) or ("active" if column == "status" else "")
+        if value and value != first_value:
+            return (
+                f"Rows {first_row} and {row_number} of account {quote(cells['account_id'])} "
+                f"disagree on {quote(column)} ({quote(first_value)} and {quote(value)}): the "
+                "rows of one account must repeat its account columns or leave them empty"
+            )
+    return None
+
+
 def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
     """CSV with one row per subscription -> raw account dicts, same shape as the JSON source.
 
     Rows sharing an ``account_id`` become one account; customer columns are read from the
-    first row. Empty cells mean 'not given'. Rows without an id get a ``_label`` of
+    first row; a later row may leave them empty, and one that contradicts them quarantines
+    the account (``_problem``: one id, one currency and customer, or the second row's data
+    would vanish). Empty cells mean 'not given'. Rows without an id get a ``_label`` of
     ``<row N>`` (N counts data rows from 1) so screening can name them.
 
     The delimiter (comma, semicolon or tab) is read from the header, and a ``;`` file may
@@ -540,10 +607,17 @@ def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
     """
     delimiter, rows = read_csv(text, "account_id")
     accounts: dict[str, dict[str, Any]] = {}
+    first_rows: dict[str, tuple[int, dict[str, str]]] = {}
     for row_number, cells in enumerate(rows, start=1):
         account_key = cells.get("account_id") or f"<row {row_number}>"
         account = accounts.get(account_key)
-        if account is None:
+        if account is not None:
+            first_row, first_cells = first_rows[account_key]
+            problem = _disagreement(first_row, first_cells, row_number, cells)
+            if problem is not None:
+                account.setdefault(SOURCE_PROBLEM, problem)
+        else:
+            first_rows[account_key] = (row_number, cells)
             address: dict[str, Any] = {
                 "line1": cells.get("line1", ""),
                 "city": cells.get("city", ""),
@@ -607,6 +681,7 @@ __all__ = [
     "PlanChange",
     "Subscription",
     "UsageRecord",
+    "duplicate_account_reasons",
     "parse_accounts_csv",
     "recurring_due",
     "screen_account",

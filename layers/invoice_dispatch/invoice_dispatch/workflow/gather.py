@@ -2,7 +2,9 @@
 
 Nothing is dropped: each account ends up eligible (in a chunk), excluded (paused,
 cancelled, not started: with the reason) or quarantined (invalid: with a sentence a
-billing person can act on). Chunks of ~100 accounts keep the Map's state transitions,
+billing person can act on). An id that more than one record holds quarantines every one
+of them (``duplicate_account_reasons``): one used to be billed while the other's data
+vanished as "already billed". Chunks of ~100 accounts keep the Map's state transitions,
 and so its cost and its 25,000-event history, fifty times smaller than one child per
 account.
 """
@@ -17,7 +19,7 @@ from pydantic import BaseModel
 
 from invoice_dispatch.adapters.s3_documents import read_uri
 from invoice_dispatch.billing import billing_period, parse_accounts_csv, screen_account
-from invoice_dispatch.billing.account import SOURCE_PROBLEM
+from invoice_dispatch.billing.account import SOURCE_PROBLEM, duplicate_account_reasons
 from invoice_dispatch.billing.csv_dialect import CsvDialectError, csv_number, read_csv
 from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.errors import PermanentError
@@ -119,6 +121,7 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
     settings = platform.settings
     source_body = read_uri(platform.clients.client("s3"), settings.account_source_uri)
     raw_accounts = parse_account_source(settings.account_source_uri, source_body)
+    duplicates = duplicate_account_reasons(raw_accounts)
     screening = Screening()
     usage_orphans: list[ScreenedOut] = []
     if settings.usage_source_uri:
@@ -133,6 +136,12 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
         if not isinstance(raw, dict):
             screening.quarantined.append(
                 ScreenedOut(account_id=f"<row {row_number}>", reason="Row is not an account object")
+            )
+            continue
+        account_id = raw.get("account_id")
+        if duplicates and isinstance(account_id, str) and account_id in duplicates:
+            screening.quarantined.append(
+                ScreenedOut(account_id=shorten(account_id, 100), reason=duplicates[account_id])
             )
             continue
         outcome = screen_account(raw, period, platform.catalog)
