@@ -51,7 +51,12 @@ class Settings(BaseSettings):
     anomaly_total_change_percent: Decimal = Decimal(50)
     anomaly_usage_spike_factor: Decimal = Decimal(3)
     anomaly_hold_codes: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["NON_POSITIVE_TOTAL", "TAX_RATE_MISMATCH"]
+        default_factory=lambda: [
+            "NON_POSITIVE_TOTAL",
+            "TAX_RATE_MISMATCH",
+            "INVALID_VAT_ID",
+            "VAT_ID_COUNTRY_MISMATCH",
+        ]
     )
     ses_max_send_rate: float = 14.0
     #: Accounts or invoices per Map child. Bounded so that a child's payload (the ids it

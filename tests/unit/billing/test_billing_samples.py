@@ -61,6 +61,8 @@ EXPECTED_OUTCOMES = {
     "ACC-1037": "eligible",
     "ACC-1038": "eligible",
     "ACC-1039": "eligible",
+    "ACC-1040": "eligible",
+    "ACC-1041": "eligible",
 }
 
 EXPECTED_REASONS = {

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from invoice_dispatch.billing.quoting import quote, shorten
+from invoice_dispatch.billing.tax import INVALID_VAT_ID, VAT_ID_COUNTRY_MISMATCH
 from invoice_dispatch.invoice import AnomalyFlag, InvoiceLine
 
 TOTAL_CHANGE = "TOTAL_CHANGE"
@@ -28,6 +29,13 @@ ANOMALY_CODES: tuple[str, ...] = (
     DUPLICATE_LINE,
     TAX_RATE_MISMATCH,
     PRICE_OFF_CATALOG,
+    INVALID_VAT_ID,
+    VAT_ID_COUNTRY_MISMATCH,
+)
+#: What holds an invoice unless configured otherwise: the customer would be billed the
+#: wrong amount of tax, or be owed money (``ANOMALY_HOLD_CODES`` in the template).
+DEFAULT_HOLD_CODES: frozenset[str] = frozenset(
+    {NON_POSITIVE_TOTAL, TAX_RATE_MISMATCH, INVALID_VAT_ID, VAT_ID_COUNTRY_MISMATCH}
 )
 
 
@@ -37,9 +45,7 @@ class AnomalyThresholds:
 
     total_change_percent: Decimal = Decimal(50)
     usage_spike_factor: Decimal = Decimal(3)
-    hold_codes: frozenset[str] = field(
-        default_factory=lambda: frozenset({NON_POSITIVE_TOTAL, TAX_RATE_MISMATCH})
-    )
+    hold_codes: frozenset[str] = DEFAULT_HOLD_CODES
 
     def flag(self, code: str, message: str) -> AnomalyFlag:
         return AnomalyFlag(code=code, message=message, holds_invoice=code in self.hold_codes)
@@ -154,6 +160,18 @@ def duplicate_usage_flag(
         DUPLICATE_LINE,
         f"{metric_name} usage of {quantity:,}{where} appears {count} times and each is "
         "counted in the total: check the account source for a reading sent twice",
+    )
+
+
+def vat_id_flag(
+    problem: tuple[str, str], rate: Decimal, country: str, thresholds: AnomalyThresholds
+) -> AnomalyFlag:
+    """A customer in another EU country whose VAT id did not earn the reverse charge."""
+    code, sentence = problem
+    return thresholds.flag(
+        code,
+        f"{sentence}: no reverse charge, {rate} % VAT of {quote(country)} charged instead. "
+        "Correct the VAT id or the address before releasing this invoice",
     )
 
 

@@ -947,6 +947,15 @@ def _flag_totals(
     treatment = draft.treatment
     thresholds = context.thresholds
     flags = draft.flags
+    if treatment.vat_id_problem is not None:
+        flags.append(
+            checks.vat_id_flag(
+                treatment.vat_id_problem,
+                treatment.rate,
+                account.customer.address.country,
+                thresholds,
+            )
+        )
     if len({line.description for line in lines}) != len(lines):  # no equal wording: no duplicate
         flags.extend(checks.duplicate_line_flags(lines, currency, thresholds))
     if account.tax_rate_override is not None and treatment.expected_rate != treatment.rate:
