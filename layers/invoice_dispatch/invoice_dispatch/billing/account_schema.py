@@ -113,11 +113,25 @@ MAX_DECIMAL_PLACES = 12
 MAX_COUPON_PERIODS = 1200
 
 
+#: Written without an exponent in at most this many characters, a number cannot have more
+#: than ``MAX_DECIMAL_PLACES`` decimal places ("1.000000000000"): the common case stops there.
+_SURELY_FEW_PLACES = MAX_DECIMAL_PLACES + 2
+
+
 def _few_decimal_places(value: Decimal | None) -> Decimal | None:
-    """Decimal places are bounded like magnitudes, so every number has a bounded length."""
-    if value is not None and int(value.as_tuple().exponent) < -MAX_DECIMAL_PLACES:
+    """Decimal places are bounded like magnitudes, so every number has a bounded length.
+
+    It runs for every number of every account: ``str`` and a length (about 0.1 us) settle
+    nearly all of them, where ``as_tuple`` alone costs 0.4 us.
+    """
+    if value is None:
+        return value
+    text = str(value)
+    if (len(text) > _SURELY_FEW_PLACES or "E" in text) and int(
+        value.as_tuple().exponent
+    ) < -MAX_DECIMAL_PLACES:
         raise ValueError(
-            f"must have at most {MAX_DECIMAL_PLACES} decimal places (got {quote(str(value))})"
+            f"must have at most {MAX_DECIMAL_PLACES} decimal places (got {quote(text)})"
         )
     return value
 
