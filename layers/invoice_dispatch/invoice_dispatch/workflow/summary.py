@@ -70,7 +70,9 @@ def _account_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> Accou
 def _outcome_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]:
     """Counts equal to run.json's own lists (issue 16): an account GatherAccounts found
     eligible that the engine then set aside is counted where it is listed, not as eligible."""
-    gathered = run.get("screening_counts") or {}
+    gathered = run.get("screening_counts")
+    if not gathered:  # a run that gathered nothing (release, resend, resume) counts none
+        return {}
     by_engine = {
         kind: sum(len(report.get(kind, [])) for report in reports)
         for kind in ("excluded", "quarantined")
