@@ -30,6 +30,7 @@ from invoice_dispatch.billing.account import (
     BillingHistory,
     Discount,
     Subscription,
+    UsageRecord,
     recurring_due,
 )
 from invoice_dispatch.billing.anomalies import AnomalyThresholds
@@ -45,11 +46,13 @@ from invoice_dispatch.billing.catalog import (
 )
 from invoice_dispatch.billing.period import (
     BillingPeriod,
+    last_local_day,
     local_date,
     months_between,
     term_containing,
 )
 from invoice_dispatch.billing.proration import prorate, split_by_shares
+from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.billing.tax import NoTaxRate, TaxTable, TaxTreatment, resolve_tax
 from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.invoice import (
@@ -439,7 +442,7 @@ def _bill_subscription(
     plan = catalog.plans[sub.plan]
     months = sub.term_months(plan.default_cadence)
     start = local_date(sub.start, timezone)
-    end = None if sub.end is None else local_date(sub.end, timezone)
+    end = None if sub.end is None else last_local_day(sub.end, timezone)
     states = _states(sub, catalog, currency, timezone)
     if not recurring_due(sub, start, end, months, period, [eff for eff, _ in states[1:]]):
         return
@@ -539,7 +542,10 @@ def _bill_usage(
     currency = account.currency
     commitment = account.minimum_commitment
     usage_by_metric: dict[str, Decimal] = {}
-    for record in account.usage:
+    usage = account.usage
+    if len(usage) > 1:
+        usage = _usage_per_metric(draft, usage, context)
+    for record in usage:
         terms = _usage_terms(context, record.metric, record.pricing, currency)
         pricing = terms.pricing
         quantity = record.quantity
@@ -602,6 +608,49 @@ def _bill_usage(
             period.start,
             period.end,
         )
+
+
+def _usage_per_metric(
+    draft: _Draft, usage: tuple[UsageRecord, ...], context: BillingContext
+) -> tuple[UsageRecord, ...]:
+    """One record per metric, in order of first appearance, holding the metric's total.
+
+    Tiers price a period's whole usage: 10,000 + 9,999 API calls from two records (the
+    account and a metering file) are 19,999 calls, the price of one record of 19,999, not
+    two free first tiers. Usage records carry no period of their own: all of an account's
+    usage is the billed period's. Screening has made sure the records of one metric name
+    at most one pricing model, which the total takes. Equal records (metric, quantity and
+    source) are still summed, and flagged as a record perhaps sent twice.
+    """
+    totals: dict[str, UsageRecord] = {}
+    copies: dict[tuple[str, str, str | None], int] = {}
+    for record in usage:
+        key = (record.metric, str(record.quantity), record.source)
+        copies[key] = copies.get(key, 0) + 1
+        total = totals.get(record.metric)
+        if total is None:
+            totals[record.metric] = record
+            continue
+        totals[record.metric] = UsageRecord(
+            metric=record.metric,
+            quantity=total.quantity + record.quantity,
+            pricing=total.pricing or record.pricing,
+            source=total.source if total.source == record.source else None,
+        )
+    if len(totals) == len(usage):
+        return usage
+    for (metric, quantity, source), count in copies.items():
+        if count > 1:
+            draft.flags.append(
+                checks.duplicate_usage_flag(
+                    context.catalog.metrics[metric].name,
+                    Decimal(quantity),
+                    source,
+                    count,
+                    context.thresholds,
+                )
+            )
+    return tuple(totals.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -819,7 +868,9 @@ def generate_draft(
     except (KeyError, ValueError, ArithmeticError) as error:
         return DraftResult(
             invoice=None,
-            quarantine_reason=f"Draft could not be computed: {type(error).__name__}: {error}",
+            quarantine_reason=(
+                f"Draft could not be computed: {type(error).__name__}: {shorten(str(error))}"
+            ),
         )
 
 
@@ -896,6 +947,15 @@ def _flag_totals(
     treatment = draft.treatment
     thresholds = context.thresholds
     flags = draft.flags
+    if treatment.vat_id_problem is not None:
+        flags.append(
+            checks.vat_id_flag(
+                treatment.vat_id_problem,
+                treatment.rate,
+                account.customer.address.country,
+                thresholds,
+            )
+        )
     if len({line.description for line in lines}) != len(lines):  # no equal wording: no duplicate
         flags.extend(checks.duplicate_line_flags(lines, currency, thresholds))
     if account.tax_rate_override is not None and treatment.expected_rate != treatment.rate:
