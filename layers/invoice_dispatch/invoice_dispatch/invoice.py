@@ -149,6 +149,19 @@ class Invoice(Frozen):
     credited_invoice_number: str | None = None
 
     @property
+    def invoicing_period(self) -> tuple[date, date]:
+        """The period the whole document covers: the billing period and every line's service.
+
+        A term billed in advance reaches past its billing month (an annual plan billed in
+        November runs to next October), and EN 16931 as Peppol applies it (rules R110/R111)
+        wants every line's period inside the invoice's period (BT-73/BT-74): so the invoice
+        period is the billing period widened to cover its lines.
+        """
+        start = min((line.service_start for line in self.lines), default=self.period_start)
+        end = max((line.service_end for line in self.lines), default=self.period_end)
+        return min(start, self.period_start), max(end, self.period_end)
+
+    @property
     def holding_flags(self) -> tuple[AnomalyFlag, ...]:
         """The flags whose rule holds the invoice at approval by itself."""
         return tuple(flag for flag in self.anomalies if flag.holds_invoice)

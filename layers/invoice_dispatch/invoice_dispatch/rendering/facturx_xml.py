@@ -52,6 +52,26 @@ class NotFinalizedError(ValueError):
     """Only a finalized invoice (number and dates assigned) is a legal document."""
 
 
+class FacturXNotApplicable(ValueError):
+    """EN 16931 cannot state this invoice's amounts exactly (see ``facturx_applies``)."""
+
+
+#: EN 16931 allows at most two decimals in an amount (rules BR-DEC-01..28).
+EN16931_AMOUNT_DECIMALS = 2
+
+
+def facturx_applies(currency: str) -> bool:
+    """Whether the invoice carries Factur-X: not for currencies with three decimals.
+
+    Bahraini, Jordanian, Kuwaiti, Omani and Tunisian amounts have three decimals
+    (ISO 4217), and EN 16931 allows two (BR-DEC). Rounding the XML to two would make it
+    state other line amounts, tax and totals than the PDF, whose amounts are the legal
+    ones, and a receiving system would book a different amount than the customer owes.
+    So those invoices are PDF/A-3b without an embedded XML (README, "E-invoices").
+    """
+    return MINOR_UNITS.get(currency, 2) <= EN16931_AMOUNT_DECIMALS
+
+
 def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
     """CII XML (Factur-X 1.0, profile EN 16931) for ``invoice``, UTF-8 with declaration."""
     if invoice.number is None or invoice.issue_date is None or invoice.due_date is None:
@@ -60,6 +80,12 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
             "Factur-X is only produced for finalized invoices"
         )
     currency = invoice.currency
+    if not facturx_applies(currency):
+        raise FacturXNotApplicable(
+            f"Invoice {invoice.number} is in {currency}, whose amounts have "
+            f"{MINOR_UNITS[currency]} decimals; EN 16931 allows {EN16931_AMOUNT_DECIMALS}, "
+            "so it carries no Factur-X XML"
+        )
     # A credit note states positive amounts under type 381 (EN 16931 BT-3); the model keeps
     # them negative so that invoice and credit note sum to zero in the ledger.
     credit_note = is_credit_note(invoice)
@@ -97,7 +123,12 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
     _email(buyer, invoice.customer.email)
     _vat_registration(buyer, invoice.customer.vat_id)
 
-    SubElement(transaction, _ram("ApplicableHeaderTradeDelivery"))
+    # The services are delivered to the customer (BG-13, deliver-to party and address): an
+    # empty delivery element is refused by Peppol rule R008, and the CII schema needs one.
+    delivery = SubElement(transaction, _ram("ApplicableHeaderTradeDelivery"))
+    ship_to = SubElement(delivery, _ram("ShipToTradeParty"))
+    _text(ship_to, "Name", invoice.customer.name)
+    _address(ship_to, invoice.customer.address)
 
     settlement = SubElement(transaction, _ram("ApplicableHeaderTradeSettlement"))
     _text(settlement, "PaymentReference", invoice.number)
@@ -126,7 +157,7 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
             _text(tax, "ExemptionReasonCode", VATEX_CODES[subtotal.tax_category])
         _text(tax, "RateApplicablePercent", _plain(subtotal.tax_rate))
 
-    _period(settlement, invoice.period_start, invoice.period_end)
+    _period(settlement, *invoice.invoicing_period)
     terms = SubElement(settlement, _ram("SpecifiedTradePaymentTerms"))
     _text(terms, "Description", f"{invoice.payment_terms_days} days net")
     _date_time(terms, "DueDateDateTime", invoice.due_date)

@@ -104,6 +104,11 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
     facts.append(
         (t["billing_period"], _date_range(invoice.period_start, invoice.period_end, locale))
     )
+    covered = invoice.invoicing_period
+    if covered != (invoice.period_start, invoice.period_end):
+        # A term billed in advance reaches past the month: the PDF states the period the
+        # invoice covers, as its Factur-X XML does (BT-73/BT-74).
+        facts.append((t["service_period"], _date_range(*covered, locale)))
     facts.append((t["customer_number"], neutralise_bidi_controls(invoice.customer.account_id)))
     if invoice.credited_invoice_number:
         facts.append((t["preceding_invoice"], invoice.credited_invoice_number))
