@@ -83,7 +83,12 @@ class Customer(Frozen):
 
 
 class InvoiceLine(Frozen):
-    """One explainable line: ``description`` is the sentence a customer reads on the PDF."""
+    """One explainable line: ``description`` is the sentence a customer reads on the PDF.
+
+    Quantity x unit price / base quantity, rounded half up to the currency's minor unit, is
+    the net amount on every line (Peppol R120; ``billing/line_terms.py`` says how prorated
+    and graduated charges are stated so that it holds).
+    """
 
     line_id: str
     kind: Literal[
@@ -100,6 +105,12 @@ class InvoiceLine(Frozen):
     product_code: str
     quantity: Decimal
     unit_price: Decimal
+    base_quantity: Decimal = Field(
+        default=Decimal(1),
+        gt=0,
+        description="EN 16931 BT-149: the price is per this many units, so "
+        "net_amount = round(quantity x unit_price / base_quantity)",
+    )
     net_amount: Decimal
     tax_rate: Decimal = Field(description="Percent, as EN 16931 BT-152 writes it: 19 means 19 %")
     tax_category: TaxCategory

@@ -14,6 +14,7 @@ from invoice_dispatch.billing.anomalies import NON_POSITIVE_TOTAL
 from invoice_dispatch.billing.catalog import PRODUCT_CODES
 from invoice_dispatch.billing.credit_note import NotCreditable, create_credit_note
 from invoice_dispatch.invoice import Invoice, InvoiceStatus, TaxCategory, invoice_id_for
+from invoice_dispatch.money import round_money
 
 D = Decimal
 
@@ -30,6 +31,14 @@ def assert_totals_add_up(invoice: Invoice) -> None:
     assert invoice.net_total == sum(line.net_amount for line in invoice.lines)
     assert invoice.tax_total == sum(row.tax_amount for row in invoice.tax_breakdown)
     assert invoice.gross_total == invoice.net_total + invoice.tax_total
+    assert_lines_multiply_out(invoice)
+
+
+def assert_lines_multiply_out(invoice: Invoice) -> None:
+    """Peppol R120: quantity x price / base quantity, rounded half up, is the line amount."""
+    for line in invoice.lines:
+        product = line.quantity * line.unit_price / line.base_quantity
+        assert round_money(product, invoice.currency) == line.net_amount, line
 
 
 def test_draft_is_identified_by_account_period_and_mode() -> None:
@@ -166,6 +175,63 @@ def test_stripe_upgrade_halfway_credits_unused_time_and_charges_the_rest() -> No
     )
 
 
+def test_prorated_lines_state_days_of_the_term_so_quantity_times_price_is_the_amount() -> None:
+    """Issue 16: "Unused time on Starter plan" printed 1 x 29.00 beside -14.50."""
+    raw = raw_account(
+        subscriptions=[sub(changes=[{"effective": "2026-11-16", "plan": "BUSINESS"}])]
+    )
+    invoice = invoice_for(raw)
+    recurring, credit, charge = invoice.lines
+
+    assert (recurring.quantity, recurring.unit_price, recurring.base_quantity) == (
+        D(1),
+        D("29.00"),
+        D(1),
+    )
+    assert (credit.quantity, credit.unit_price, credit.base_quantity, credit.net_amount) == (
+        D(-15),
+        D("29.00"),
+        D(30),
+        D("-14.50"),
+    )
+    assert (charge.quantity, charge.unit_price, charge.base_quantity, charge.net_amount) == (
+        D(15),
+        D("249.95"),
+        D(30),
+        D("124.98"),
+    )
+    assert_totals_add_up(invoice)
+
+
+def test_graduated_usage_is_one_line_per_tier_at_the_tier_price() -> None:
+    """Issue 16: 85,000 calls printed at an average 0.000882 made 74.97, not 75.00."""
+    invoice = invoice_for(raw_account(usage=[{"metric": "API-CALLS", "quantity": "85000"}]))
+    tiers = [line for line in invoice.lines if line.kind == "usage"]
+
+    assert [(line.quantity, line.unit_price, line.net_amount) for line in tiers] == [
+        (D(10000), D(0), D("0.00")),
+        (D(75000), D("0.0010"), D("75.00")),
+    ]
+    assert [line.description for line in tiers] == [
+        "API calls: 1 to 10,000 of 85,000 calls (graduated tier 1 of 3), 2026-11-01 to 2026-11-30",
+        "API calls: 10,001 to 85,000 of 85,000 calls (graduated tier 2 of 3), "
+        "2026-11-01 to 2026-11-30",
+    ]
+    assert_totals_add_up(invoice)
+
+
+def test_tax_inclusive_line_states_a_net_price() -> None:
+    """EN 16931 prices are net; the line's net amount comes from its gross price."""
+    invoice = invoice_for(
+        raw_account(prices_include_tax=True, subscriptions=[sub("TEAM-SEAT", quantity="7")])
+    )
+    (line,) = invoice.lines
+
+    assert line.net_amount == D("70.59")  # 7 x 12.00 gross at 19 %
+    assert line.unit_price < D("12.00")
+    assert_totals_add_up(invoice)
+
+
 @pytest.mark.parametrize(
     ("case", "change", "timing", "expected"),
     [
@@ -243,9 +309,11 @@ def test_mid_period_change_is_prorated_by_calendar_day(
 def test_usage_is_priced_by_its_tier_model(
     case: str, usage: dict[str, str], expected_amount: Decimal
 ) -> None:
+    """Graduated usage is one line per tier it reaches; the usage amount is their sum."""
     invoice = invoice_for(raw_account(usage=[usage]))
-    usage_line = invoice.lines[1]
-    assert usage_line.kind == "usage" and usage_line.net_amount == expected_amount, case
+    usage_lines = [line for line in invoice.lines if line.kind == "usage"]
+    assert usage_lines, case
+    assert sum(line.net_amount for line in usage_lines) == expected_amount, case
 
 
 def test_minimum_commitment_tops_usage_up_with_a_true_up_line() -> None:
@@ -629,6 +697,6 @@ def test_totals_equal_sum_of_lines_and_discounts_never_go_negative(
     account = screened(raw)
     invoice = generate_draft(account, context()).invoice
     assert invoice is not None
-    assert_totals_add_up(invoice)
+    assert_totals_add_up(invoice)  # and every line multiplies out (R120)
     assert invoice.gross_total >= 0
     assert invoice.tax_breakdown[0].taxable_amount == invoice.net_total

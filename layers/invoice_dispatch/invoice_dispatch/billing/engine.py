@@ -36,12 +36,16 @@ from invoice_dispatch.billing.anomalies import AnomalyThresholds
 from invoice_dispatch.billing.catalog import (
     CADENCE_MONTHS,
     Catalog,
-    GraduatedPricer,
     Plan,
     UsagePricing,
     describe_usage_pricing,
     packages_needed,
     price_usage,
+)
+from invoice_dispatch.billing.line_terms import (
+    charge_terms,
+    graduated_tier_uses,
+    restated_for_net,
 )
 from invoice_dispatch.billing.period import (
     BillingPeriod,
@@ -69,7 +73,6 @@ _ONE_DAY = timedelta(days=1)
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-_UNIT_PRICE_PLACES = Decimal("0.000001")
 _CADENCE_WORDS = {1: "", 3: ", quarterly", 12: ", annual"}
 _DRAFT = InvoiceStatus.DRAFT
 #: Line ids L001..L999, made once: every line of every draft needs one.
@@ -81,8 +84,9 @@ _new_customer = trusted_factory(Customer)
 _new_address = trusted_factory(PostalAddress)
 _new_invoice = trusted_factory(Invoice)
 
-#: (description, units, unit price per term, rounded amount) of one subscription charge.
-ChargeValues = tuple[str, Decimal, Decimal, Decimal]
+#: (description, quantity, price, base quantity, rounded amount) of one subscription charge;
+#: quantity x price / base quantity is the amount before its one rounding (``line_terms``).
+ChargeValues = tuple[str, Decimal, Decimal, Decimal, Decimal]
 
 
 @dataclass(slots=True)
@@ -193,6 +197,7 @@ class _Draft:
         net_amount: Decimal,
         service_start: date,
         service_end: date,
+        base_quantity: Decimal = _ONE,
     ) -> None:
         """Builds a line and adds it; ``net_sum`` follows (shared lines are added in bulk)."""
         lines = self.lines
@@ -204,6 +209,7 @@ class _Draft:
                 product_code=product_code,
                 quantity=quantity,
                 unit_price=unit_price,
+                base_quantity=base_quantity,
                 net_amount=net_amount,
                 tax_rate=self.treatment.rate,
                 tax_category=self.treatment.category,
@@ -281,19 +287,15 @@ def _compute_charge(
     prefix, cadence_note, note = text
     plan_months = CADENCE_MONTHS[state.plan.default_cadence]
     units = state.units()
-    amount = prorate(
-        units * state.unit_price * months,
-        (seg_end - seg_start).days + 1,
-        term_days * plan_months,
-        currency,
+    days = (seg_end - seg_start).days + 1
+    amount = prorate(units * state.unit_price * months, days, term_days * plan_months, currency)
+    quantity, price, base = charge_terms(
+        units, state.unit_price, plan_months, months, days, term_days
     )
-    term_price = state.unit_price
-    if months != plan_months:
-        term_price = (term_price * months / plan_months).quantize(_UNIT_PRICE_PLACES)
     description = (
         f"{prefix}{state.label()}{cadence_note}, {_span(seg_start, seg_end, term_days)}{note}"
     )
-    return description, units, term_price, amount
+    return description, quantity, price, base, amount
 
 
 def _charge_values(
@@ -342,18 +344,19 @@ def _add_charge(
     text: tuple[str, str, str],
     sign: int = 1,
 ) -> None:
-    description, units, term_price, amount = _charge_values(
+    description, quantity, price, base, amount = _charge_values(
         context.memo, state, seg_start, seg_end, term_days, months, draft.currency, text
     )
     draft.add(
         kind,
         description,
         state.plan.code,
-        units,
-        term_price,
+        quantity if sign > 0 else -quantity,
+        price,
         amount if sign > 0 else -amount,
         seg_start,
         seg_end,
+        base,
     )
 
 
@@ -542,32 +545,23 @@ def _bill_usage(
     for record in account.usage:
         terms = _usage_terms(context, record.metric, record.pricing, currency)
         pricing = terms.pricing
-        quantity = record.quantity
-        if terms.graduated is not None:
-            amount = terms.graduated.price(quantity, currency)
+        if pricing.model == "graduated":
+            amount = _add_tier_lines(draft, terms, record.quantity, period)
         else:
-            amount = price_usage(pricing, quantity, currency)
-        if pricing.model == "per_unit":
-            unit_price = pricing.unit_price or _ZERO
-        elif pricing.model == "package":
-            quantity = packages_needed(record.quantity, pricing.package_size or 1)
-            unit_price = pricing.package_price or _ZERO
-        else:
-            unit_price = (
-                (amount / record.quantity).quantize(_UNIT_PRICE_PLACES)
-                if record.quantity
-                else _ZERO
+            amount = price_usage(pricing, record.quantity, currency)
+            quantity, unit_price = _usage_quantity_and_price(pricing, record.quantity)
+            unit_price, base = restated_for_net(quantity, unit_price, _ONE, amount, draft.quantum)
+            draft.add(
+                "usage",
+                f"{terms.head}{record.quantity:,}{terms.tail}",
+                record.metric,
+                quantity,
+                unit_price,
+                amount,
+                period.start,
+                period.end,
+                base,
             )
-        draft.add(
-            "usage",
-            f"{terms.head}{record.quantity:,}{terms.tail}",
-            record.metric,
-            quantity,
-            unit_price,
-            amount,
-            period.start,
-            period.end,
-        )
         if commitment is not None:
             usage_by_metric[record.metric] = usage_by_metric.get(record.metric, _ZERO) + amount
         if history is not None:
@@ -604,15 +598,58 @@ def _bill_usage(
         )
 
 
+def _usage_quantity_and_price(pricing: UsagePricing, quantity: Decimal) -> tuple[Decimal, Decimal]:
+    """What a per-unit, package or volume usage line states: units (or packages) and price."""
+    if pricing.model == "package":
+        return packages_needed(quantity, pricing.package_size or 1), pricing.package_price or _ZERO
+    if pricing.model == "volume":
+        for tier in pricing.tiers:
+            if tier.up_to is None or quantity <= tier.up_to:
+                return quantity, tier.unit_price
+    return quantity, pricing.unit_price or _ZERO
+
+
+def _add_tier_lines(
+    draft: _Draft, terms: _UsageTerms, quantity: Decimal, period: BillingPeriod
+) -> Decimal:
+    """One line per graduated tier the quantity reaches; returns their sum.
+
+    Each tier's line is its units at its price, rounded once (EN 16931 rounds per line), so
+    the usage amount is the sum of the tiers' rounded amounts. That equals the single
+    rounding of the tiers' exact sum whenever the tiers below the last come to whole minor
+    units, as every tier of the bundled catalog does (85,000 calls: 0.00 + 75.00).
+    """
+    total = _ZERO
+    for use in graduated_tier_uses(terms.pricing, quantity):
+        amount = draft.round(use.quantity * use.unit_price + use.flat_fee)
+        price, base = restated_for_net(use.quantity, use.unit_price, _ONE, amount, draft.quantum)
+        draft.add(
+            "usage",
+            f"{terms.metric_name}: {use.first_unit:,} to {use.last_unit:,} of {quantity:,} "
+            f"{terms.unit_label} (graduated tier {use.position} of {use.tier_count}), "
+            f"{period.start.isoformat()} to {period.end.isoformat()}",
+            terms.metric_code,
+            use.quantity,
+            price,
+            amount,
+            period.start,
+            period.end,
+            base,
+        )
+        total += amount
+    return total
+
+
 @dataclass(frozen=True, slots=True)
 class _UsageTerms:
     """What a usage line takes from the catalog: its pricing and the words around the quantity."""
 
     pricing: UsagePricing
+    metric_code: str
     metric_name: str
+    unit_label: str
     head: str
     tail: str
-    graduated: GraduatedPricer | None
 
 
 def _usage_terms(
@@ -627,13 +664,12 @@ def _usage_terms(
         period = context.period
         terms = context.memo.usage_terms[key] = _UsageTerms(
             pricing=pricing,
+            metric_code=metric_code,
             metric_name=metric.name,
+            unit_label=metric.unit_label,
             head=f"{metric.name}: ",
             tail=f" {metric.unit_label} ({describe_usage_pricing(pricing)}), "
             f"{period.start.isoformat()} to {period.end.isoformat()}",
-            graduated=(
-                GraduatedPricer.for_pricing(pricing) if pricing.model == "graduated" else None
-            ),
         )
     return terms
 
@@ -794,8 +830,20 @@ def _tax_totals(
         if residue and nets:
             biggest = max(range(len(nets)), key=lambda i: abs(lines[i].net_amount))
             nets[biggest] += residue
+        # EN 16931 prices are net: each line states the net price its net amount comes from.
         lines = [
-            line.model_copy(update={"net_amount": net})
+            line.model_copy(
+                update=dict(
+                    zip(
+                        ("unit_price", "base_quantity"),
+                        restated_for_net(
+                            line.quantity, line.unit_price, line.base_quantity, net, draft.quantum
+                        ),
+                        strict=True,
+                    ),
+                    net_amount=net,
+                )
+            )
             for line, net in zip(lines, nets, strict=True)
         ]
     subtotal = _new_tax_subtotal(

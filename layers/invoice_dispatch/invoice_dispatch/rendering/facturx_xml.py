@@ -181,7 +181,11 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
 def _line_item(
     parent: Element, position: int, line: InvoiceLine, currency: str, sign: Decimal
 ) -> None:
-    """BR-27 forbids a negative item price: a credit is a negative quantity at a positive price."""
+    """BR-27 forbids a negative item price: a credit is a negative quantity at a positive price.
+
+    Quantity x price / base quantity rounds to the line amount on every line (Peppol R120),
+    as the billing engine states its lines (``billing/line_terms.py``).
+    """
     price, quantity, net_amount = line.unit_price, sign * line.quantity, sign * line.net_amount
     if price < 0:
         price, quantity = -price, -quantity
@@ -194,6 +198,11 @@ def _line_item(
     agreement = SubElement(item, _ram("SpecifiedLineTradeAgreement"))
     net_price = SubElement(agreement, _ram("NetPriceProductTradePrice"))
     _text(net_price, "ChargeAmount", _plain(price))
+    if line.base_quantity != 1:
+        # BT-149: a prorated charge is priced per the term's days (15 of 30 days: 15 at
+        # 29.00 per 30), so quantity x price / base quantity is the line amount (R120).
+        base = SubElement(net_price, _ram("BasisQuantity"), unitCode=UNIT_PIECE)
+        base.text = _plain(line.base_quantity)
     delivery = SubElement(item, _ram("SpecifiedLineTradeDelivery"))
     billed = SubElement(delivery, _ram("BilledQuantity"), unitCode=UNIT_PIECE)
     billed.text = _plain(quantity)

@@ -168,7 +168,7 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
                 if (line.service_start, line.service_end)
                 == (invoice.period_start, invoice.period_end)
                 else _date_range(line.service_start, line.service_end, locale),
-                quantity=format_quantity(line.quantity, locale),
+                quantity=_quantity(line.quantity, line.base_quantity, locale),
                 unit_price=format_unit_price(line.unit_price, currency, locale),
                 tax_rate=format_rate(line.tax_rate, locale),
                 net_amount=money(line.net_amount),
@@ -191,6 +191,17 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
         payment_rows=payment_rows,
         footer_lines=[footer_first, footer_second],
     )
+
+
+def _quantity(quantity: Decimal, base_quantity: Decimal, locale: str) -> str:
+    """The quantity column: "15/30" when the price is per 30 (15 of 30 days of a term).
+
+    Read as a fraction, quantity x unit price is then the amount printed beside it, which
+    is what the reader checks (and what the Factur-X XML states as BT-129 and BT-149).
+    """
+    if base_quantity == 1:
+        return format_quantity(quantity, locale)
+    return f"{format_quantity(quantity, locale)}/{format_quantity(base_quantity, locale)}"
 
 
 def _date_range(start: date, end: date, locale: str) -> str:
