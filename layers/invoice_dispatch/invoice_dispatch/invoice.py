@@ -100,6 +100,7 @@ class InvoiceLine(Frozen):
         "one_off",
         "milestone",
         "discount",
+        "credit",
     ]
     description: str
     product_code: str

@@ -700,3 +700,74 @@ def test_totals_equal_sum_of_lines_and_discounts_never_go_negative(
     assert_totals_add_up(invoice)  # and every line multiplies out (R120)
     assert invoice.gross_total >= 0
     assert invoice.tax_breakdown[0].taxable_amount == invoice.net_total
+
+
+def _enterprise_downgrade(**overrides: object) -> dict[str, object]:
+    """ENTERPRISE x10 (annual, EUR 12,000 a seat) down to x4 from 16 November."""
+    return raw_account(
+        subscriptions=[
+            sub(
+                "ENTERPRISE",
+                start="2026-01-01",
+                quantity="10",
+                changes=[{"effective": "2026-11-16", "quantity": "4"}],
+            )
+        ],
+        **overrides,
+    )
+
+
+def test_downgrade_leaving_a_credit_issues_no_invoice_and_says_how_it_is_carried() -> None:
+    """Issue 16: the downgrade made a -10,977.54 "invoice"; a negative total is no document.
+
+    Unused time of 10 seats, 46 of 365 days (-15,123.29) against 4 seats (+6,049.32).
+    """
+    result = draft_for(_enterprise_downgrade())
+
+    assert result.invoice is None
+    assert result.credit is not None
+    assert (result.credit.net_amount, result.credit.gross_amount) == (D("9073.97"), D("10798.02"))
+    assert result.credit.account_record() == {
+        "credit_id": "CREDIT-2026-11",
+        "from_period": "2026-11",
+        "amount": "9073.97",
+    }
+    assert result.skipped_reason == (
+        "No invoice for 2026-11: the period's charges and credits leave the customer a credit "
+        "of 10,798.02 EUR (9,073.97 EUR before tax). A negative total is not an invoice; the "
+        'credit is carried to the 2026-12 invoice by adding {"credit_id": "CREDIT-2026-11", '
+        '"from_period": "2026-11", "amount": "9073.97"} to the account\'s "credits" (or '
+        "settle it with a credit note)."
+    )
+
+
+def test_carried_credit_is_a_taxed_line_on_the_next_invoice_only() -> None:
+    credit = {"credit_id": "CREDIT-2026-11", "from_period": "2026-11", "amount": "20.00"}
+    december = invoice_for(raw_account(credits=[credit]), "2026-12")
+    january = invoice_for(raw_account(credits=[credit]), "2027-01")
+
+    assert lines_of(december) == [
+        ("recurring", "STARTER", D("29.00")),
+        ("credit", "CREDIT", D("-20.00")),
+    ]
+    assert december.lines[1].description == "Credit carried from 2026-11 (CREDIT-2026-11)"
+    assert (december.net_total, december.tax_total, december.gross_total) == (
+        D("9.00"),
+        D("1.71"),
+        D("10.71"),
+    )
+    assert_totals_add_up(december)
+    assert lines_of(january) == [("recurring", "STARTER", D("29.00"))]
+
+
+def test_credit_larger_than_the_next_period_is_carried_on_whole() -> None:
+    """December bills nothing else (the annual plan is paid): the credit moves to January."""
+    record = {"credit_id": "CREDIT-2026-11", "from_period": "2026-11", "amount": "9073.97"}
+    result = draft_for(_enterprise_downgrade(credits=[record]), "2026-12")
+
+    assert result.invoice is None and result.credit is not None
+    assert result.credit.account_record() == {
+        "credit_id": "CREDIT-2026-12",
+        "from_period": "2026-12",
+        "amount": "9073.97",
+    }

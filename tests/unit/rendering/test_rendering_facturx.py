@@ -14,7 +14,11 @@ from rendering_samples import FINALIZED_CASES, HOSTILE_NAME, normalise_spaces, p
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.rendering import InvoiceRenderer, NotFinalizedError, build_facturx_xml
-from invoice_dispatch.rendering.facturx_xml import FacturXNotApplicable, facturx_applies
+from invoice_dispatch.rendering.facturx_xml import (
+    FacturXNotApplicable,
+    NegativeInvoiceError,
+    facturx_applies,
+)
 from invoice_dispatch.rendering.preview import sample_invoice
 from tests.unit.billing.billing_factories import invoice_for as billing_invoice_for
 from tests.unit.billing.billing_factories import raw_account
@@ -243,3 +247,22 @@ def test_three_decimal_currency_gets_a_pdf_a_without_factur_x(
     assert 'pdfaid:part="3"' in xmp and "fx:" not in xmp
     assert "/Names" not in reader.trailer["/Root"] and "/AF" not in reader.trailer["/Root"]
     assert not facturx_applies("BHD") and facturx_applies("JPY") and facturx_applies("EUR")
+
+
+def test_a_negative_total_is_never_rendered_as_an_invoice(
+    invoice_for: Callable[[str], Invoice], legal_entity: LegalEntity, renderer: InvoiceRenderer
+) -> None:
+    """Even if a negative draft reached finalize (a released hold), no invoice is drawn."""
+    invoice = invoice_for("usd_en")
+    negative = invoice.model_copy(
+        update={
+            "net_total": -invoice.net_total,
+            "tax_total": -invoice.tax_total,
+            "gross_total": -invoice.gross_total,
+        }
+    )
+
+    with pytest.raises(NegativeInvoiceError, match="carry it as a credit or issue a credit note"):
+        renderer.render_pdf(negative)
+    with pytest.raises(NegativeInvoiceError):
+        build_facturx_xml(negative, legal_entity)

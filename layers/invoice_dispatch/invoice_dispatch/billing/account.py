@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
+from invoice_dispatch.billing.credits import next_period
 from invoice_dispatch.billing.period import (
     BillingPeriod,
     local_date,
@@ -144,6 +145,19 @@ class Milestone(_Record, frozen=True, kw_only=True):
     parts: tuple[MilestonePart, ...]
 
 
+class Credit(_Record, frozen=True, kw_only=True):
+    """A credit owed to the customer, carried to the invoice of ``apply_in`` as a line."""
+
+    credit_id: str
+    amount: Decimal
+    from_period: str
+    apply_in: str | None = None
+    description: str | None = None
+
+    def applies_in(self, period_label: str) -> bool:
+        return period_label == (self.apply_in or next_period(self.from_period))
+
+
 class Discount(_Record, frozen=True, kw_only=True):
     """A coupon: percentage or fixed, on the invoice or on one product, for N periods."""
 
@@ -178,6 +192,7 @@ class Account(_Record, frozen=True, kw_only=True):
     one_offs: tuple[OneOffCharge, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     discounts: tuple[Discount, ...] = ()
+    credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
 
 
@@ -194,6 +209,7 @@ SCHEMAS: dict[type[msgspec.Struct], type[BaseModel]] = {
     MilestonePart: schema.MilestonePart,
     Milestone: schema.Milestone,
     Discount: schema.Discount,
+    Credit: schema.Credit,
     Account: schema.Account,
 }
 _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
@@ -382,6 +398,9 @@ def _exclusion(
             for milestone in account.milestones
             for part in milestone.parts
         )
+        # A carried credit is due in its period even with nothing else to bill: the draft
+        # then carries it on again (``billing/credits.py``), so it is never dropped.
+        or any(credit.applies_in(period.label) for credit in account.credits)
     )
     if has_other_charges:
         return None
@@ -533,6 +552,7 @@ __all__ = [
     "AccountScreening",
     "Address",
     "BillingHistory",
+    "Credit",
     "CustomerInfo",
     "Discount",
     "Milestone",

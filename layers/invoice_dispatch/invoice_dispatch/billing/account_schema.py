@@ -123,6 +123,21 @@ class Milestone(_Model):
     parts: tuple[MilestonePart, ...] = Field(min_length=1)
 
 
+class Credit(_Model):
+    """A credit owed to the customer, carried to the invoice of ``apply_in`` as a line.
+
+    ``amount`` is before tax (the line is taxed at that invoice's rate). A period whose
+    total is negative issues no invoice and reports the record to add here
+    (``billing/credits.py``); ``apply_in`` defaults to the period after ``from_period``.
+    """
+
+    credit_id: str = Field(min_length=1)
+    amount: Decimal = Field(gt=0)
+    from_period: str = Field(pattern=_PERIOD_LABEL)
+    apply_in: str | None = Field(default=None, pattern=_PERIOD_LABEL)
+    description: str | None = None
+
+
 class Discount(_Model):
     """A coupon: percentage or fixed, on the invoice or on one product, for N periods."""
 
@@ -153,6 +168,7 @@ class Account(_Model):
     one_offs: tuple[OneOffCharge, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     discounts: tuple[Discount, ...] = ()
+    credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
 
     @field_validator("currency")

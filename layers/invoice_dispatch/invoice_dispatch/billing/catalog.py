@@ -33,6 +33,7 @@ PRODUCT_CODES: frozenset[str] = frozenset(
         "MILESTONE",
         "DISCOUNT",
         "MIN-COMMIT",
+        "CREDIT",
     }
 )
 

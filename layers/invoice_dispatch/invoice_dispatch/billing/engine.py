@@ -42,6 +42,7 @@ from invoice_dispatch.billing.catalog import (
     packages_needed,
     price_usage,
 )
+from invoice_dispatch.billing.credits import CREDIT_PRODUCT, CarriedCredit
 from invoice_dispatch.billing.line_terms import (
     charge_terms,
     graduated_tier_uses,
@@ -125,11 +126,16 @@ class BillingContext:
 
 @dataclass(frozen=True, slots=True)
 class DraftResult:
-    """A draft, or the reason the account must be quarantined, or why nothing is billed."""
+    """A draft, or the reason the account must be quarantined, or why nothing is billed.
+
+    A period whose total is negative has no invoice: ``credit`` holds what the customer is
+    owed and ``skipped_reason`` says how it is carried (``billing/credits.py``).
+    """
 
     invoice: Invoice | None
     quarantine_reason: str | None = None
     skipped_reason: str | None = None
+    credit: CarriedCredit | None = None
 
 
 @dataclass(slots=True)
@@ -762,6 +768,28 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
         )
 
 
+def _apply_credits(draft: _Draft, account: Account, context: BillingContext) -> None:
+    """Credits carried from earlier periods, after the discounts (which never see them)."""
+    period = context.period
+    for credit in account.credits:
+        if not credit.applies_in(period.label):
+            continue
+        amount = -draft.round(credit.amount)
+        description = f"Credit carried from {credit.from_period} ({credit.credit_id})"
+        if credit.description:
+            description = f"{description}: {credit.description}"
+        draft.add(
+            "credit",
+            description,
+            CREDIT_PRODUCT,
+            _ONE,
+            amount,
+            amount,
+            period.start,
+            period.end,
+        )
+
+
 def _discount_text(context: BillingContext, discount: Discount, currency: str) -> str:
     """A discount line's wording: fixed per coupon terms and currency within a run.
 
@@ -886,6 +914,8 @@ def _generate(
         _bill_one_offs(draft, account, context)
     if account.discounts:
         _apply_discounts(draft, account, context)
+    if account.credits:
+        _apply_credits(draft, account, context)
     if not draft.lines:
         return DraftResult(
             invoice=None, skipped_reason="Nothing to bill for this account in this period"
@@ -893,6 +923,15 @@ def _generate(
     lines, subtotal, net_total, tax_total, gross_total = _tax_totals(
         draft, account.prices_include_tax
     )
+    if gross_total < 0:
+        credit = CarriedCredit(
+            account_id=account.account_id,
+            period=context.period.label,
+            currency=currency,
+            net_amount=-net_total,
+            gross_amount=-gross_total,
+        )
+        return DraftResult(invoice=None, skipped_reason=credit.sentence(), credit=credit)
     _flag_totals(draft, account, context, history, lines, gross_total)
     return DraftResult(
         invoice=_new_invoice(

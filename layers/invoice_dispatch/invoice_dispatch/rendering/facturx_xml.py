@@ -52,6 +52,20 @@ class NotFinalizedError(ValueError):
     """Only a finalized invoice (number and dates assigned) is a legal document."""
 
 
+class NegativeInvoiceError(ValueError):
+    """A negative total is a credit owed to the customer, not an invoice (billing/credits.py)."""
+
+
+def refuse_negative_invoice(invoice: Invoice) -> None:
+    """No document says "invoice" over a negative total; a credit note (381) may."""
+    if invoice.gross_total < 0 and not is_credit_note(invoice):
+        raise NegativeInvoiceError(
+            f"Invoice {invoice.number or invoice.invoice_id} has a negative total "
+            f"({invoice.gross_total} {invoice.currency}): carry it as a credit or issue a "
+            "credit note"
+        )
+
+
 class FacturXNotApplicable(ValueError):
     """EN 16931 cannot state this invoice's amounts exactly (see ``facturx_applies``)."""
 
@@ -79,6 +93,7 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
             f"Invoice {invoice.invoice_id} has no number or dates yet: "
             "Factur-X is only produced for finalized invoices"
         )
+    refuse_negative_invoice(invoice)
     currency = invoice.currency
     if not facturx_applies(currency):
         raise FacturXNotApplicable(

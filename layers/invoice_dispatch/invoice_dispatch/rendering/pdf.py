@@ -22,7 +22,11 @@ from markupsafe import Markup
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
-from invoice_dispatch.rendering.facturx_xml import build_facturx_xml, facturx_applies
+from invoice_dispatch.rendering.facturx_xml import (
+    build_facturx_xml,
+    facturx_applies,
+    refuse_negative_invoice,
+)
 from invoice_dispatch.rendering.invoice_view import invoice_view
 from invoice_dispatch.rendering.pdf_document import DocumentInfo, EmbeddedXml, colour, write_pdf
 from invoice_dispatch.rendering.pdf_fonts import invoice_fonts
@@ -69,6 +73,7 @@ class InvoiceRenderer:
         info = DocumentInfo(view.title, self._legal_entity.name, view.language, view.issue_day)
         if view.is_draft:
             return write_pdf(pages, self._fonts, info, None)
+        refuse_negative_invoice(invoice)
         if not facturx_applies(invoice.currency):
             return write_pdf(pages, self._fonts, info, None, archival=True)
         attachment = EmbeddedXml(
