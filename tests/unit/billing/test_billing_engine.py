@@ -5,11 +5,25 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from billing_factories import context, customer, draft_for, invoice_for, raw_account, screened
+from billing_factories import (
+    PERIOD,
+    context,
+    customer,
+    draft_for,
+    invoice_for,
+    raw_account,
+    screened,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invoice_dispatch.billing import AnomalyThresholds, generate_draft
+from invoice_dispatch.billing import (
+    AnomalyThresholds,
+    billing_period,
+    generate_draft,
+    load_catalog,
+    screen_account,
+)
 from invoice_dispatch.billing.anomalies import NON_POSITIVE_TOTAL
 from invoice_dispatch.billing.catalog import PRODUCT_CODES
 from invoice_dispatch.billing.credit_note import NotCreditable, create_credit_note
@@ -771,3 +785,106 @@ def test_credit_larger_than_the_next_period_is_carried_on_whole() -> None:
         "from_period": "2026-12",
         "amount": "9073.97",
     }
+
+
+def test_annual_to_monthly_mid_term_credits_unused_annual_time_then_bills_monthly() -> None:
+    """Issue 16: a plan change could not change cadence. Now: BUSINESS at 2,999.40 a year
+    (249.95 a month), paid for 2026; monthly from 16 November."""
+    raw = raw_account(
+        subscriptions=[
+            sub(
+                "BUSINESS",
+                start="2026-01-01",
+                cadence="annual",
+                changes=[{"effective": "2026-11-16", "cadence": "monthly", "plan": "STARTER"}],
+            )
+        ],
+        one_offs=[{"description": "Migration", "quantity": "1", "unit_price": "500.00"}],
+    )
+    november = invoice_for(raw)
+    december = invoice_for(raw, "2026-12")
+
+    assert lines_of(november) == [
+        ("proration_credit", "BUSINESS", D("-378.01")),  # 2,999.40 x 46 / 365
+        ("proration_charge", "STARTER", D("14.50")),  # 29.00 x 15 / 30
+        ("one_off", "ONBOARDING", D("500.00")),
+    ]
+    assert november.lines[0].description == (
+        "Unused time on Business plan, annual, 46 of 365 days, 2026-11-16 to 2026-12-31"
+    )
+    assert november.lines[1].description == (
+        "Remaining time on Starter plan, 15 of 30 days, 2026-11-16 to 2026-11-30"
+    )
+    assert lines_of(december) == [
+        ("recurring", "STARTER", D("29.00")),
+        ("one_off", "ONBOARDING", D("500.00")),
+    ]
+    assert_totals_add_up(november)
+
+
+def test_monthly_to_annual_starts_a_year_on_the_change_month() -> None:
+    raw = raw_account(
+        subscriptions=[
+            sub(
+                "BUSINESS",
+                start="2026-01-01",
+                changes=[{"effective": "2026-11-16", "cadence": "annual"}],
+            )
+        ]
+    )
+    november = invoice_for(raw)
+
+    assert lines_of(november) == [
+        ("recurring", "BUSINESS", D("249.95")),
+        ("proration_credit", "BUSINESS", D("-124.98")),
+        ("proration_charge", "BUSINESS", D("2876.14")),  # 2,999.40 x 350 / 365
+    ]
+    assert november.lines[2].description == (
+        "Remaining time on Business plan, annual, 350 of 365 days, 2026-11-16 to 2027-10-31"
+    )
+    december = screen_account(raw, billing_period("2026-12", "Europe/Berlin"), load_catalog())
+    assert december.outcome == "excluded"  # the year runs November to October
+    assert lines_of(invoice_for(raw, "2027-11")) == [("recurring", "BUSINESS", D("2999.40"))]
+
+
+def test_quarterly_in_arrears_to_monthly_bills_the_short_quarter_then_months() -> None:
+    raw = raw_account(
+        subscriptions=[
+            sub(
+                "TEAM-SEAT",
+                start="2026-08-01",
+                quantity="10",
+                cadence="quarterly",
+                billing_timing="arrears",
+                changes=[{"effective": "2026-11-16", "cadence": "monthly"}],
+            )
+        ]
+    )
+    november = invoice_for(raw)
+
+    assert lines_of(november) == [
+        ("recurring", "TEAM-SEAT", D("58.70")),  # 360.00 x 15 / 92, the quarter cut short
+        ("recurring", "TEAM-SEAT", D("60.00")),  # 120.00 x 15 / 30
+    ]
+    assert lines_of(invoice_for(raw, "2026-12")) == [("recurring", "TEAM-SEAT", D("120.00"))]
+
+
+def test_change_to_a_custom_cadence_needs_its_interval() -> None:
+    raw = raw_account(
+        subscriptions=[sub(changes=[{"effective": "2026-11-16", "cadence": "custom"}])]
+    )
+    screening = screen_account(raw, PERIOD, load_catalog())
+
+    assert screening.reason == (
+        "Subscription 'SUB-1': a change to a custom cadence needs 'interval_months'"
+    )
+
+
+def test_change_on_the_first_day_of_a_term_bills_the_new_plan_once() -> None:
+    """It used to bill the new plan for the month, credit the old one and charge the new
+    one again (470.90 instead of 249.95)."""
+    raw = raw_account(
+        subscriptions=[sub(changes=[{"effective": "2026-11-01", "plan": "BUSINESS"}])]
+    )
+
+    assert lines_of(invoice_for(raw)) == [("recurring", "BUSINESS", D("249.95"))]

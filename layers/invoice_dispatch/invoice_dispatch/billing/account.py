@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -77,12 +77,22 @@ class CustomerInfo(_Record, frozen=True, kw_only=True):
 
 
 class PlanChange(_Record, frozen=True, kw_only=True):
-    """From ``effective`` (first day on the new terms) the plan, seats or price change."""
+    """From ``effective`` (first day on the new terms) the plan, seats, price or cadence change."""
 
     effective: date
     plan: str | None = None
     quantity: Decimal | None = None
     unit_price: Decimal | None = None
+    cadence: Cadence | None = None
+    interval_months: int | None = None
+
+    def term_months(self) -> int | None:
+        """The new term length in months, when the change sets a cadence."""
+        if self.cadence is None:
+            return None
+        if self.cadence == "custom":
+            return self.interval_months or 1
+        return CADENCE_MONTHS[self.cadence]
 
 
 class Subscription(_Record, frozen=True, kw_only=True):
@@ -278,6 +288,38 @@ def _label_for(raw: Mapping[str, Any]) -> str:
     return str(label) if label else "<unlabelled record>"
 
 
+@dataclass(frozen=True, slots=True)
+class CadencePhase:
+    """A stretch of a subscription on one cadence: terms of ``months`` aligned on ``anchor``."""
+
+    start: date
+    end: date | None
+    months: int
+    anchor: date
+
+
+def cadence_phases(
+    subscription: Subscription, start: date, end: date | None, term_months: int, timezone: str
+) -> list[CadencePhase]:
+    """The subscription's cadences in order; a change that sets one starts a new phase.
+
+    The new phase's terms are aligned on the change's month, so annual to monthly from 16
+    November bills November's remaining days, then every month.
+    """
+    phases = []
+    phase_start, months, anchor = start, term_months, subscription.anchor or start
+    for change in subscription.changes:
+        new_months = change.term_months()
+        if new_months is None:
+            continue
+        effective = local_date(change.effective, timezone)
+        phase_end = effective - timedelta(days=1)
+        phases.append(CadencePhase(phase_start, min(phase_end, end or phase_end), months, anchor))
+        phase_start, months, anchor = effective, new_months, effective
+    phases.append(CadencePhase(phase_start, end, months, anchor))
+    return phases
+
+
 def recurring_due(
     subscription: Subscription,
     start: date,
@@ -285,27 +327,43 @@ def recurring_due(
     term_months: int,
     period: BillingPeriod,
     change_dates: Sequence[date] = (),
+    timezone: str = "UTC",
 ) -> bool:
     """Whether this period's invoice carries a charge for the subscription.
 
     Advance: the term is billed in the period holding its first active day (and any change
     is settled in the period it takes effect). Arrears: in the period holding its last
     active day. A quarterly plan therefore shows up once a quarter, not as zero lines.
+    A change of cadence starts terms of the new length (``cadence_phases``).
     """
     if end is not None and end < period.start:
         return False
     if start > period.end:
         return False
-    if term_months == 1:
-        return True
-    anchor = subscription.anchor or start
+    if not any(change.cadence for change in subscription.changes):
+        if term_months == 1:
+            return True
+        phases = [CadencePhase(start, end, term_months, subscription.anchor or start)]
+    else:
+        phases = cadence_phases(subscription, start, end, term_months, timezone)
     if subscription.billing_timing == "advance":
-        term = term_containing(max(start, period.start), anchor, term_months)
-        first_active = max(term.start, start)
+        day = max(start, period.start)
+        phase = phases[0]
+        for candidate in phases:
+            if candidate.start <= day:
+                phase = candidate
+        term = term_containing(day, phase.anchor, phase.months)
+        first_active = max(term.start, phase.start)
         return period.contains(first_active) or any(period.contains(day) for day in change_dates)
-    term = term_containing(min(end or period.end, period.end), anchor, term_months)
-    last_active = min(term.end, end) if end else term.end
-    return period.contains(last_active)
+    for phase in phases:
+        last_day = period.end if phase.end is None else min(phase.end, period.end)
+        if last_day < phase.start:
+            continue
+        term = term_containing(last_day, phase.anchor, phase.months)
+        last_active = min(term.end, phase.end) if phase.end else term.end
+        if period.contains(last_active):
+            return True
+    return False
 
 
 def _check_semantics(
@@ -367,6 +425,9 @@ def _subscription_problem(
     cadence = sub.cadence or catalog.plans[sub.plan].default_cadence
     if cadence == "custom" and sub.interval_months is None:
         return ": a custom cadence needs 'interval_months'"
+    for change in sub.changes:
+        if change.cadence == "custom" and change.interval_months is None:
+            return ": a change to a custom cadence needs 'interval_months'"
     if sub.end is None and not sub.changes and type(sub.start) is date:
         # Nothing to put in order, and a plain date cannot fail to convert (a timestamp can
         # overflow in the zone, which must still quarantine here): the common case stops.
@@ -421,7 +482,7 @@ def _exclusion(
     for sub, start, end in zip(account.subscriptions, starts, ends, strict=True):
         months = sub.term_months(catalog.plans[sub.plan].default_cadence)
         change_dates = [local_date(change.effective, timezone) for change in sub.changes]
-        if recurring_due(sub, start, end, months, period, change_dates):
+        if recurring_due(sub, start, end, months, period, change_dates, timezone):
             return None
     return "Nothing is due this period: every plan is billed in another month of its term"
 
@@ -552,6 +613,7 @@ __all__ = [
     "AccountScreening",
     "Address",
     "BillingHistory",
+    "CadencePhase",
     "Credit",
     "CustomerInfo",
     "Discount",
@@ -562,6 +624,7 @@ __all__ = [
     "PlanChange",
     "Subscription",
     "UsageRecord",
+    "cadence_phases",
     "parse_accounts_csv",
     "recurring_due",
     "screen_account",

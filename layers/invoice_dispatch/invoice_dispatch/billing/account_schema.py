@@ -61,12 +61,18 @@ class CustomerInfo(_Model):
 
 
 class PlanChange(_Model):
-    """From ``effective`` (first day on the new terms) the plan, seats or price change."""
+    """From ``effective`` (first day on the new terms) the plan, seats, price or cadence change.
+
+    A new ``cadence`` starts new terms on the change's month (annual to monthly mid-term:
+    the unused annual time is credited, the new month charged from ``effective``).
+    """
 
     effective: Moment
     plan: str | None = None
     quantity: Decimal | None = Field(default=None, ge=0)
     unit_price: Decimal | None = Field(default=None, ge=0)
+    cadence: Cadence | None = None
+    interval_months: int | None = Field(default=None, ge=1, le=60)
 
 
 class Subscription(_Model):

@@ -30,6 +30,7 @@ from invoice_dispatch.billing.account import (
     BillingHistory,
     Discount,
     Subscription,
+    cadence_phases,
     recurring_due,
 )
 from invoice_dispatch.billing.anomalies import AnomalyThresholds
@@ -140,10 +141,14 @@ class DraftResult:
 
 @dataclass(slots=True)
 class _PlanState:
+    """The contract's terms from one day on; ``months`` and ``anchor`` shape its terms."""
+
     plan: Plan
     quantity: Decimal
     unit_price: Decimal
     negotiated: bool
+    months: int = 1
+    anchor: date | None = None
 
     def units(self) -> Decimal:
         if self.plan.model == "package":
@@ -233,21 +238,31 @@ def _span(start: date, end: date, term_days: int) -> str:
     return f"{days} of {term_days} days, {start.isoformat()} to {end.isoformat()}"
 
 
-def _initial_state(sub: Subscription, plan: Plan, currency: str) -> _PlanState:
+def _initial_state(
+    sub: Subscription, plan: Plan, currency: str, months: int, anchor: date
+) -> _PlanState:
     """The contract's terms on its start day: the negotiated price, else the catalog's."""
     return _PlanState(
         plan=plan,
         quantity=sub.quantity,
         unit_price=sub.unit_price if sub.unit_price is not None else plan.prices.get(currency),  # type: ignore[arg-type]
         negotiated=sub.unit_price is not None,
+        months=months,
+        anchor=anchor,
     )
 
 
-def _states(sub: Subscription, catalog: Catalog, currency: str, timezone: str):
-    """(effective date, plan state) pairs: the subscription's contract history in order."""
-    state = _initial_state(sub, catalog.plans[sub.plan], currency)
-    result = [(local_date(sub.start, timezone), state)]
+def _states(
+    sub: Subscription, catalog: Catalog, currency: str, timezone: str, months: int, start: date
+) -> list[tuple[date, _PlanState]]:
+    """(effective date, plan state) pairs: the subscription's contract history in order.
+
+    A change that sets a cadence starts terms of the new length on its own month.
+    """
+    state = _initial_state(sub, catalog.plans[sub.plan], currency, months, sub.anchor or start)
+    result = [(start, state)]
     for change in sub.changes:
+        effective = local_date(change.effective, timezone)
         new_plan = catalog.plans[change.plan] if change.plan else state.plan
         if change.unit_price is not None:
             price, negotiated = change.unit_price, True
@@ -255,13 +270,16 @@ def _states(sub: Subscription, catalog: Catalog, currency: str, timezone: str):
             price, negotiated = state.unit_price, True
         else:
             price, negotiated = new_plan.prices[currency], False
+        new_months = change.term_months()
         state = _PlanState(
             plan=new_plan,
             quantity=change.quantity if change.quantity is not None else state.quantity,
             unit_price=price,
             negotiated=negotiated,
+            months=state.months if new_months is None else new_months,
+            anchor=state.anchor if new_months is None else effective,
         )
-        result.append((local_date(change.effective, timezone), state))
+        result.append((effective, state))
     return result
 
 
@@ -439,6 +457,11 @@ def _bill_subscriptions(
             draft.flags.extend(shared_flags)
 
 
+def _cadence_note(months: int, timing: str) -> str:
+    note = _CADENCE_WORDS.get(months, f", every {months} months")
+    return note + ", in arrears" if timing == "arrears" else note
+
+
 def _bill_subscription(
     draft: _Draft, sub: Subscription, account: Account, context: BillingContext, timezone: str
 ) -> None:
@@ -449,96 +472,112 @@ def _bill_subscription(
     months = sub.term_months(plan.default_cadence)
     start = local_date(sub.start, timezone)
     end = None if sub.end is None else local_date(sub.end, timezone)
-    states = _states(sub, catalog, currency, timezone)
-    if not recurring_due(sub, start, end, months, period, [eff for eff, _ in states[1:]]):
+    states = _states(sub, catalog, currency, timezone, months, start)
+    change_days = [eff for eff, _ in states[1:]]
+    if not recurring_due(sub, start, end, months, period, change_days, timezone):
         return
-    anchor = sub.anchor or start
     for _, state in states:
         if state.negotiated:
             _flag_negotiated_price(draft, state, currency, context)
     first_paid = start if sub.trial_end is None else max(start, sub.trial_end + _ONE_DAY)
-    cadence_note = _CADENCE_WORDS.get(months, f", every {months} months")
-    if sub.billing_timing == "arrears":
-        cadence_note += ", in arrears"
+    timing = sub.billing_timing
     trial_note = "" if sub.trial_end is None else f" (free trial until {sub.trial_end.isoformat()})"
 
-    if sub.billing_timing == "advance":
-        term = term_containing(max(start, period.start), anchor, months)
+    if timing == "advance":
+        day = max(start, period.start)
+        current = _state_on(states, day)
+        term = term_containing(day, current.anchor or start, current.months)
         first_active = max(term.start, start)
+        charged_from = None
         if period.contains(first_active):
             coverage_end = term.end if end is None else min(term.end, end)
             seg_start = max(first_active, first_paid)
             if seg_start <= coverage_end:
+                charged_from = first_active
                 note = trial_note if seg_start != first_active else ""
+                state = _state_on(states, first_active)
                 _add_charge(
                     draft,
                     context,
                     "recurring",
-                    _state_on(states, first_active),
+                    state,
                     seg_start,
                     coverage_end,
                     term.days,
-                    months,
-                    ("", cadence_note, note),
+                    state.months,
+                    ("", _cadence_note(state.months, timing), note),
                 )
         for index in range(1, len(states)):
             effective, new_state = states[index]
             if not period.contains(effective) or (end is not None and effective > end):
                 continue
             old_state = states[index - 1][1]
-            change_term = term_containing(effective, anchor, months)
-            coverage_end = change_term.end if end is None else min(change_term.end, end)
             seg_start = max(effective, first_paid)
-            if seg_start > coverage_end:
-                continue
-            _add_charge(
-                draft,
-                context,
-                "proration_credit",
-                old_state,
-                seg_start,
-                coverage_end,
-                change_term.days,
-                months,
-                ("Unused time on ", cadence_note, ""),
-                sign=-1,
-            )
-            _add_charge(
-                draft,
-                context,
-                "proration_charge",
-                new_state,
-                seg_start,
-                coverage_end,
-                change_term.days,
-                months,
-                ("Remaining time on ", cadence_note, ""),
-            )
+            # The old terms were paid when their term began: credit what is left of the
+            # one running on the change day (nothing if that term begins on it).
+            old_term = term_containing(effective, old_state.anchor or start, old_state.months)
+            old_end = old_term.end if end is None else min(old_term.end, end)
+            if old_term.start < effective and seg_start <= old_end:
+                _add_charge(
+                    draft,
+                    context,
+                    "proration_credit",
+                    old_state,
+                    seg_start,
+                    old_end,
+                    old_term.days,
+                    old_state.months,
+                    ("Unused time on ", _cadence_note(old_state.months, timing), ""),
+                    sign=-1,
+                )
+            # The new terms from the change day, unless the period's own charge above
+            # already billed the term that begins on it.
+            new_term = term_containing(effective, new_state.anchor or start, new_state.months)
+            new_end = new_term.end if end is None else min(new_term.end, end)
+            if charged_from != effective and seg_start <= new_end:
+                _add_charge(
+                    draft,
+                    context,
+                    "proration_charge",
+                    new_state,
+                    seg_start,
+                    new_end,
+                    new_term.days,
+                    new_state.months,
+                    ("Remaining time on ", _cadence_note(new_state.months, timing), ""),
+                )
         return
 
-    last_day = period.end if end is None else min(end, period.end)
-    term = term_containing(last_day, anchor, months)
-    last_active = term.end if end is None else min(term.end, end)
-    boundaries = [max(term.start, start, first_paid)]
-    boundaries += [eff for eff, _ in states[1:] if boundaries[0] < eff <= last_active]
-    for position, seg_start in enumerate(boundaries):
-        seg_end = (
-            boundaries[position + 1] - _ONE_DAY if position + 1 < len(boundaries) else last_active
-        )
-        if seg_start > seg_end:
+    for phase in cadence_phases(sub, start, end, months, timezone):
+        last_day = period.end if phase.end is None else min(phase.end, period.end)
+        if last_day < phase.start:
             continue
-        note = trial_note if position == 0 and seg_start == first_paid and sub.trial_end else ""
-        _add_charge(
-            draft,
-            context,
-            "recurring",
-            _state_on(states, seg_start),
-            seg_start,
-            seg_end,
-            term.days,
-            months,
-            ("", cadence_note, note),
-        )
+        term = term_containing(last_day, phase.anchor, phase.months)
+        last_active = term.end if phase.end is None else min(term.end, phase.end)
+        if not period.contains(last_active):
+            continue
+        boundaries = [max(term.start, phase.start, first_paid)]
+        boundaries += [eff for eff in change_days if boundaries[0] < eff <= last_active]
+        for position, seg_start in enumerate(boundaries):
+            seg_end = (
+                boundaries[position + 1] - _ONE_DAY
+                if position + 1 < len(boundaries)
+                else last_active
+            )
+            if seg_start > seg_end:
+                continue
+            note = trial_note if position == 0 and seg_start == first_paid and sub.trial_end else ""
+            _add_charge(
+                draft,
+                context,
+                "recurring",
+                _state_on(states, seg_start),
+                seg_start,
+                seg_end,
+                term.days,
+                phase.months,
+                ("", _cadence_note(phase.months, timing), note),
+            )
 
 
 def _bill_usage(

@@ -48,9 +48,12 @@ def charge_terms(
     quantity, base = units, _ONE
     price = unit_price
     if term_months != plan_months:
-        scaled = (unit_price * term_months / plan_months).quantize(_PRICE_PLACES)
-        if scaled * plan_months == unit_price * term_months:
-            price = scaled
+        exact = unit_price * term_months
+        for places in (unit_price, _PRICE_PLACES):  # 249.95 x 12 is 2999.40, not 2999.400000
+            scaled = (exact / plan_months).quantize(places)
+            if scaled * plan_months == exact:
+                price = scaled
+                break
         else:
             quantity, base = quantity * term_months, base * plan_months
     if days != term_days:
