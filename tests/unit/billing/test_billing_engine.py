@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from billing_factories import (
     PERIOD,
     context,
@@ -27,6 +28,7 @@ from invoice_dispatch.billing import (
 from invoice_dispatch.billing.anomalies import NON_POSITIVE_TOTAL
 from invoice_dispatch.billing.catalog import PRODUCT_CODES
 from invoice_dispatch.billing.credit_note import NotCreditable, create_credit_note
+from invoice_dispatch.billing.wording import wording
 from invoice_dispatch.invoice import Invoice, InvoiceStatus, TaxCategory, invoice_id_for
 from invoice_dispatch.money import round_money
 
@@ -764,7 +766,7 @@ def test_carried_credit_is_a_taxed_line_on_the_next_invoice_only() -> None:
         ("recurring", "STARTER", D("29.00")),
         ("credit", "CREDIT", D("-20.00")),
     ]
-    assert december.lines[1].description == "Credit carried from 2026-11 (CREDIT-2026-11)"
+    assert december.lines[1].description == "Credit carried from November 2026 (CREDIT-2026-11)"
     assert (december.net_total, december.tax_total, december.gross_total) == (
         D("9.00"),
         D("1.71"),
@@ -888,3 +890,91 @@ def test_change_on_the_first_day_of_a_term_bills_the_new_plan_once() -> None:
     )
 
     assert lines_of(invoice_for(raw)) == [("recurring", "BUSINESS", D("249.95"))]
+
+
+def _in_language(locale: str, **fields: object) -> Invoice:
+    return invoice_for(raw_account(customer={**customer("DE"), "locale": locale}, **fields))
+
+
+def test_lines_are_worded_in_the_customers_language_with_its_numbers() -> None:
+    """Issue 16: German and French invoices had English lines, and "85,000 calls" reads as
+    85 calls to a German reader."""
+    fields: dict[str, object] = {
+        "subscriptions": [
+            sub(
+                "TEAM-SEAT",
+                quantity="1200",
+                changes=[{"effective": "2026-11-16", "quantity": "1250"}],
+            )
+        ],
+        "usage": [{"metric": "API-CALLS", "quantity": "85000"}],
+        "discounts": [{"discount_id": "WELCOME", "kind": "percentage", "percent": "12.5"}],
+    }
+    german = [line.description for line in _in_language("de", **fields).lines]
+    french = [line.description for line in _in_language("fr", **fields).lines]
+
+    assert german == [
+        "Team-Tarif, 1.200 Nutzer, 01.11.2026 bis 30.11.2026",
+        "Nicht genutzte Zeit: Team-Tarif, 1.200 Nutzer, 15 von 30 Tagen, 16.11.2026 bis 30.11.2026",
+        "Verbleibende Zeit: Team-Tarif, 1.250 Nutzer, 15 von 30 Tagen, 16.11.2026 bis 30.11.2026",
+        "API-Aufrufe 1 bis 10.000 (Staffel 1 von 3, insgesamt 85.000 Aufrufe), "
+        "01.11.2026 bis 30.11.2026",
+        "API-Aufrufe 10.001 bis 85.000 (Staffel 2 von 3, insgesamt 85.000 Aufrufe), "
+        "01.11.2026 bis 30.11.2026",
+        "WELCOME: 12,5 % Rabatt auf die Rechnung",
+    ]
+    assert french == [
+        "Offre Team, 1\u202f200 sièges, du 1 nov. 2026 au 30 nov. 2026",
+        "Temps non utilisé\u00a0: Offre Team, 1\u202f200 sièges, 15 jours sur 30, "
+        "du 16 nov. 2026 au 30 nov. 2026",
+        "Temps restant\u00a0: Offre Team, 1\u202f250 sièges, 15 jours sur 30, "
+        "du 16 nov. 2026 au 30 nov. 2026",
+        "Appels API\u00a0: 1 à 10\u202f000 (palier 1 sur 3, 85\u202f000 appels au total), "
+        "du 1 nov. 2026 au 30 nov. 2026",
+        "Appels API\u00a0: 10\u202f001 à 85\u202f000 (palier 2 sur 3, "
+        "85\u202f000 appels au total), du 1 nov. 2026 au 30 nov. 2026",
+        "WELCOME\u00a0: remise de 12,5 % sur la facture",
+    ]
+
+
+def test_german_one_offs_minimum_commitment_and_carried_credit_are_german() -> None:
+    invoice = _in_language(
+        "de",
+        usage=[{"metric": "SMS", "quantity": "100"}],
+        minimum_commitment={"amount": "1000"},
+        one_offs=[{"quantity": "1"}],
+        credits=[{"credit_id": "CREDIT-2026-10", "from_period": "2026-10", "amount": "5.00"}],
+    )
+
+    assert [line.description for line in invoice.lines[1:]] == [
+        "SMS-Nachrichten: 100 Nachrichten (pro Einheit), 01.11.2026 bis 30.11.2026",
+        "Mindestumsatz von 1.000,00 EUR pro Monat; die Nutzung betrug 5,00 EUR",
+        "Onboarding-Paket",
+        "Guthaben übertragen aus Oktober 2026 (CREDIT-2026-10)",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.decimals(min_value=0, max_value=10**12, places=4, allow_nan=False),
+    language=st.sampled_from(["en", "de", "fr"]),
+)
+def test_line_numbers_are_written_as_babel_writes_them(value: Decimal, language: str) -> None:
+    """The engine formats numbers itself for speed; babel (CLDR) is the reference."""
+    expected = format_decimal(
+        value, locale=language, decimal_quantization=False, format="#,##0.####"
+    )
+
+    assert wording(language).number(value) == expected
+
+
+def test_credit_note_lines_are_in_the_invoice_language() -> None:
+    german = _in_language("de").model_copy(
+        update={"status": InvoiceStatus.FINALIZED, "number": "INV-2026-000001"}
+    )
+    credit = create_credit_note(german, "Doppelt berechnet")
+
+    assert credit.lines[0].description == (
+        "Gutschrift zu INV-2026-000001, Position L001: Starter-Tarif, 01.11.2026 bis "
+        "30.11.2026 (Doppelt berechnet)"
+    )

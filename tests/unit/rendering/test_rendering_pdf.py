@@ -344,3 +344,14 @@ def _baselines(pdf: bytes) -> dict[str, float]:
 
     pdf_reader(pdf).pages[0].extract_text(visitor_text=visit)
     return found
+
+
+def test_closing_sentence_is_in_the_invoice_language(pdf_for: PdfFor) -> None:
+    """Issue 16: "Thank you for your business." closed German and French invoices too."""
+    german, english, french = (
+        " ".join(page_texts(pdf_for(case))) for case in ("eur_de", "usd_en", "jpy_fr")
+    )
+
+    assert "Vielen Dank für Ihren Auftrag." in german and "Thank you" not in german
+    assert "Merci de votre confiance." in french and "Thank you" not in french
+    assert "Thank you for your business." in english

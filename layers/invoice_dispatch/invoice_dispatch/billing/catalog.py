@@ -45,11 +45,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Plan(_Strict):
+class _Named(_Strict):
+    """A catalog entry with a name per invoice language (``name`` is the English one)."""
+
+    name: str
+    names: dict[str, str] = Field(
+        default_factory=dict, description="language -> name on invoices in that language"
+    )
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language, self.name)
+
+
+class Plan(_Named):
     """A recurring plan. ``package`` plans charge per started package of ``package_size``."""
 
     code: str
-    name: str
     model: Literal["flat", "per_seat", "package"]
     default_cadence: Cadence = "monthly"
     package_size: int | None = Field(default=None, gt=0)
@@ -78,9 +89,8 @@ class UsagePricing(_Strict):
     package_price: Decimal | None = None
 
 
-class Metric(_Strict):
+class Metric(_Named):
     code: str
-    name: str
     unit_label: str
     default_model: str
     models: dict[str, dict[str, UsagePricing]] = Field(
@@ -88,9 +98,8 @@ class Metric(_Strict):
     )
 
 
-class OneOffProduct(_Strict):
+class OneOffProduct(_Named):
     code: str
-    name: str
     prices: dict[str, Decimal] = Field(default_factory=dict)
 
 

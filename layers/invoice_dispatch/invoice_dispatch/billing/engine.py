@@ -39,7 +39,6 @@ from invoice_dispatch.billing.catalog import (
     Catalog,
     Plan,
     UsagePricing,
-    describe_usage_pricing,
     packages_needed,
     price_usage,
 )
@@ -58,6 +57,7 @@ from invoice_dispatch.billing.period import (
 from invoice_dispatch.billing.proration import prorate, split_by_shares
 from invoice_dispatch.billing.tax import NoTaxRate, TaxTable, TaxTreatment, resolve_tax
 from invoice_dispatch.billing.trusted import trusted_factory
+from invoice_dispatch.billing.wording import Wording, wording
 from invoice_dispatch.invoice import (
     AnomalyFlag,
     Customer,
@@ -75,7 +75,6 @@ _ONE_DAY = timedelta(days=1)
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-_CADENCE_WORDS = {1: "", 3: ", quarterly", 12: ", annual"}
 _DRAFT = InvoiceStatus.DRAFT
 #: Line ids L001..L999, made once: every line of every draft needs one.
 _LINE_IDS = tuple(f"L{number:03d}" for number in range(1, 1000))
@@ -155,18 +154,24 @@ class _PlanState:
             return packages_needed(self.quantity, self.plan.package_size or 1)
         return self.quantity
 
-    def label(self) -> str:
-        if self.plan.model == "per_seat":
-            unit = self.plan.unit_label + ("" if self.quantity == 1 else "s")
-            return f"{self.plan.name}, {self.quantity} {unit}"
-        if self.plan.model == "package":
-            return (
-                f"{self.plan.name}, {self.units()} x {self.plan.package_size} "
-                f"{self.plan.unit_label} ({self.quantity} {self.plan.unit_label} used)"
+    def label(self, words: Wording) -> str:
+        plan = self.plan
+        name = plan.name_in(words.language)
+        if plan.model == "per_seat":
+            unit = words.unit(plan.unit_label, self.quantity)
+            return f"{name}, {words.number(self.quantity)} {unit}"
+        if plan.model == "package":
+            return words(
+                "package",
+                name=name,
+                packages=words.number(self.units()),
+                size=words.number(Decimal(plan.package_size or 1)),
+                unit=words.unit(plan.unit_label),
+                quantity=words.number(self.quantity),
             )
         if self.quantity != 1:
-            return f"{self.plan.name} x {self.quantity}"
-        return self.plan.name
+            return words("times", name=name, quantity=words.number(self.quantity))
+        return name
 
 
 def _line_id(position: int) -> str:
@@ -178,18 +183,35 @@ class _Draft:
     """Accumulates lines while one draft is computed.
 
     ``line_key`` is what, besides its own terms, makes two drafts' lines identical: the
-    currency and the tax treatment (rate as printed, so 7 and 7.0 stay apart).
+    currency, the tax treatment (rate as printed, so 7 and 7.0 stay apart) and the
+    language the lines are worded in.
     ``net_sum`` follows the lines as they are added (``Decimal`` sums of rounded amounts
     are exact, so it equals ``sum(line.net_amount)``): invoice discounts and tax need it.
     """
 
-    __slots__ = ("currency", "flags", "line_key", "lines", "net_sum", "quantum", "treatment")
+    __slots__ = (
+        "currency",
+        "flags",
+        "line_key",
+        "lines",
+        "net_sum",
+        "quantum",
+        "treatment",
+        "words",
+    )
 
-    def __init__(self, currency: str, currency_quantum: Decimal, treatment: TaxTreatment) -> None:
+    def __init__(
+        self,
+        currency: str,
+        currency_quantum: Decimal,
+        treatment: TaxTreatment,
+        words: Wording,
+    ) -> None:
         self.currency = currency
         self.quantum = currency_quantum
         self.treatment = treatment
-        self.line_key = (currency, treatment.category, str(treatment.rate))
+        self.words = words
+        self.line_key = (currency, treatment.category, str(treatment.rate), words.language)
         self.lines: list[InvoiceLine] = []
         self.flags: list[AnomalyFlag] = []
         self.net_sum = _ZERO
@@ -229,13 +251,6 @@ class _Draft:
             )
         )
         self.net_sum += net_amount
-
-
-def _span(start: date, end: date, term_days: int) -> str:
-    days = (end - start).days + 1
-    if days == term_days:
-        return f"{start.isoformat()} to {end.isoformat()}"
-    return f"{days} of {term_days} days, {start.isoformat()} to {end.isoformat()}"
 
 
 def _initial_state(
@@ -301,6 +316,7 @@ def _compute_charge(
     months: int,
     currency: str,
     text: tuple[str, str, str],
+    words: Wording,
 ) -> ChargeValues:
     """One charge for ``state`` over a segment of a term of ``months`` months.
 
@@ -316,9 +332,8 @@ def _compute_charge(
     quantity, price, base = charge_terms(
         units, state.unit_price, plan_months, months, days, term_days
     )
-    description = (
-        f"{prefix}{state.label()}{cadence_note}, {_span(seg_start, seg_end, term_days)}{note}"
-    )
+    span = words.span(seg_start, seg_end, term_days)
+    description = f"{prefix}{state.label(words)}{cadence_note}, {span}{note}"
     return description, quantity, price, base, amount
 
 
@@ -331,6 +346,7 @@ def _charge_values(
     months: int,
     currency: str,
     text: tuple[str, str, str],
+    words: Wording,
 ) -> ChargeValues:
     """``_compute_charge`` once per run for each distinct plan, seats, price and segment.
 
@@ -347,11 +363,12 @@ def _charge_values(
         months,
         currency,
         text,
+        words.language,
     )
     values = memo.charges.get(key)
     if values is None:
         values = memo.charges[key] = _compute_charge(
-            state, seg_start, seg_end, term_days, months, currency, text
+            state, seg_start, seg_end, term_days, months, currency, text, words
         )
     return values
 
@@ -369,7 +386,15 @@ def _add_charge(
     sign: int = 1,
 ) -> None:
     description, quantity, price, base, amount = _charge_values(
-        context.memo, state, seg_start, seg_end, term_days, months, draft.currency, text
+        context.memo,
+        state,
+        seg_start,
+        seg_end,
+        term_days,
+        months,
+        draft.currency,
+        text,
+        draft.words,
     )
     draft.add(
         kind,
@@ -457,11 +482,6 @@ def _bill_subscriptions(
             draft.flags.extend(shared_flags)
 
 
-def _cadence_note(months: int, timing: str) -> str:
-    note = _CADENCE_WORDS.get(months, f", every {months} months")
-    return note + ", in arrears" if timing == "arrears" else note
-
-
 def _bill_subscription(
     draft: _Draft, sub: Subscription, account: Account, context: BillingContext, timezone: str
 ) -> None:
@@ -481,7 +501,10 @@ def _bill_subscription(
             _flag_negotiated_price(draft, state, currency, context)
     first_paid = start if sub.trial_end is None else max(start, sub.trial_end + _ONE_DAY)
     timing = sub.billing_timing
-    trial_note = "" if sub.trial_end is None else f" (free trial until {sub.trial_end.isoformat()})"
+    words = draft.words
+    trial_note = ""
+    if sub.trial_end is not None:
+        trial_note = words("trial", date=words.date_text(sub.trial_end))
 
     if timing == "advance":
         day = max(start, period.start)
@@ -505,7 +528,7 @@ def _bill_subscription(
                     coverage_end,
                     term.days,
                     state.months,
-                    ("", _cadence_note(state.months, timing), note),
+                    ("", words.cadence(state.months, timing), note),
                 )
         for index in range(1, len(states)):
             effective, new_state = states[index]
@@ -527,7 +550,7 @@ def _bill_subscription(
                     old_end,
                     old_term.days,
                     old_state.months,
-                    ("Unused time on ", _cadence_note(old_state.months, timing), ""),
+                    (words("unused"), words.cadence(old_state.months, timing), ""),
                     sign=-1,
                 )
             # The new terms from the change day, unless the period's own charge above
@@ -544,7 +567,7 @@ def _bill_subscription(
                     new_end,
                     new_term.days,
                     new_state.months,
-                    ("Remaining time on ", _cadence_note(new_state.months, timing), ""),
+                    (words("remaining"), words.cadence(new_state.months, timing), ""),
                 )
         return
 
@@ -576,7 +599,7 @@ def _bill_subscription(
                 seg_end,
                 term.days,
                 phase.months,
-                ("", _cadence_note(phase.months, timing), note),
+                ("", words.cadence(phase.months, timing), note),
             )
 
 
@@ -588,7 +611,7 @@ def _bill_usage(
     commitment = account.minimum_commitment
     usage_by_metric: dict[str, Decimal] = {}
     for record in account.usage:
-        terms = _usage_terms(context, record.metric, record.pricing, currency)
+        terms = _usage_terms(context, record.metric, record.pricing, currency, draft.words)
         pricing = terms.pricing
         if pricing.model == "graduated":
             amount = _add_tier_lines(draft, terms, record.quantity, period)
@@ -598,7 +621,7 @@ def _bill_usage(
             unit_price, base = restated_for_net(quantity, unit_price, _ONE, amount, draft.quantum)
             draft.add(
                 "usage",
-                f"{terms.head}{record.quantity:,}{terms.tail}",
+                terms.usage_text.format(quantity=draft.words.number(record.quantity)),
                 record.metric,
                 quantity,
                 unit_price,
@@ -630,10 +653,15 @@ def _bill_usage(
     minimum = round_money(commitment.amount, currency)
     if usage_total < minimum:
         shortfall = minimum - usage_total
+        words = draft.words
         draft.add(
             "minimum_commitment",
-            f"Minimum usage commitment of {minimum:,} {currency} per month; usage came to "
-            f"{usage_total:,} {currency}",
+            words(
+                "minimum",
+                minimum=words.amount(minimum),
+                usage=words.amount(usage_total),
+                currency=currency,
+            ),
             "MIN-COMMIT",
             Decimal(1),
             shortfall,
@@ -665,14 +693,20 @@ def _add_tier_lines(
     units, as every tier of the bundled catalog does (85,000 calls: 0.00 + 75.00).
     """
     total = _ZERO
+    words = draft.words
+    total_quantity = words.number(quantity)
     for use in graduated_tier_uses(terms.pricing, quantity):
         amount = draft.round(use.quantity * use.unit_price + use.flat_fee)
         price, base = restated_for_net(use.quantity, use.unit_price, _ONE, amount, draft.quantum)
         draft.add(
             "usage",
-            f"{terms.metric_name}: {use.first_unit:,} to {use.last_unit:,} of {quantity:,} "
-            f"{terms.unit_label} (graduated tier {use.position} of {use.tier_count}), "
-            f"{period.start.isoformat()} to {period.end.isoformat()}",
+            terms.tier_text.format(
+                first=words.number(use.first_unit),
+                last=words.number(use.last_unit),
+                quantity=total_quantity,
+                position=use.position,
+                count=use.tier_count,
+            ),
             terms.metric_code,
             use.quantity,
             price,
@@ -691,32 +725,57 @@ class _UsageTerms:
 
     pricing: UsagePricing
     metric_code: str
+    #: The English name, for the approver's anomaly sentences.
     metric_name: str
-    unit_label: str
-    head: str
-    tail: str
+    #: The line's wording with ``{quantity}`` left open (tiers: also first, last, position,
+    #: count), in the customer's language.
+    usage_text: str
+    tier_text: str
 
 
 def _usage_terms(
-    context: BillingContext, metric_code: str, model: str | None, currency: str
+    context: BillingContext, metric_code: str, model: str | None, currency: str, words: Wording
 ) -> _UsageTerms:
-    """The catalog side of a usage line, fixed per metric, model and currency in a run."""
-    key = (metric_code, model, currency)
+    """The catalog side of a usage line, fixed per metric, model, currency and language."""
+    key = (metric_code, model, currency, words.language)
     terms = context.memo.usage_terms.get(key)
     if terms is None:
         metric = context.catalog.metrics[metric_code]
         pricing = context.catalog.usage_pricing(metric_code, model, currency)
         period = context.period
+        fixed = {
+            "metric": _braces(metric.name_in(words.language)),
+            "unit": _braces(words.unit(metric.unit_label)),
+            "span": _braces(words.span(period.start, period.end, period.days)),
+        }
+        pricing_words = (
+            words("packages_of", size=words.number(Decimal(pricing.package_size or 1)))
+            if pricing.model == "package"
+            else words(pricing.model)
+        )
         terms = context.memo.usage_terms[key] = _UsageTerms(
             pricing=pricing,
             metric_code=metric_code,
             metric_name=metric.name,
-            unit_label=metric.unit_label,
-            head=f"{metric.name}: ",
-            tail=f" {metric.unit_label} ({describe_usage_pricing(pricing)}), "
-            f"{period.start.isoformat()} to {period.end.isoformat()}",
+            usage_text=words(
+                "usage", quantity="{quantity}", pricing=_braces(pricing_words), **fixed
+            ),
+            tier_text=words(
+                "tier",
+                first="{first}",
+                last="{last}",
+                quantity="{quantity}",
+                position="{position}",
+                count="{count}",
+                **fixed,
+            ),
         )
     return terms
+
+
+def _braces(text: str) -> str:
+    """Catalog text kept literal in a wording that is formatted again per line."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> None:
@@ -731,7 +790,7 @@ def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> 
         )
         draft.add(
             "one_off",
-            one_off.description or product.name,
+            one_off.description or product.name_in(draft.words.language),
             one_off.product,
             one_off.quantity,
             unit_price,
@@ -746,12 +805,21 @@ def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> 
         for index, (part, amount) in enumerate(zip(milestone.parts, amounts, strict=True)):
             if part.due_period != period.label:
                 continue
-            percent = (part.share * _HUNDRED / weight_total).quantize(Decimal("0.01")).normalize()
+            percent = (part.share * _HUNDRED / weight_total).quantize(Decimal("0.01"))
             label = f" '{part.label}'" if part.label else ""
+            words = draft.words
             draft.add(
                 "milestone",
-                f"{milestone.description}: milestone {index + 1} of {len(milestone.parts)}{label}, "
-                f"{percent:f} % of {round_money(milestone.contract_amount, currency):,} {currency}",
+                words(
+                    "milestone",
+                    description=milestone.description,
+                    position=index + 1,
+                    count=len(milestone.parts),
+                    label=label,
+                    percent=words.number(percent),
+                    amount=words.amount(round_money(milestone.contract_amount, currency)),
+                    currency=currency,
+                ),
                 "MILESTONE",
                 Decimal(1),
                 amount,
@@ -797,7 +865,7 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
         discount_net = -amount
         draft.add(
             "discount",
-            _discount_text(context, discount, draft.currency),
+            _discount_text(context, discount, draft.currency, draft.words),
             "DISCOUNT",
             _ONE,
             discount_net,
@@ -814,7 +882,10 @@ def _apply_credits(draft: _Draft, account: Account, context: BillingContext) -> 
         if not credit.applies_in(period.label):
             continue
         amount = -draft.round(credit.amount)
-        description = f"Credit carried from {credit.from_period} ({credit.credit_id})"
+        words = draft.words
+        description = words(
+            "credit_carried", month=words.month(credit.from_period), credit_id=credit.credit_id
+        )
         if credit.description:
             description = f"{description}: {credit.description}"
         draft.add(
@@ -829,7 +900,9 @@ def _apply_credits(draft: _Draft, account: Account, context: BillingContext) -> 
         )
 
 
-def _discount_text(context: BillingContext, discount: Discount, currency: str) -> str:
+def _discount_text(
+    context: BillingContext, discount: Discount, currency: str, words: Wording
+) -> str:
     """A discount line's wording: fixed per coupon terms and currency within a run.
 
     The amount taken off is not part of it (a percentage's amount is, but only as the
@@ -838,34 +911,45 @@ def _discount_text(context: BillingContext, discount: Discount, currency: str) -
     compare a ``Decimal`` by value (``10`` equals ``10.0``), which is right here because
     the sentence prints it normalized (``10 %``) or rounded to the currency (``5.00 EUR``).
     """
-    key = (discount, currency)
+    key = (discount, currency, words.language)
     text = context.memo.discount_texts.get(key)
     if text is None:
-        text = context.memo.discount_texts[key] = _describe_discount(context, discount, currency)
+        text = context.memo.discount_texts[key] = _describe_discount(
+            context, discount, currency, words
+        )
     return text
 
 
-def _describe_discount(context: BillingContext, discount: Discount, currency: str) -> str:
+def _describe_discount(
+    context: BillingContext, discount: Discount, currency: str, words: Wording
+) -> str:
     period = context.period
     target = discount.applies_to
-    target_name = "the invoice" if target == "invoice" else _product_name(context.catalog, target)
+    target_name = (
+        words("the_invoice")
+        if target == "invoice"
+        else _product_name(context.catalog, target, words.language)
+    )
     if discount.kind == "percentage":
         assert discount.percent is not None
-        what = f"{discount.percent.normalize():f} % off {target_name}"
+        what = words("percent_off", percent=words.number(discount.percent), target=target_name)
     else:
         assert discount.amount is not None
-        what = f"{round_money(discount.amount, currency):,} {currency} off {target_name}"
+        amount = words.amount(round_money(discount.amount, currency))
+        what = words("amount_off", amount=amount, currency=currency, target=target_name)
     coupon = ""
     if discount.first_period and discount.periods:
         position = months_between(discount.first_period, period.label) + 1
-        coupon = f", period {position} of {discount.periods}"
-    return f"{discount.description or discount.discount_id}: {what}{coupon}"
+        coupon = words("coupon_period", position=position, count=discount.periods)
+    return words(
+        "discount", name=discount.description or discount.discount_id, what=what, coupon=coupon
+    )
 
 
-def _product_name(catalog: Catalog, code: str) -> str:
+def _product_name(catalog: Catalog, code: str, language: str) -> str:
     for table in (catalog.plans, catalog.metrics, catalog.one_offs):
         if code in table:
-            return table[code].name
+            return table[code].name_in(language)
     return code
 
 
@@ -944,7 +1028,12 @@ def _generate(
     currency = account.currency
     timezone = account.timezone or context.legal_entity.timezone
     currency_quantum = quantum(currency)
-    draft = _Draft(currency, currency_quantum, _tax_treatment(account, context))
+    draft = _Draft(
+        currency,
+        currency_quantum,
+        _tax_treatment(account, context),
+        wording(account.customer.locale),
+    )
     if account.subscriptions:
         _bill_subscriptions(draft, account, context, timezone)
     if account.usage or account.minimum_commitment is not None:

@@ -115,9 +115,10 @@ def restated_for_net(
     """
     if quantity == 0 or _rounded(quantity * price / base, quantum) == net_amount:
         return price, base
-    per_unit = (net_amount * base / quantity).quantize(_PRICE_PLACES)
-    if per_unit >= 0 and _rounded(quantity * per_unit / base, quantum) == net_amount:
-        return per_unit, base
+    for places in (quantum, _PRICE_PLACES):  # 24.17 rather than 24.170000 where it is exact
+        per_unit = (net_amount * base / quantity).quantize(places)
+        if per_unit >= 0 and _rounded(quantity * per_unit / base, quantum) == net_amount:
+            return per_unit, base
     return (net_amount if quantity > 0 else -net_amount), abs(quantity)
 
 

@@ -69,6 +69,7 @@ class InvoiceView:
     payment_text: str
     payment_rows: list[tuple[str, str]]
     footer_lines: list[str]
+    closing_note: str | None
 
 
 def is_finalized(invoice: Invoice) -> bool:
@@ -190,6 +191,7 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
         payment_text=payment_text,
         payment_rows=payment_rows,
         footer_lines=[footer_first, footer_second],
+        closing_note=seller.branding.footer_note_in(language),
     )
 
 
