@@ -461,7 +461,7 @@ def _exclusion(
         )
         # A carried credit is due in its period even with nothing else to bill: the draft
         # then carries it on again (``billing/credits.py``), so it is never dropped.
-        or any(credit.applies_in(period.label) for credit in account.credits)
+        or bool(account.credits and any(c.applies_in(period.label) for c in account.credits))
     )
     if has_other_charges:
         return None

@@ -44,8 +44,10 @@ from invoice_dispatch.billing.catalog import (
 )
 from invoice_dispatch.billing.credits import CREDIT_PRODUCT, CarriedCredit
 from invoice_dispatch.billing.line_terms import (
+    GraduatedTiers,
     charge_terms,
     graduated_tier_uses,
+    graduated_tiers,
     restated_for_net,
 )
 from invoice_dispatch.billing.period import (
@@ -104,6 +106,7 @@ class RunMemo:
     subscription_outcomes: dict[tuple, SubscriptionOutcome] = field(default_factory=dict)
     usage_terms: dict[tuple, _UsageTerms] = field(default_factory=dict)
     discount_texts: dict[tuple, str] = field(default_factory=dict)
+    full_tier_lines: dict[tuple, InvoiceLine] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -614,11 +617,15 @@ def _bill_usage(
         terms = _usage_terms(context, record.metric, record.pricing, currency, draft.words)
         pricing = terms.pricing
         if pricing.model == "graduated":
-            amount = _add_tier_lines(draft, terms, record.quantity, period)
+            amount = _add_tier_lines(draft, terms, record.quantity, context)
         else:
             amount = price_usage(pricing, record.quantity, currency)
-            quantity, unit_price = _usage_quantity_and_price(pricing, record.quantity)
-            unit_price, base = restated_for_net(quantity, unit_price, _ONE, amount, draft.quantum)
+            quantity, unit_price, flat_fee = _usage_quantity_and_price(pricing, record.quantity)
+            base = _ONE
+            if flat_fee:  # quantity x price is the amount before rounding, unless a fee adds
+                unit_price, base = restated_for_net(
+                    quantity, unit_price, _ONE, amount, draft.quantum
+                )
             draft.add(
                 "usage",
                 terms.usage_text.format(quantity=draft.words.number(record.quantity)),
@@ -671,19 +678,23 @@ def _bill_usage(
         )
 
 
-def _usage_quantity_and_price(pricing: UsagePricing, quantity: Decimal) -> tuple[Decimal, Decimal]:
-    """What a per-unit, package or volume usage line states: units (or packages) and price."""
+def _usage_quantity_and_price(
+    pricing: UsagePricing, quantity: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """What a per-unit, package or volume usage line states: units (or packages), price, and
+    the flat fee of a volume tier (which the line's price must then take in)."""
     if pricing.model == "package":
-        return packages_needed(quantity, pricing.package_size or 1), pricing.package_price or _ZERO
+        packages = packages_needed(quantity, pricing.package_size or 1)
+        return packages, pricing.package_price or _ZERO, _ZERO
     if pricing.model == "volume":
         for tier in pricing.tiers:
             if tier.up_to is None or quantity <= tier.up_to:
-                return quantity, tier.unit_price
-    return quantity, pricing.unit_price or _ZERO
+                return quantity, tier.unit_price, tier.flat_fee
+    return quantity, pricing.unit_price or _ZERO, _ZERO
 
 
 def _add_tier_lines(
-    draft: _Draft, terms: _UsageTerms, quantity: Decimal, period: BillingPeriod
+    draft: _Draft, terms: _UsageTerms, quantity: Decimal, context: BillingContext
 ) -> Decimal:
     """One line per graduated tier the quantity reaches; returns their sum.
 
@@ -691,30 +702,46 @@ def _add_tier_lines(
     the usage amount is the sum of the tiers' rounded amounts. That equals the single
     rounding of the tiers' exact sum whenever the tiers below the last come to whole minor
     units, as every tier of the bundled catalog does (85,000 calls: 0.00 + 75.00).
+    A tier the quantity fills is the same line for every account of the run at the same
+    position, so it is made once (``RunMemo.full_tier_lines``); only the last one is not.
     """
     total = _ZERO
     words = draft.words
-    total_quantity = words.number(quantity)
-    for use in graduated_tier_uses(terms.pricing, quantity):
-        amount = draft.round(use.quantity * use.unit_price + use.flat_fee)
-        price, base = restated_for_net(use.quantity, use.unit_price, _ONE, amount, draft.quantum)
+    count = len(terms.tiers)
+    shared = context.memo.full_tier_lines
+    period = context.period
+    for position, first, last, units, unit_price, flat_fee in graduated_tier_uses(
+        terms.tiers, quantity
+    ):
+        key = (len(draft.lines), draft.line_key, terms.metric_code, terms.pricing_key, position)
+        line = shared.get(key) if last < quantity else None
+        if line is not None:
+            draft.lines.append(line)
+            draft.net_sum += line.net_amount
+            total += line.net_amount
+            continue
+        amount = draft.round(units * unit_price + flat_fee)
+        base = _ONE
+        if flat_fee:  # the price must take the tier's fee in (R120)
+            unit_price, base = restated_for_net(units, unit_price, _ONE, amount, draft.quantum)
         draft.add(
             "usage",
             terms.tier_text.format(
-                first=words.number(use.first_unit),
-                last=words.number(use.last_unit),
-                quantity=total_quantity,
-                position=use.position,
-                count=use.tier_count,
+                first=words.number(first),
+                last=words.number(last),
+                position=position,
+                count=count,
             ),
             terms.metric_code,
-            use.quantity,
-            price,
+            units,
+            unit_price,
             amount,
             period.start,
             period.end,
             base,
         )
+        if last < quantity:
+            shared[key] = draft.lines[-1]
         total += amount
     return total
 
@@ -731,6 +758,9 @@ class _UsageTerms:
     #: count), in the customer's language.
     usage_text: str
     tier_text: str
+    tiers: GraduatedTiers
+    #: The metric's pricing model name (with the currency in the draft's ``line_key``).
+    pricing_key: str | None
 
 
 def _usage_terms(
@@ -760,15 +790,16 @@ def _usage_terms(
             usage_text=words(
                 "usage", quantity="{quantity}", pricing=_braces(pricing_words), **fixed
             ),
+            tiers=graduated_tiers(pricing) if pricing.model == "graduated" else (),
             tier_text=words(
                 "tier",
                 first="{first}",
                 last="{last}",
-                quantity="{quantity}",
                 position="{position}",
                 count="{count}",
                 **fixed,
             ),
+            pricing_key=model,
         )
     return terms
 

@@ -20,7 +20,6 @@ rounding of the exact product); only the way the line states it changes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from invoice_dispatch.billing.catalog import UsagePricing
@@ -61,46 +60,42 @@ def charge_terms(
     return quantity, price, base
 
 
-@dataclass(frozen=True, slots=True)
-class TierUse:
-    """The part of a usage quantity that falls in one graduated tier."""
-
-    position: int
-    tier_count: int
-    first_unit: Decimal
-    last_unit: Decimal
-    quantity: Decimal
-    unit_price: Decimal
-    flat_fee: Decimal
+#: Per graduated tier: (lower bound, inclusive upper bound or None, unit price, flat fee).
+GraduatedTiers = tuple[tuple[Decimal, Decimal | None, Decimal, Decimal], ...]
+#: The part of a quantity in one tier: (position from 1, first unit, last unit, units,
+#: unit price, flat fee).
+TierUse = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
+_ZERO = Decimal(0)
 
 
-def graduated_tier_uses(pricing: UsagePricing, quantity: Decimal) -> tuple[TierUse, ...]:
-    """Each tier ``quantity`` reaches, with the units that fall in it (tiers as in ``price_usage``).
+def graduated_tiers(pricing: UsagePricing) -> GraduatedTiers:
+    """The tiers with their lower bounds, worked out once per run (tiers as in ``price_usage``)."""
+    tiers = []
+    lower = _ZERO
+    for tier in pricing.tiers:
+        tiers.append((lower, tier.up_to, tier.unit_price, tier.flat_fee))
+        if tier.up_to is None:
+            break
+        lower = tier.up_to
+    return tuple(tiers)
+
+
+def graduated_tier_uses(tiers: GraduatedTiers, quantity: Decimal) -> list[TierUse]:
+    """Each tier ``quantity`` reaches, with the units that fall in it.
 
     A zero quantity reaches the first tier with nothing in it, so the line still says
     what was measured.
     """
-    tiers = pricing.tiers
+    if quantity <= 0:
+        return [(1, _ZERO, _ZERO, _ZERO, tiers[0][2], _ZERO)]
     uses = []
-    lower = Decimal(0)
-    for position, tier in enumerate(tiers, start=1):
-        upper = quantity if tier.up_to is None else min(quantity, tier.up_to)
-        if upper > lower or (position == 1 and quantity <= 0):
-            uses.append(
-                TierUse(
-                    position=position,
-                    tier_count=len(tiers),
-                    first_unit=lower + 1 if upper > lower else lower,
-                    last_unit=max(upper, lower),
-                    quantity=max(upper - lower, Decimal(0)),
-                    unit_price=tier.unit_price,
-                    flat_fee=tier.flat_fee if upper > lower else Decimal(0),
-                )
-            )
-        if tier.up_to is None or quantity <= tier.up_to:
+    for position, (lower, up_to, unit_price, flat_fee) in enumerate(tiers, start=1):
+        upper = quantity if up_to is None or quantity <= up_to else up_to
+        if upper > lower:
+            uses.append((position, lower + 1, upper, upper - lower, unit_price, flat_fee))
+        if upper == quantity:
             break
-        lower = tier.up_to
-    return tuple(uses)
+    return uses
 
 
 def restated_for_net(

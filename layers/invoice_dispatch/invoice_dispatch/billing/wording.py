@@ -43,8 +43,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "volume": "volume tier",
         "packages_of": "packages of {size}",
         "usage": "{metric}: {quantity} {unit} ({pricing}), {span}",
-        "tier": "{metric}: {first} to {last} of {quantity} {unit} "
-        "(graduated tier {position} of {count}), {span}",
+        "tier": "{metric} {first} to {last} (graduated tier {position} of {count}), {span}",
         "minimum": "Minimum usage commitment of {minimum} {currency} per month; "
         "usage came to {usage} {currency}",
         "milestone": "{description}: milestone {position} of {count}{label}, "
@@ -81,8 +80,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "volume": "Volumenstaffel",
         "packages_of": "Pakete zu {size}",
         "usage": "{metric}: {quantity} {unit} ({pricing}), {span}",
-        "tier": "{metric} {first} bis {last} (Staffel {position} von {count}, "
-        "insgesamt {quantity} {unit}), {span}",
+        "tier": "{metric} {first} bis {last} (Staffel {position} von {count}), {span}",
         "minimum": "Mindestumsatz von {minimum} {currency} pro Monat; "
         "die Nutzung betrug {usage} {currency}",
         "milestone": "{description}: Meilenstein {position} von {count}{label}, "
@@ -119,8 +117,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "volume": "palier de volume",
         "packages_of": "lots de {size}",
         "usage": f"{{metric}}{_NBSP}: {{quantity}} {{unit}} ({{pricing}}), {{span}}",
-        "tier": f"{{metric}}{_NBSP}: {{first}} à {{last}} (palier {{position}} sur {{count}}, "
-        "{quantity} {unit} au total), {span}",
+        "tier": "{metric} {first} à {last} (palier {position} sur {count}), {span}",
         "minimum": "Engagement minimum de {minimum} {currency} par mois ; "
         "consommation de {usage} {currency}",
         "milestone": f"{{description}}{_NBSP}: jalon {{position}} sur {{count}}{{label}}, "
@@ -153,7 +150,7 @@ def language_of(locale: str) -> str:
 class Wording:
     """Phrases, numbers and dates of one language; one shared instance per language."""
 
-    __slots__ = ("_translate", "language", "phrases")
+    __slots__ = ("_numbers", "_translate", "language", "phrases")
 
     def __init__(self, language: str) -> None:
         self.language = language
@@ -162,13 +159,21 @@ class Wording:
         self._translate = (
             None if (group, decimal) == (",", ".") else str.maketrans({",": group, ".": decimal})
         )
+        #: Quantities repeat across a run's accounts (tier bounds, seat counts): each is
+        #: formatted once. ``1`` and ``1.0`` share an entry, and print alike.
+        self._numbers: dict[Decimal, str] = {}
 
     def number(self, value: Decimal) -> str:
         """A quantity as the locale writes it, without trailing zeros: 85.000 / 85 000 / 12,5."""
-        normalized = value.normalize()
-        if normalized == normalized.to_integral_value():
-            normalized = normalized.quantize(Decimal(1))
-        return self._localize(format(normalized, ",f"))
+        text = self._numbers.get(value)
+        if text is None:
+            if len(self._numbers) > 50_000:
+                self._numbers.clear()
+            normalized = value.normalize()
+            if normalized == normalized.to_integral_value():
+                normalized = normalized.quantize(Decimal(1))
+            text = self._numbers[value] = self._localize(format(normalized, ",f"))
+        return text
 
     def amount(self, value: Decimal) -> str:
         """An amount already rounded to its currency, all its decimals kept: 1.000,00."""
