@@ -67,7 +67,15 @@ def rich_account() -> dict[str, Any]:
                 "anchor": "2025-01-01",
                 "unit_price": "10.50",
                 "trial_end": "2025-01-14",
-                "changes": [{"effective": "2026-11-16", "plan": "BUSINESS", "quantity": 5}],
+                "changes": [
+                    {
+                        "effective": "2026-11-16",
+                        "plan": "BUSINESS",
+                        "quantity": 5,
+                        "cadence": "custom",
+                        "interval_months": 3,
+                    }
+                ],
             }
         ],
         usage=[{"metric": "API-CALLS", "quantity": 1234.5, "pricing": "volume", "source": "s3"}],
@@ -91,6 +99,15 @@ def rich_account() -> dict[str, Any]:
                 "applies_to": "TEAM-SEAT",
                 "first_period": "2026-10",
                 "periods": 3,
+            }
+        ],
+        credits=[
+            {
+                "credit_id": "CREDIT-2026-10",
+                "amount": "12.50",
+                "from_period": "2026-10",
+                "apply_in": "2026-11",
+                "description": "Outage",
             }
         ],
         history={"previous_gross_total": "120.00", "trailing_usage_average": {"API-CALLS": "900"}},

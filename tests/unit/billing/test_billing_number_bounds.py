@@ -84,6 +84,12 @@ PLACES: list[tuple[str, Any, str, str]] = [
         "1,000,000,000,000",
     ),
     (
+        "carried credit",
+        lambda n: {"credits": [{"credit_id": "C", "from_period": "2026-10", "amount": n}]},
+        "credits #1 amount",
+        "1,000,000,000,000",
+    ),
+    (
         "previous total",
         lambda n: {"history": {"previous_gross_total": n}},
         "history previous_gross_total",
@@ -178,3 +184,16 @@ def test_bounds_are_exact_one_more_is_refused() -> None:
     assert screen_account(at_bound, PERIOD, load_catalog()).outcome == "eligible"
     assert screen_account(beyond, PERIOD, load_catalog()).outcome == "quarantined"
     assert Decimal("1000000000.000000000001") > Decimal(10**9)
+
+
+def test_a_carried_credit_at_the_bound_is_carried_on_whole() -> None:
+    """A credit is money like any other (issue 16's bounds meet its carried credits): at the
+    bound it still computes, and, larger than the period, is carried on to the next."""
+    record = {"credit_id": "C", "from_period": "2026-10", "amount": "1000000000000"}
+    screening = screen_account(raw_account(credits=[record]), PERIOD, load_catalog())
+    assert screening.account is not None, screening.reason
+
+    result = generate_draft(screening.account, context(), screening.account.history)
+
+    assert result.invoice is None and result.credit is not None
+    assert result.credit.net_amount == Decimal("999999999971.00")  # less November's 29.00

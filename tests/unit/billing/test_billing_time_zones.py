@@ -12,7 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from billing_factories import invoice_for, raw_account
+from billing_factories import draft_for, invoice_for, raw_account
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -143,3 +143,86 @@ def test_utc_instants_at_berlin_month_edges() -> None:
     raw = raw_account(subscriptions=[_starter(start=last_october_hour.isoformat())])
 
     assert invoice_for(raw, "2026-10").lines[0].service_start == date(2026, 10, 31)
+
+
+def _cadence_change(effective: str, **fields: object) -> dict[str, object]:
+    """BUSINESS monthly since January, annual from ``effective`` (terms on the change's month)."""
+    return raw_account(
+        subscriptions=[
+            _starter(
+                plan="BUSINESS",
+                start="2026-01-01",
+                changes=[{"effective": effective, "cadence": "annual"}],
+                **fields,
+            )
+        ]
+    )
+
+
+def test_a_cadence_change_at_a_timestamp_takes_effect_on_its_local_day() -> None:
+    """Both branches of issue 16 meet here: the change's instant is 15 November, 16:00 in
+    Berlin, so the month is credited and the new year charged from the 15th."""
+    at_instant = invoice_for(_cadence_change("2026-11-16T00:00:00+09:00"))
+    on_the_day = invoice_for(_cadence_change("2026-11-15"))
+
+    assert at_instant.lines == on_the_day.lines
+    assert [(line.description, line.net_amount) for line in at_instant.lines[1:]] == [
+        ("Unused time on Business plan, 16 of 30 days, 2026-11-15 to 2026-11-30", D("-133.31")),
+        (
+            "Remaining time on Business plan, annual, 351 of 365 days, 2026-11-15 to 2027-10-31",
+            D("2884.35"),  # 2,999.40 x 351 / 365
+        ),
+    ]
+    december = _screen(_cadence_change("2026-11-16T00:00:00+09:00"), "2026-12")
+    assert december.outcome == "excluded"  # the new year runs November to October
+
+
+def test_a_cadence_change_in_arrears_splits_the_term_on_the_local_day() -> None:
+    raw = raw_account(
+        subscriptions=[
+            _starter(
+                plan="TEAM-SEAT",
+                quantity="10",
+                start="2026-08-01",
+                cadence="quarterly",
+                billing_timing="arrears",
+                changes=[{"effective": "2026-11-16T00:00:00+09:00", "cadence": "monthly"}],
+            )
+        ]
+    )
+
+    assert [(line.description, line.net_amount) for line in invoice_for(raw).lines] == [
+        (
+            "Team plan, 10 seats, quarterly, in arrears, 14 of 92 days, 2026-11-01 to 2026-11-14",
+            D("54.78"),
+        ),
+        ("Team plan, 10 seats, in arrears, 16 of 30 days, 2026-11-15 to 2026-11-30", D("64.00")),
+    ]
+
+
+def test_an_end_instant_bounds_the_credit_of_a_cadence_change_and_the_credit_is_carried() -> None:
+    """ENTERPRISE (annual) to BUSINESS monthly on 15 November (Berlin), ending at Berlin's
+    midnight into December: 16 unused days of the year are credited, 16 of 30 days charged;
+    the negative total is a carried credit, and December, with nothing else due, still
+    drafts the account to carry it on."""
+    subscription = _starter(
+        plan="ENTERPRISE",
+        start="2026-01-01",
+        end="2026-12-01T00:00:00+01:00",
+        changes=[
+            {"effective": "2026-11-16T00:00:00+09:00", "cadence": "monthly", "plan": "BUSINESS"}
+        ],
+    )
+    november = draft_for(raw_account(subscriptions=[subscription]))
+
+    assert november.invoice is None and november.credit is not None
+    assert november.credit.net_amount == D("392.72")  # 12,000 x 16 / 365 - 249.95 x 16 / 30
+    cancelled = raw_account(subscriptions=[subscription])
+    assert _screen(cancelled, "2026-12").reason == (
+        "Account was cancelled: its last subscription ended on 2026-11-30, before this period"
+    )
+    owed = raw_account(subscriptions=[subscription], credits=[november.credit.account_record()])
+    assert _screen(owed, "2026-12").outcome == "eligible"
+    carried = draft_for(owed, "2026-12")
+    assert carried.credit is not None
+    assert carried.credit.account_record()["amount"] == "392.72"

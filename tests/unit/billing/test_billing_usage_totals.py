@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from billing_factories import PERIOD, invoice_for, raw_account
+from billing_factories import PERIOD, customer, invoice_for, raw_account
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,8 +30,15 @@ def test_api_calls_split_over_two_records_bill_what_their_total_bills() -> None:
 
     assert whole.net_total == D("39.00")  # 29.00 Starter + 9,999 calls above 10,000 at 0.0010
     assert split.net_total == whole.net_total
-    assert [line.description for line in split.lines] == [line.description for line in whole.lines]
-    assert split.lines[1].description.startswith("API calls: 19,999 calls (graduated tiers)")
+    assert split.lines == whole.lines
+    # The total is priced as one line per graduated tier it reaches (EN 16931, Peppol R120).
+    assert [(line.description, line.net_amount) for line in split.lines[1:]] == [
+        ("API calls 1 to 10,000 (graduated tier 1 of 3), 2026-11-01 to 2026-11-30", D("0.00")),
+        (
+            "API calls 10,001 to 19,999 (graduated tier 2 of 3), 2026-11-01 to 2026-11-30",
+            D("10.00"),
+        ),
+    ]
 
 
 def test_storage_split_over_two_records_is_priced_at_the_volume_tier_of_the_total() -> None:
@@ -50,7 +57,7 @@ def test_usage_file_readings_are_added_to_the_account_s_own_before_pricing() -> 
     invoice = invoice_for(accounts[0])
 
     assert invoice.net_total == D("39.00")
-    assert [line.kind for line in invoice.lines] == ["recurring", "usage"]
+    assert [line.kind for line in invoice.lines] == ["recurring", "usage", "usage"]  # two tiers
 
 
 def test_readings_without_a_pricing_take_the_one_the_account_names() -> None:
@@ -85,6 +92,47 @@ def test_a_reading_sent_twice_is_counted_and_flagged() -> None:
     ]
 
 
+def test_a_reading_sent_twice_is_flagged_once_when_its_total_spans_graduated_tiers() -> None:
+    """The total (120,000 calls) is priced as one line per tier; the tier lines differ, so
+    the reading sent twice is the one DUPLICATE_LINE flag, as for a one-line total."""
+    invoice = invoice_for(raw_account(usage=_usage("60000", "60000")))
+
+    assert [(line.quantity, line.unit_price, line.net_amount) for line in invoice.lines[1:]] == [
+        (D(10000), D(0), D("0.00")),
+        (D(90000), D("0.0010"), D("90.00")),
+        (D(20000), D("0.0005"), D("10.00")),
+    ]
+    assert [(flag.code, flag.message) for flag in invoice.anomalies] == [
+        (
+            DUPLICATE_LINE,
+            "API calls usage of 60,000 appears 2 times and each is counted in the total: "
+            "check the account source for a reading sent twice",
+        )
+    ]
+
+
+def test_commitment_and_spike_check_read_the_tier_lines_of_the_total() -> None:
+    fields: dict[str, Any] = {
+        "minimum_commitment": {"amount": "50"},
+        "history": {"trailing_usage_average": {"API-CALLS": "5000"}},
+    }
+    split = invoice_for(raw_account(usage=_usage("10000", "9999"), **fields))
+    whole = invoice_for(raw_account(usage=_usage("19999"), **fields))
+
+    assert split.lines == whole.lines
+    assert [(line.kind, line.net_amount) for line in split.lines] == [
+        ("recurring", D("29.00")),
+        ("usage", D("0.00")),
+        ("usage", D("10.00")),
+        ("minimum_commitment", D("40.00")),  # 50.00 less the tiers' 10.00
+    ]
+    assert split.anomalies == whole.anomalies
+    assert [flag.message for flag in split.anomalies] == [
+        "API calls (API-CALLS) usage of 19,999 is 4.0 times the trailing average of 5,000 "
+        "(threshold 3 times)"
+    ]
+
+
 METRIC_MODELS = [
     ("API-CALLS", None),
     ("API-CALLS", "volume"),
@@ -103,20 +151,28 @@ METRIC_MODELS = [
         min_size=2,
         max_size=5,
     ),
+    locale=st.sampled_from(["en", "de", "fr"]),
 )
 def test_splitting_usage_over_records_never_changes_the_invoice(
-    metric_model: tuple[str, str | None], currency: str, parts: list[Decimal]
+    metric_model: tuple[str, str | None], currency: str, parts: list[Decimal], locale: str
 ) -> None:
+    """In every language too: a graduated total is one line per tier, and the tiers it fills
+    are lines shared across the run (``RunMemo.full_tier_lines``)."""
     metric, model = metric_model
     pricing = {} if model is None else {"pricing": model}
+    buyer = customer("DE", locale=locale)
     split = invoice_for(
         raw_account(
-            usage=_usage(*(str(p) for p in parts), metric=metric, **pricing), currency=currency
+            usage=_usage(*(str(p) for p in parts), metric=metric, **pricing),
+            currency=currency,
+            customer=buyer,
         )
     )
     whole = invoice_for(
         raw_account(
-            usage=_usage(str(sum(parts, D(0))), metric=metric, **pricing), currency=currency
+            usage=_usage(str(sum(parts, D(0))), metric=metric, **pricing),
+            currency=currency,
+            customer=buyer,
         )
     )
 

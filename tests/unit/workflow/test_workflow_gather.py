@@ -105,3 +105,38 @@ def test_two_records_with_one_account_id_are_both_quarantined_naming_each_other(
     assert report["reconciliation"]["equations"][0] == (
         "Accounts: 3 selected = 1 drafted + 0 already billed + 0 excluded + 2 quarantined"
     )
+
+
+def test_a_period_that_leaves_a_credit_is_listed_and_counted_as_excluded(
+    platform: Platform,
+) -> None:
+    """A negative total is no invoice (a carried credit): run.json lists the account with
+    the sentence that says how the credit is carried, and counts it where it lists it."""
+    downgrade = raw_account(
+        account_id="ACC-DOWN",
+        subscriptions=[
+            {
+                "subscription_id": "S",
+                "plan": "ENTERPRISE",
+                "quantity": "10",
+                "start": "2026-01-01",
+                "changes": [{"effective": "2026-11-16", "quantity": "4"}],
+            }
+        ],
+    )
+
+    report = _run(platform, json.dumps([downgrade, raw_account(account_id="ACC-OK")]).encode())
+
+    (excluded,) = report["excluded"]
+    assert excluded["account_id"] == "ACC-DOWN"
+    assert excluded["reason"].startswith(
+        "No invoice for 2026-11: the period's charges and credits leave the customer a credit "
+        "of 10,798.02 EUR"
+    )
+    counts = report["counts"]
+    assert (counts["selected"], counts["eligible"], counts["excluded"]) == (2, 1, 1)
+    assert counts["drafts_in_run"] == 1
+    assert report["reconciliation"]["problems"] == []
+    assert report["reconciliation"]["equations"][0] == (
+        "Accounts: 2 selected = 1 drafted + 0 already billed + 1 excluded + 0 quarantined"
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
+from invoice_dispatch.billing.credits import next_period
 from invoice_dispatch.billing.csv_dialect import csv_number, read_csv
 from invoice_dispatch.billing.period import (
     BillingPeriod,
@@ -77,12 +78,22 @@ class CustomerInfo(_Record, frozen=True, kw_only=True):
 
 
 class PlanChange(_Record, frozen=True, kw_only=True):
-    """From ``effective`` (first day on the new terms) the plan, seats or price change."""
+    """From ``effective`` (first day on the new terms) the plan, seats, price or cadence change."""
 
     effective: date
     plan: str | None = None
     quantity: Decimal | None = None
     unit_price: Decimal | None = None
+    cadence: Cadence | None = None
+    interval_months: int | None = None
+
+    def term_months(self) -> int | None:
+        """The new term length in months, when the change sets a cadence."""
+        if self.cadence is None:
+            return None
+        if self.cadence == "custom":
+            return self.interval_months or 1
+        return CADENCE_MONTHS[self.cadence]
 
 
 class Subscription(_Record, frozen=True, kw_only=True):
@@ -145,6 +156,19 @@ class Milestone(_Record, frozen=True, kw_only=True):
     parts: tuple[MilestonePart, ...]
 
 
+class Credit(_Record, frozen=True, kw_only=True):
+    """A credit owed to the customer, carried to the invoice of ``apply_in`` as a line."""
+
+    credit_id: str
+    amount: Decimal
+    from_period: str
+    apply_in: str | None = None
+    description: str | None = None
+
+    def applies_in(self, period_label: str) -> bool:
+        return period_label == (self.apply_in or next_period(self.from_period))
+
+
 class Discount(_Record, frozen=True, kw_only=True):
     """A coupon: percentage or fixed, on the invoice or on one product, for N periods."""
 
@@ -179,6 +203,7 @@ class Account(_Record, frozen=True, kw_only=True):
     one_offs: tuple[OneOffCharge, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     discounts: tuple[Discount, ...] = ()
+    credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
 
 
@@ -195,6 +220,7 @@ SCHEMAS: dict[type[msgspec.Struct], type[BaseModel]] = {
     MilestonePart: schema.MilestonePart,
     Milestone: schema.Milestone,
     Discount: schema.Discount,
+    Credit: schema.Credit,
     Account: schema.Account,
 }
 _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
@@ -282,34 +308,87 @@ def _label_for(raw: Mapping[str, Any]) -> str:
     return shorten(str(label)) if label else "<unlabelled record>"
 
 
+@dataclass(frozen=True, slots=True)
+class CadencePhase:
+    """A stretch of a subscription on one cadence: terms of ``months`` aligned on ``anchor``."""
+
+    start: date
+    end: date | None
+    months: int
+    anchor: date
+
+
+def cadence_phases(
+    subscription: Subscription, start: date, end: date | None, term_months: int, timezone: str
+) -> list[CadencePhase]:
+    """The subscription's cadences in order; a change that sets one starts a new phase.
+
+    The new phase's terms are aligned on the change's month, so annual to monthly from 16
+    November bills November's remaining days, then every month.
+    """
+    phases = []
+    phase_start, months, anchor = start, term_months, subscription.anchor or start
+    for change in subscription.changes:
+        new_months = change.term_months()
+        if new_months is None:
+            continue
+        effective = local_date(change.effective, timezone)
+        phase_end = effective - timedelta(days=1)
+        phases.append(CadencePhase(phase_start, min(phase_end, end or phase_end), months, anchor))
+        phase_start, months, anchor = effective, new_months, effective
+    phases.append(CadencePhase(phase_start, end, months, anchor))
+    return phases
+
+
 def recurring_due(
     subscription: Subscription,
     start: date,
     end: date | None,
     term_months: int,
     period: BillingPeriod,
-    change_dates: Sequence[date] = (),
+    change_dates: Sequence[date],
+    timezone: str,
 ) -> bool:
     """Whether this period's invoice carries a charge for the subscription.
 
     Advance: the term is billed in the period holding its first active day (and any change
     is settled in the period it takes effect). Arrears: in the period holding its last
     active day. A quarterly plan therefore shows up once a quarter, not as zero lines.
+    A change of cadence starts terms of the new length (``cadence_phases``).
+
+    ``start`` and ``end`` are local days already (``end`` from ``period.last_local_day``).
+    ``timezone`` is the period's and has no default: a cadence change's timestamp becomes a
+    day in it, and a UTC default would put ``2026-11-16T00:30:00+01:00`` on 15 November
+    while the engine bills the change from the 16th (issue 16, item 4).
     """
     if end is not None and end < period.start:
         return False
     if start > period.end:
         return False
-    if term_months == 1:
-        return True
-    anchor = subscription.anchor or start
+    if not any(change.cadence for change in subscription.changes):
+        if term_months == 1:
+            return True
+        phases = [CadencePhase(start, end, term_months, subscription.anchor or start)]
+    else:
+        phases = cadence_phases(subscription, start, end, term_months, timezone)
     if subscription.billing_timing == "advance":
-        term = term_containing(max(start, period.start), anchor, term_months)
-        first_active = max(term.start, start)
+        day = max(start, period.start)
+        phase = phases[0]
+        for candidate in phases:
+            if candidate.start <= day:
+                phase = candidate
+        term = term_containing(day, phase.anchor, phase.months)
+        first_active = max(term.start, phase.start)
         return period.contains(first_active) or any(period.contains(day) for day in change_dates)
-    term = term_containing(min(end or period.end, period.end), anchor, term_months)
-    last_active = min(term.end, end) if end else term.end
-    return period.contains(last_active)
+    for phase in phases:
+        last_day = period.end if phase.end is None else min(phase.end, period.end)
+        if last_day < phase.start:
+            continue
+        term = term_containing(last_day, phase.anchor, phase.months)
+        last_active = min(term.end, phase.end) if phase.end else term.end
+        if period.contains(last_active):
+            return True
+    return False
 
 
 def _check_semantics(
@@ -399,6 +478,9 @@ def _subscription_problem(
     cadence = sub.cadence or catalog.plans[sub.plan].default_cadence
     if cadence == "custom" and sub.interval_months is None:
         return ": a custom cadence needs 'interval_months'"
+    for change in sub.changes:
+        if change.cadence == "custom" and change.interval_months is None:
+            return ": a change to a custom cadence needs 'interval_months'"
     if sub.end is None and not sub.changes and type(sub.start) is date:
         # Nothing to put in order, and a plain date cannot fail to convert (a timestamp can
         # overflow in the zone, which must still quarantine here): the common case stops.
@@ -430,6 +512,9 @@ def _exclusion(
             for milestone in account.milestones
             for part in milestone.parts
         )
+        # A carried credit is due in its period even with nothing else to bill: the draft
+        # then carries it on again (``billing/credits.py``), so it is never dropped.
+        or bool(account.credits and any(c.applies_in(period.label) for c in account.credits))
     )
     if has_other_charges:
         return None
@@ -451,7 +536,7 @@ def _exclusion(
     for sub, start, end in zip(account.subscriptions, starts, ends, strict=True):
         months = sub.term_months(catalog.plans[sub.plan].default_cadence)
         change_dates = [local_date(change.effective, timezone) for change in sub.changes]
-        if recurring_due(sub, start, end, months, period, change_dates):
+        if recurring_due(sub, start, end, months, period, change_dates, timezone):
             return None
     return "Nothing is due this period: every plan is billed in another month of its term"
 
@@ -672,6 +757,8 @@ __all__ = [
     "AccountScreening",
     "Address",
     "BillingHistory",
+    "CadencePhase",
+    "Credit",
     "CustomerInfo",
     "Discount",
     "Milestone",
@@ -681,6 +768,7 @@ __all__ = [
     "PlanChange",
     "Subscription",
     "UsageRecord",
+    "cadence_phases",
     "duplicate_account_reasons",
     "parse_accounts_csv",
     "recurring_due",

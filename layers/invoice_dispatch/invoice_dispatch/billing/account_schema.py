@@ -10,6 +10,7 @@ these models (``struct_validation``), and validates here whatever that path decl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -70,32 +71,47 @@ def _day_is_no_instant(value: Any) -> Any:
     return value
 
 
+def _checked_first(name: str, check: Callable[[Any], Any], read_as: Any, doc: str) -> type:
+    """A field type that passes the raw value through ``check`` before pydantic reads it as
+    ``read_as``.
+
+    A type of its own, not ``Annotated[..., BeforeValidator(check)]``: a field's metadata
+    is what ``struct_validation`` derives the fast path's checks from, and it refuses what
+    it cannot derive. The values ``check`` is about (timestamps) are ones the fast path
+    declines (``test_values_the_fast_path_leaves_to_the_schema``), so the schema decides them.
+    """
+
+    class CheckedFirst:
+        __doc__ = doc
+
+        @classmethod
+        def __get_pydantic_core_schema__(
+            cls, source: Any, handler: GetCoreSchemaHandler
+        ) -> CoreSchema:
+            return core_schema.no_info_before_validator_function(
+                check, handler.generate_schema(read_as)
+            )
+
+    CheckedFirst.__name__ = CheckedFirst.__qualname__ = name
+    return CheckedFirst
+
+
 if TYPE_CHECKING:
     Moment = date | datetime
     CalendarDay = date
 else:
-
-    class Moment:
-        """A date, or a timestamp kept as a ``datetime`` with its offset (issue 16)."""
-
-        @classmethod
-        def __get_pydantic_core_schema__(
-            cls, source: Any, handler: GetCoreSchemaHandler
-        ) -> CoreSchema:
-            return core_schema.no_info_before_validator_function(
-                _instant_keeps_its_offset, handler.generate_schema(date | datetime)
-            )
-
-    class CalendarDay:
-        """A date only: ``anchor`` and ``trial_end`` name days, not instants."""
-
-        @classmethod
-        def __get_pydantic_core_schema__(
-            cls, source: Any, handler: GetCoreSchemaHandler
-        ) -> CoreSchema:
-            return core_schema.no_info_before_validator_function(
-                _day_is_no_instant, handler.generate_schema(date)
-            )
+    Moment = _checked_first(
+        "Moment",
+        _instant_keeps_its_offset,
+        date | datetime,
+        "A date, or a timestamp kept as a ``datetime`` with its offset (issue 16).",
+    )
+    CalendarDay = _checked_first(
+        "CalendarDay",
+        _day_is_no_instant,
+        date,
+        "A date only: ``anchor`` and ``trial_end`` name days, not instants.",
+    )
 
 
 #: Bounds on every number an account states (issue 16): far above any real contract, and
@@ -182,12 +198,18 @@ class CustomerInfo(_Model):
 
 
 class PlanChange(_Model):
-    """From ``effective`` (first day on the new terms) the plan, seats or price change."""
+    """From ``effective`` (first day on the new terms) the plan, seats, price or cadence change.
+
+    A new ``cadence`` starts new terms on the change's month (annual to monthly mid-term:
+    the unused annual time is credited, the new month charged from ``effective``).
+    """
 
     effective: Moment
     plan: str | None = None
     quantity: Decimal | None = Field(default=None, ge=0, le=MAX_QUANTITY)
     unit_price: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    cadence: Cadence | None = None
+    interval_months: int | None = Field(default=None, ge=1, le=60)
 
     _places = field_validator("quantity", "unit_price")(_few_decimal_places)
 
@@ -260,6 +282,23 @@ class Milestone(_Model):
     _places = field_validator("contract_amount")(_few_decimal_places)
 
 
+class Credit(_Model):
+    """A credit owed to the customer, carried to the invoice of ``apply_in`` as a line.
+
+    ``amount`` is before tax (the line is taxed at that invoice's rate). A period whose
+    total is negative issues no invoice and reports the record to add here
+    (``billing/credits.py``); ``apply_in`` defaults to the period after ``from_period``.
+    """
+
+    credit_id: str = Field(min_length=1)
+    amount: Decimal = Field(gt=0, le=MAX_AMOUNT)
+    from_period: str = Field(pattern=_PERIOD_LABEL)
+    apply_in: str | None = Field(default=None, pattern=_PERIOD_LABEL)
+    description: str | None = None
+
+    _places = field_validator("amount")(_few_decimal_places)
+
+
 class Discount(_Model):
     """A coupon: percentage or fixed, on the invoice or on one product, for N periods."""
 
@@ -294,6 +333,7 @@ class Account(_Model):
     one_offs: tuple[OneOffCharge, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     discounts: tuple[Discount, ...] = ()
+    credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
 
     _places = field_validator("tax_rate_override")(_few_decimal_places)
