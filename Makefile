@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 RUNTIME_PACKAGES := fonts-dejavu-core
 BENCH_PACKAGES := $(RUNTIME_PACKAGES) libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-TEST_PACKAGES := $(BENCH_PACKAGES) poppler-utils chromium
+TEST_PACKAGES := $(BENCH_PACKAGES) poppler-utils chromium default-jdk-headless libpdfbox2-java libjaxb-api-java
 export PYTHONPATH := $(CURDIR)/layers/invoice_dispatch:$(CURDIR)
 # The SAM CLI and checkov, kept out of the project's virtualenv (see requirements-package.txt).
 PACKAGE_VENV := .venv-package
@@ -36,7 +36,8 @@ $(PACKAGE_INSTALLED): requirements-package.txt
 	touch $@
 
 # Invoices are drawn with the DejaVu fonts; the naive WeasyPrint peer of the rendering
-# benchmark needs Pango and HarfBuzz; the tests also read PDFs back and drive Chromium.
+# benchmark needs Pango and HarfBuzz; the tests also read PDFs back, drive Chromium and
+# parse the PDF/A metadata with Apache PDFBox (Java; JAXB because Java 17 no longer has it).
 runtime-deps: PACKAGES = $(RUNTIME_PACKAGES)
 bench-deps: PACKAGES = $(BENCH_PACKAGES)
 test-deps: PACKAGES = $(TEST_PACKAGES)

@@ -83,7 +83,12 @@ class Customer(Frozen):
 
 
 class InvoiceLine(Frozen):
-    """One explainable line: ``description`` is the sentence a customer reads on the PDF."""
+    """One explainable line: ``description`` is the sentence a customer reads on the PDF.
+
+    Quantity x unit price / base quantity, rounded half up to the currency's minor unit, is
+    the net amount on every line (Peppol R120; ``billing/line_terms.py`` says how prorated
+    and graduated charges are stated so that it holds).
+    """
 
     line_id: str
     kind: Literal[
@@ -95,11 +100,18 @@ class InvoiceLine(Frozen):
         "one_off",
         "milestone",
         "discount",
+        "credit",
     ]
     description: str
     product_code: str
     quantity: Decimal
     unit_price: Decimal
+    base_quantity: Decimal = Field(
+        default=Decimal(1),
+        gt=0,
+        description="EN 16931 BT-149: the price is per this many units, so "
+        "net_amount = round(quantity x unit_price / base_quantity)",
+    )
     net_amount: Decimal
     tax_rate: Decimal = Field(description="Percent, as EN 16931 BT-152 writes it: 19 means 19 %")
     tax_category: TaxCategory
@@ -147,6 +159,19 @@ class Invoice(Frozen):
     issue_date: date | None = None
     due_date: date | None = None
     credited_invoice_number: str | None = None
+
+    @property
+    def invoicing_period(self) -> tuple[date, date]:
+        """The period the whole document covers: the billing period and every line's service.
+
+        A term billed in advance reaches past its billing month (an annual plan billed in
+        November runs to next October), and EN 16931 as Peppol applies it (rules R110/R111)
+        wants every line's period inside the invoice's period (BT-73/BT-74): so the invoice
+        period is the billing period widened to cover its lines.
+        """
+        start = min((line.service_start for line in self.lines), default=self.period_start)
+        end = max((line.service_end for line in self.lines), default=self.period_end)
+        return min(start, self.period_start), max(end, self.period_end)
 
     @property
     def holding_flags(self) -> tuple[AnomalyFlag, ...]:

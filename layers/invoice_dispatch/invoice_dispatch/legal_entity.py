@@ -21,7 +21,16 @@ class Branding(BaseModel):
     primary_colour: str = Field(default="#1f4e79", pattern=r"^#[0-9a-fA-F]{6}$")
     accent_colour: str = Field(default="#f2a900", pattern=r"^#[0-9a-fA-F]{6}$")
     logo_svg: str | None = Field(default=None, description="Inline SVG markup of the logo")
-    footer_note: str | None = None
+    footer_note: str | None = Field(
+        default=None, description="The closing sentence of every invoice, in English"
+    )
+    footer_notes: dict[str, str] = Field(
+        default_factory=dict,
+        description="The closing sentence per invoice language (de, fr); English otherwise",
+    )
+
+    def footer_note_in(self, language: str) -> str | None:
+        return self.footer_notes.get(language, self.footer_note)
 
 
 class BankAccount(BaseModel):

@@ -51,7 +51,12 @@ class Settings(BaseSettings):
     anomaly_total_change_percent: Decimal = Decimal(50)
     anomaly_usage_spike_factor: Decimal = Decimal(3)
     anomaly_hold_codes: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["NON_POSITIVE_TOTAL", "TAX_RATE_MISMATCH"]
+        default_factory=lambda: [
+            "NON_POSITIVE_TOTAL",
+            "TAX_RATE_MISMATCH",
+            "INVALID_VAT_ID",
+            "VAT_ID_COUNTRY_MISMATCH",
+        ]
     )
     #: The account's SES rate, shared by every sender at once (``adapters/send_rate.py``).
     ses_max_send_rate: float = Field(default=14.0, gt=0)

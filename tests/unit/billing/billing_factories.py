@@ -45,6 +45,75 @@ def customer(country: str = "DE", **fields: Any) -> dict[str, Any]:
     return {"name": "Test Customer", "email": "ap@test.example.org", "address": address, **fields}
 
 
+def rich_account() -> dict[str, Any]:
+    """Every optional part of the schema at least once."""
+    return raw_account(
+        account_id="ACC-RICH",
+        timezone="America/New_York",
+        prices_include_tax=True,
+        payment_terms_days=14,
+        tax_rate_override="19.0",
+        customer=customer("DE", vat_id="DE811907980", locale="de", tax_exempt=False),
+        subscriptions=[
+            {
+                "subscription_id": "SUB-1",
+                "plan": "TEAM-SEAT",
+                "quantity": "4",
+                "start": "2025-01-01",
+                "end": "2027-01-31",
+                "cadence": "custom",
+                "interval_months": 2,
+                "billing_timing": "arrears",
+                "anchor": "2025-01-01",
+                "unit_price": "10.50",
+                "trial_end": "2025-01-14",
+                "changes": [
+                    {
+                        "effective": "2026-11-16",
+                        "plan": "BUSINESS",
+                        "quantity": 5,
+                        "cadence": "custom",
+                        "interval_months": 3,
+                    }
+                ],
+            }
+        ],
+        usage=[{"metric": "API-CALLS", "quantity": 1234.5, "pricing": "volume", "source": "s3"}],
+        minimum_commitment={"amount": "100", "metrics": ["API-CALLS"]},
+        one_offs=[
+            {"description": "Setup", "quantity": 2, "unit_price": "99.90", "bill_in": "2026-11"}
+        ],
+        milestones=[
+            {
+                "milestone_id": "M1",
+                "description": "Project",
+                "contract_amount": "1000",
+                "parts": [{"share": "1", "label": "Kick-off", "due_period": "2026-11"}],
+            }
+        ],
+        discounts=[
+            {
+                "discount_id": "D1",
+                "kind": "fixed",
+                "amount": "5",
+                "applies_to": "TEAM-SEAT",
+                "first_period": "2026-10",
+                "periods": 3,
+            }
+        ],
+        credits=[
+            {
+                "credit_id": "CREDIT-2026-10",
+                "amount": "12.50",
+                "from_period": "2026-10",
+                "apply_in": "2026-11",
+                "description": "Outage",
+            }
+        ],
+        history={"previous_gross_total": "120.00", "trailing_usage_average": {"API-CALLS": "900"}},
+    )
+
+
 def context(period_label: str = "2026-11", **overrides: Any) -> BillingContext:
     values: dict[str, Any] = {
         "period": billing_period(period_label, timezone="Europe/Berlin"),

@@ -5,15 +5,32 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from billing_factories import context, customer, draft_for, invoice_for, raw_account, screened
+from babel.numbers import format_decimal
+from billing_factories import (
+    PERIOD,
+    context,
+    customer,
+    draft_for,
+    invoice_for,
+    raw_account,
+    screened,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invoice_dispatch.billing import AnomalyThresholds, generate_draft
+from invoice_dispatch.billing import (
+    AnomalyThresholds,
+    billing_period,
+    generate_draft,
+    load_catalog,
+    screen_account,
+)
 from invoice_dispatch.billing.anomalies import NON_POSITIVE_TOTAL
 from invoice_dispatch.billing.catalog import PRODUCT_CODES
 from invoice_dispatch.billing.credit_note import NotCreditable, create_credit_note
+from invoice_dispatch.billing.wording import wording
 from invoice_dispatch.invoice import Invoice, InvoiceStatus, TaxCategory, invoice_id_for
+from invoice_dispatch.money import round_money
 
 D = Decimal
 
@@ -30,6 +47,14 @@ def assert_totals_add_up(invoice: Invoice) -> None:
     assert invoice.net_total == sum(line.net_amount for line in invoice.lines)
     assert invoice.tax_total == sum(row.tax_amount for row in invoice.tax_breakdown)
     assert invoice.gross_total == invoice.net_total + invoice.tax_total
+    assert_lines_multiply_out(invoice)
+
+
+def assert_lines_multiply_out(invoice: Invoice) -> None:
+    """Peppol R120: quantity x price / base quantity, rounded half up, is the line amount."""
+    for line in invoice.lines:
+        product = line.quantity * line.unit_price / line.base_quantity
+        assert round_money(product, invoice.currency) == line.net_amount, line
 
 
 def test_draft_is_identified_by_account_period_and_mode() -> None:
@@ -166,6 +191,62 @@ def test_stripe_upgrade_halfway_credits_unused_time_and_charges_the_rest() -> No
     )
 
 
+def test_prorated_lines_state_days_of_the_term_so_quantity_times_price_is_the_amount() -> None:
+    """Issue 16: "Unused time on Starter plan" printed 1 x 29.00 beside -14.50."""
+    raw = raw_account(
+        subscriptions=[sub(changes=[{"effective": "2026-11-16", "plan": "BUSINESS"}])]
+    )
+    invoice = invoice_for(raw)
+    recurring, credit, charge = invoice.lines
+
+    assert (recurring.quantity, recurring.unit_price, recurring.base_quantity) == (
+        D(1),
+        D("29.00"),
+        D(1),
+    )
+    assert (credit.quantity, credit.unit_price, credit.base_quantity, credit.net_amount) == (
+        D(-15),
+        D("29.00"),
+        D(30),
+        D("-14.50"),
+    )
+    assert (charge.quantity, charge.unit_price, charge.base_quantity, charge.net_amount) == (
+        D(15),
+        D("249.95"),
+        D(30),
+        D("124.98"),
+    )
+    assert_totals_add_up(invoice)
+
+
+def test_graduated_usage_is_one_line_per_tier_at_the_tier_price() -> None:
+    """Issue 16: 85,000 calls printed at an average 0.000882 made 74.97, not 75.00."""
+    invoice = invoice_for(raw_account(usage=[{"metric": "API-CALLS", "quantity": "85000"}]))
+    tiers = [line for line in invoice.lines if line.kind == "usage"]
+
+    assert [(line.quantity, line.unit_price, line.net_amount) for line in tiers] == [
+        (D(10000), D(0), D("0.00")),
+        (D(75000), D("0.0010"), D("75.00")),
+    ]
+    assert [line.description for line in tiers] == [
+        "API calls 1 to 10,000 (graduated tier 1 of 3), 2026-11-01 to 2026-11-30",
+        "API calls 10,001 to 85,000 (graduated tier 2 of 3), 2026-11-01 to 2026-11-30",
+    ]
+    assert_totals_add_up(invoice)
+
+
+def test_tax_inclusive_line_states_a_net_price() -> None:
+    """EN 16931 prices are net; the line's net amount comes from its gross price."""
+    invoice = invoice_for(
+        raw_account(prices_include_tax=True, subscriptions=[sub("TEAM-SEAT", quantity="7")])
+    )
+    (line,) = invoice.lines
+
+    assert line.net_amount == D("70.59")  # 7 x 12.00 gross at 19 %
+    assert line.unit_price < D("12.00")
+    assert_totals_add_up(invoice)
+
+
 @pytest.mark.parametrize(
     ("case", "change", "timing", "expected"),
     [
@@ -243,9 +324,11 @@ def test_mid_period_change_is_prorated_by_calendar_day(
 def test_usage_is_priced_by_its_tier_model(
     case: str, usage: dict[str, str], expected_amount: Decimal
 ) -> None:
+    """Graduated usage is one line per tier it reaches; the usage amount is their sum."""
     invoice = invoice_for(raw_account(usage=[usage]))
-    usage_line = invoice.lines[1]
-    assert usage_line.kind == "usage" and usage_line.net_amount == expected_amount, case
+    usage_lines = [line for line in invoice.lines if line.kind == "usage"]
+    assert usage_lines, case
+    assert sum(line.net_amount for line in usage_lines) == expected_amount, case
 
 
 def test_minimum_commitment_tops_usage_up_with_a_true_up_line() -> None:
@@ -629,6 +712,264 @@ def test_totals_equal_sum_of_lines_and_discounts_never_go_negative(
     account = screened(raw)
     invoice = generate_draft(account, context()).invoice
     assert invoice is not None
-    assert_totals_add_up(invoice)
+    assert_totals_add_up(invoice)  # and every line multiplies out (R120)
     assert invoice.gross_total >= 0
     assert invoice.tax_breakdown[0].taxable_amount == invoice.net_total
+
+
+def _enterprise_downgrade(**overrides: object) -> dict[str, object]:
+    """ENTERPRISE x10 (annual, EUR 12,000 a seat) down to x4 from 16 November."""
+    return raw_account(
+        subscriptions=[
+            sub(
+                "ENTERPRISE",
+                start="2026-01-01",
+                quantity="10",
+                changes=[{"effective": "2026-11-16", "quantity": "4"}],
+            )
+        ],
+        **overrides,
+    )
+
+
+def test_downgrade_leaving_a_credit_issues_no_invoice_and_says_how_it_is_carried() -> None:
+    """Issue 16: the downgrade made a -10,977.54 "invoice"; a negative total is no document.
+
+    Unused time of 10 seats, 46 of 365 days (-15,123.29) against 4 seats (+6,049.32).
+    """
+    result = draft_for(_enterprise_downgrade())
+
+    assert result.invoice is None
+    assert result.credit is not None
+    assert (result.credit.net_amount, result.credit.gross_amount) == (D("9073.97"), D("10798.02"))
+    assert result.credit.account_record() == {
+        "credit_id": "CREDIT-2026-11",
+        "from_period": "2026-11",
+        "amount": "9073.97",
+    }
+    assert result.skipped_reason == (
+        "No invoice for 2026-11: the period's charges and credits leave the customer a credit "
+        "of 10,798.02 EUR (9,073.97 EUR before tax). A negative total is not an invoice; the "
+        'credit is carried to the 2026-12 invoice by adding {"credit_id": "CREDIT-2026-11", '
+        '"from_period": "2026-11", "amount": "9073.97"} to the account\'s "credits" (or '
+        "settle it with a credit note)."
+    )
+
+
+def test_carried_credit_is_a_taxed_line_on_the_next_invoice_only() -> None:
+    credit = {"credit_id": "CREDIT-2026-11", "from_period": "2026-11", "amount": "20.00"}
+    december = invoice_for(raw_account(credits=[credit]), "2026-12")
+    january = invoice_for(raw_account(credits=[credit]), "2027-01")
+
+    assert lines_of(december) == [
+        ("recurring", "STARTER", D("29.00")),
+        ("credit", "CREDIT", D("-20.00")),
+    ]
+    assert december.lines[1].description == "Credit carried from November 2026 (CREDIT-2026-11)"
+    assert (december.net_total, december.tax_total, december.gross_total) == (
+        D("9.00"),
+        D("1.71"),
+        D("10.71"),
+    )
+    assert_totals_add_up(december)
+    assert lines_of(january) == [("recurring", "STARTER", D("29.00"))]
+
+
+def test_credit_larger_than_the_next_period_is_carried_on_whole() -> None:
+    """December bills nothing else (the annual plan is paid): the credit moves to January."""
+    record = {"credit_id": "CREDIT-2026-11", "from_period": "2026-11", "amount": "9073.97"}
+    result = draft_for(_enterprise_downgrade(credits=[record]), "2026-12")
+
+    assert result.invoice is None and result.credit is not None
+    assert result.credit.account_record() == {
+        "credit_id": "CREDIT-2026-12",
+        "from_period": "2026-12",
+        "amount": "9073.97",
+    }
+
+
+def test_annual_to_monthly_mid_term_credits_unused_annual_time_then_bills_monthly() -> None:
+    """Issue 16: a plan change could not change cadence. Now: BUSINESS at 2,999.40 a year
+    (249.95 a month), paid for 2026; monthly from 16 November."""
+    raw = raw_account(
+        subscriptions=[
+            sub(
+                "BUSINESS",
+                start="2026-01-01",
+                cadence="annual",
+                changes=[{"effective": "2026-11-16", "cadence": "monthly", "plan": "STARTER"}],
+            )
+        ],
+        one_offs=[{"description": "Migration", "quantity": "1", "unit_price": "500.00"}],
+    )
+    november = invoice_for(raw)
+    december = invoice_for(raw, "2026-12")
+
+    assert lines_of(november) == [
+        ("proration_credit", "BUSINESS", D("-378.01")),  # 2,999.40 x 46 / 365
+        ("proration_charge", "STARTER", D("14.50")),  # 29.00 x 15 / 30
+        ("one_off", "ONBOARDING", D("500.00")),
+    ]
+    assert november.lines[0].description == (
+        "Unused time on Business plan, annual, 46 of 365 days, 2026-11-16 to 2026-12-31"
+    )
+    assert november.lines[1].description == (
+        "Remaining time on Starter plan, 15 of 30 days, 2026-11-16 to 2026-11-30"
+    )
+    assert lines_of(december) == [
+        ("recurring", "STARTER", D("29.00")),
+        ("one_off", "ONBOARDING", D("500.00")),
+    ]
+    assert_totals_add_up(november)
+
+
+def test_monthly_to_annual_starts_a_year_on_the_change_month() -> None:
+    raw = raw_account(
+        subscriptions=[
+            sub(
+                "BUSINESS",
+                start="2026-01-01",
+                changes=[{"effective": "2026-11-16", "cadence": "annual"}],
+            )
+        ]
+    )
+    november = invoice_for(raw)
+
+    assert lines_of(november) == [
+        ("recurring", "BUSINESS", D("249.95")),
+        ("proration_credit", "BUSINESS", D("-124.98")),
+        ("proration_charge", "BUSINESS", D("2876.14")),  # 2,999.40 x 350 / 365
+    ]
+    assert november.lines[2].description == (
+        "Remaining time on Business plan, annual, 350 of 365 days, 2026-11-16 to 2027-10-31"
+    )
+    december = screen_account(raw, billing_period("2026-12", "Europe/Berlin"), load_catalog())
+    assert december.outcome == "excluded"  # the year runs November to October
+    assert lines_of(invoice_for(raw, "2027-11")) == [("recurring", "BUSINESS", D("2999.40"))]
+
+
+def test_quarterly_in_arrears_to_monthly_bills_the_short_quarter_then_months() -> None:
+    raw = raw_account(
+        subscriptions=[
+            sub(
+                "TEAM-SEAT",
+                start="2026-08-01",
+                quantity="10",
+                cadence="quarterly",
+                billing_timing="arrears",
+                changes=[{"effective": "2026-11-16", "cadence": "monthly"}],
+            )
+        ]
+    )
+    november = invoice_for(raw)
+
+    assert lines_of(november) == [
+        ("recurring", "TEAM-SEAT", D("58.70")),  # 360.00 x 15 / 92, the quarter cut short
+        ("recurring", "TEAM-SEAT", D("60.00")),  # 120.00 x 15 / 30
+    ]
+    assert lines_of(invoice_for(raw, "2026-12")) == [("recurring", "TEAM-SEAT", D("120.00"))]
+
+
+def test_change_to_a_custom_cadence_needs_its_interval() -> None:
+    raw = raw_account(
+        subscriptions=[sub(changes=[{"effective": "2026-11-16", "cadence": "custom"}])]
+    )
+    screening = screen_account(raw, PERIOD, load_catalog())
+
+    assert screening.reason == (
+        "Subscription 'SUB-1': a change to a custom cadence needs 'interval_months'"
+    )
+
+
+def test_change_on_the_first_day_of_a_term_bills_the_new_plan_once() -> None:
+    """It used to bill the new plan for the month, credit the old one and charge the new
+    one again (470.90 instead of 249.95)."""
+    raw = raw_account(
+        subscriptions=[sub(changes=[{"effective": "2026-11-01", "plan": "BUSINESS"}])]
+    )
+
+    assert lines_of(invoice_for(raw)) == [("recurring", "BUSINESS", D("249.95"))]
+
+
+def _in_language(locale: str, **fields: object) -> Invoice:
+    return invoice_for(raw_account(customer={**customer("DE"), "locale": locale}, **fields))
+
+
+def test_lines_are_worded_in_the_customers_language_with_its_numbers() -> None:
+    """Issue 16: German and French invoices had English lines, and "85,000 calls" reads as
+    85 calls to a German reader."""
+    fields: dict[str, object] = {
+        "subscriptions": [
+            sub(
+                "TEAM-SEAT",
+                quantity="1200",
+                changes=[{"effective": "2026-11-16", "quantity": "1250"}],
+            )
+        ],
+        "usage": [{"metric": "API-CALLS", "quantity": "85000"}],
+        "discounts": [{"discount_id": "WELCOME", "kind": "percentage", "percent": "12.5"}],
+    }
+    german = [line.description for line in _in_language("de", **fields).lines]
+    french = [line.description for line in _in_language("fr", **fields).lines]
+
+    assert german == [
+        "Team-Tarif, 1.200 Nutzer, 01.11.2026 bis 30.11.2026",
+        "Nicht genutzte Zeit: Team-Tarif, 1.200 Nutzer, 15 von 30 Tagen, 16.11.2026 bis 30.11.2026",
+        "Verbleibende Zeit: Team-Tarif, 1.250 Nutzer, 15 von 30 Tagen, 16.11.2026 bis 30.11.2026",
+        "API-Aufrufe 1 bis 10.000 (Staffel 1 von 3), 01.11.2026 bis 30.11.2026",
+        "API-Aufrufe 10.001 bis 85.000 (Staffel 2 von 3), 01.11.2026 bis 30.11.2026",
+        "WELCOME: 12,5 % Rabatt auf die Rechnung",
+    ]
+    assert french == [
+        "Offre Team, 1\u202f200 sièges, du 1 nov. 2026 au 30 nov. 2026",
+        "Temps non utilisé\u00a0: Offre Team, 1\u202f200 sièges, 15 jours sur 30, "
+        "du 16 nov. 2026 au 30 nov. 2026",
+        "Temps restant\u00a0: Offre Team, 1\u202f250 sièges, 15 jours sur 30, "
+        "du 16 nov. 2026 au 30 nov. 2026",
+        "Appels API 1 à 10\u202f000 (palier 1 sur 3), du 1 nov. 2026 au 30 nov. 2026",
+        "Appels API 10\u202f001 à 85\u202f000 (palier 2 sur 3), du 1 nov. 2026 au 30 nov. 2026",
+        "WELCOME\u00a0: remise de 12,5 % sur la facture",
+    ]
+
+
+def test_german_one_offs_minimum_commitment_and_carried_credit_are_german() -> None:
+    invoice = _in_language(
+        "de",
+        usage=[{"metric": "SMS", "quantity": "100"}],
+        minimum_commitment={"amount": "1000"},
+        one_offs=[{"quantity": "1"}],
+        credits=[{"credit_id": "CREDIT-2026-10", "from_period": "2026-10", "amount": "5.00"}],
+    )
+
+    assert [line.description for line in invoice.lines[1:]] == [
+        "SMS-Nachrichten: 100 Nachrichten (pro Einheit), 01.11.2026 bis 30.11.2026",
+        "Mindestumsatz von 1.000,00 EUR pro Monat; die Nutzung betrug 5,00 EUR",
+        "Onboarding-Paket",
+        "Guthaben übertragen aus Oktober 2026 (CREDIT-2026-10)",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.decimals(min_value=0, max_value=10**12, places=4, allow_nan=False),
+    language=st.sampled_from(["en", "de", "fr"]),
+)
+def test_line_numbers_are_written_as_babel_writes_them(value: Decimal, language: str) -> None:
+    """The engine formats numbers itself for speed; babel (CLDR) is the reference."""
+    expected = format_decimal(
+        value, locale=language, decimal_quantization=False, format="#,##0.####"
+    )
+
+    assert wording(language).number(value) == expected
+
+
+def test_credit_note_lines_are_in_the_invoice_language() -> None:
+    german = _in_language("de").model_copy(
+        update={"status": InvoiceStatus.FINALIZED, "number": "INV-2026-000001"}
+    )
+    credit = create_credit_note(german, "Doppelt berechnet")
+
+    assert credit.lines[0].description == (
+        "Gutschrift zu INV-2026-000001, Position L001: Starter-Tarif, 01.11.2026 bis "
+        "30.11.2026 (Doppelt berechnet)"
+    )

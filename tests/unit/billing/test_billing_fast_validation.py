@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from billing_factories import PERIOD, customer, raw_account
+from billing_factories import PERIOD, raw_account, rich_account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import (
@@ -42,66 +42,14 @@ SAMPLES = Path(__file__).resolve().parents[3] / "events" / "accounts"
 DECLINED_SAMPLES = {"ACC-1010", "ACC-1039"}
 
 
-def _rich_account() -> dict[str, Any]:
-    """Every optional part of the schema at least once."""
-    return raw_account(
-        account_id="ACC-RICH",
-        timezone="America/New_York",
-        prices_include_tax=True,
-        payment_terms_days=14,
-        tax_rate_override="19.0",
-        customer=customer("DE", vat_id="DE811907980", locale="de", tax_exempt=False),
-        subscriptions=[
-            {
-                "subscription_id": "SUB-1",
-                "plan": "TEAM-SEAT",
-                "quantity": "4",
-                "start": "2025-01-01",
-                "end": "2027-01-31",
-                "cadence": "custom",
-                "interval_months": 2,
-                "billing_timing": "arrears",
-                "anchor": "2025-01-01",
-                "unit_price": "10.50",
-                "trial_end": "2025-01-14",
-                "changes": [{"effective": "2026-11-16", "plan": "BUSINESS", "quantity": 5}],
-            }
-        ],
-        usage=[{"metric": "API-CALLS", "quantity": 1234.5, "pricing": "volume", "source": "s3"}],
-        minimum_commitment={"amount": "100", "metrics": ["API-CALLS"]},
-        one_offs=[
-            {"description": "Setup", "quantity": 2, "unit_price": "99.90", "bill_in": "2026-11"}
-        ],
-        milestones=[
-            {
-                "milestone_id": "M1",
-                "description": "Project",
-                "contract_amount": "1000",
-                "parts": [{"share": "1", "label": "Kick-off", "due_period": "2026-11"}],
-            }
-        ],
-        discounts=[
-            {
-                "discount_id": "D1",
-                "kind": "fixed",
-                "amount": "5",
-                "applies_to": "TEAM-SEAT",
-                "first_period": "2026-10",
-                "periods": 3,
-            }
-        ],
-        history={"previous_gross_total": "120.00", "trailing_usage_average": {"API-CALLS": "900"}},
-    )
-
-
 def _valid_accounts() -> list[dict[str, Any]]:
     samples = json.loads((SAMPLES / "sample-accounts.json").read_text(encoding="utf-8"))
     csv_rows = parse_accounts_csv((SAMPLES / "sample-accounts.csv").read_text(encoding="utf-8"))
-    return [*samples, *csv_rows, *synthetic_accounts(4), raw_account(), _rich_account()]
+    return [*samples, *csv_rows, *synthetic_accounts(4), raw_account(), rich_account()]
 
 
 BASES = _valid_accounts()
-RICH = _rich_account()
+RICH = rich_account()
 
 # fmt: off
 ODD_VALUES: list[Any] = [

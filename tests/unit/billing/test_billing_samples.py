@@ -61,6 +61,8 @@ EXPECTED_OUTCOMES = {
     "ACC-1037": "eligible",
     "ACC-1038": "eligible",
     "ACC-1039": "eligible",
+    "ACC-1040": "eligible",
+    "ACC-1041": "eligible",
 }
 
 EXPECTED_REASONS = {
@@ -179,3 +181,23 @@ def test_quarantine_reason_names_the_subscription_and_says_what_is_wrong_plainly
 
     assert screening.outcome == "quarantined"
     assert screening.reason == "Field 'subscriptions #1 quantity': must be 0 or more (got -3)"
+
+
+#: German bank codes (Bankleitzahl, IBAN digits 5-12) the sample seller may bank with: the
+#: BIC's institution code and the bank's name (Deutsche Bundesbank's bank code register).
+GERMAN_BANKS = {"37040044": ("COBA", "Commerzbank")}
+
+
+def test_sample_seller_bank_name_iban_and_bic_name_the_same_bank() -> None:
+    from stdnum import bic as bic_number
+    from stdnum import iban as iban_number
+
+    from invoice_dispatch.legal_entity import load_legal_entity
+
+    bank = load_legal_entity().bank
+    iban = iban_number.validate(bank.iban)
+    bic = bic_number.validate(bank.bic)
+
+    institution, name = GERMAN_BANKS[iban[4:12]]
+    assert (bic[:4], bic[4:6]) == (institution, iban[:2])
+    assert bank.bank_name == name

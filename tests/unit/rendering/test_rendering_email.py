@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
+from email import message_from_bytes
+from email import policy as email_policy
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,7 @@ from rendering_samples import (
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.rendering import NotFinalizedError, RenderedEmail, render_invoice_email
+from invoice_dispatch.workflow.mime import build_message
 
 InvoiceFor = Callable[[str], Invoice]
 
@@ -132,3 +137,46 @@ def test_email_rendering_does_not_load_the_pdf_renderer() -> None:
     )
 
     assert completed.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Rechnung INV-2026-000123 von Northwind Cloud Services GmbH (März 2026)",
+        "Invoice INV-2026-000123 from Northwind Cloud Services GmbH and Partners "
+        "International Limited (November 2026)",
+        "Facture INV-2026-000123 de Northwind (décembre 2026)",
+        "Invoice INV-2026-000123 from Northwind (November 2026)",
+    ],
+)
+def test_subject_reads_back_exactly_after_folding(subject: str) -> None:
+    """Issue 16: a non-ASCII month gave "GmbH  (März 2026)" and a long subject a line
+    starting with a space, depending on how the client unfolds the header."""
+    raw = build_message(
+        sender="billing@northwind.example",
+        recipient="ap@customer.example",
+        subject=subject,
+        text_body="x",
+        html_body="<p>x</p>",
+    )
+    headers = raw.split(b"\n\n", 1)[0].decode("ascii")
+
+    assert all(len(line) <= 78 for line in headers.splitlines())
+    assert str(message_from_bytes(raw, policy=email_policy.default)["Subject"]) == subject
+    unfolded_by_hand = message_from_bytes(raw, policy=email_policy.compat32)["Subject"]
+    assert str(make_header(decode_header(unfolded_by_hand))) == subject
+
+
+def test_long_german_subject_of_a_real_invoice_has_single_spaces(
+    invoice_for: InvoiceFor, legal_entity: LegalEntity
+) -> None:
+    march = invoice_for("eur_de").model_copy(
+        update={"period_start": date(2026, 3, 1), "period": "2026-03"}
+    )
+    subject = render_invoice_email(march, legal_entity).subject
+    raw = build_message(
+        sender="b@n.example", recipient="a@c.example", subject=subject, text_body="x", html_body="x"
+    )
+
+    decoded = str(message_from_bytes(raw, policy=email_policy.default)["Subject"])
+    assert decoded == "Rechnung INV-2026-000123 von Northwind Cloud Services GmbH (März 2026)"

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import facturx
 import pytest
 from lxml import etree
-from rendering_samples import FINALIZED_CASES, HOSTILE_NAME
+from rendering_samples import FINALIZED_CASES, HOSTILE_NAME, normalise_spaces, pdf_reader
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
-from invoice_dispatch.rendering import NotFinalizedError, build_facturx_xml
+from invoice_dispatch.rendering import InvoiceRenderer, NotFinalizedError, build_facturx_xml
+from invoice_dispatch.rendering.facturx_xml import (
+    FacturXNotApplicable,
+    NegativeInvoiceError,
+    facturx_applies,
+)
+from invoice_dispatch.rendering.preview import sample_invoice
+from invoice_dispatch.workflow.finalize import finalized_copy
+from tests.unit.billing.billing_factories import invoice_for as billing_invoice_for
+from tests.unit.billing.billing_factories import raw_account
 
 NAMESPACES = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -165,3 +175,84 @@ def test_factur_x_library_accepts_the_pdf_as_factur_x_en16931(
     root = _extracted_xml(pdf_for("usd_en"))
 
     assert facturx.get_flavor(root) == "factur-x"
+
+
+def test_invoice_period_covers_an_annual_term_billed_in_advance(
+    legal_entity: LegalEntity, renderer: InvoiceRenderer
+) -> None:
+    """Peppol R110/R111: a line's period lies inside BT-73..BT-74, so the header widens."""
+    draft = billing_invoice_for(
+        raw_account(
+            subscriptions=[{"subscription_id": "S", "plan": "ENTERPRISE", "start": "2025-11-01"}]
+        )
+    )
+    invoice = finalized_copy(draft, legal_entity, 200, datetime(2026, 12, 1, 6, tzinfo=UTC))
+    root = etree.fromstring(build_facturx_xml(invoice, legal_entity))
+    header = root.find(
+        ".//ram:ApplicableHeaderTradeSettlement/ram:BillingSpecifiedPeriod", NAMESPACES
+    )
+    assert header is not None
+
+    assert (
+        header.findtext("ram:StartDateTime/udt:DateTimeString", namespaces=NAMESPACES) == "20261101"
+    )
+    assert (
+        header.findtext("ram:EndDateTime/udt:DateTimeString", namespaces=NAMESPACES) == "20271031"
+    )
+    text = normalise_spaces(pdf_reader(renderer.render_pdf(invoice)).pages[0].extract_text())
+    assert "Nov 1, 2026 – Nov 30, 2026" in text  # the billing period stays the month
+    assert "Nov 1, 2026 – Oct 31, 2027" in text  # and the period the invoice covers is stated
+
+
+def test_header_delivery_names_the_customer_instead_of_being_empty(
+    invoice_for: Callable[[str], Invoice], legal_entity: LegalEntity
+) -> None:
+    """Peppol R008 (in the Factur-X schematron) warns about any empty element."""
+    root = etree.fromstring(build_facturx_xml(invoice_for("eur_de"), legal_entity))
+    (delivery,) = root.xpath("//ram:ApplicableHeaderTradeDelivery", namespaces=NAMESPACES)
+
+    assert len(delivery) > 0
+    assert delivery.findtext("ram:ShipToTradeParty/ram:Name", namespaces=NAMESPACES) == (
+        "Müller & Söhne Maschinenbau GmbH"
+    )
+    assert (
+        delivery.findtext(
+            "ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CountryID", namespaces=NAMESPACES
+        )
+        == "DE"
+    )
+
+
+def test_three_decimal_currency_gets_a_pdf_a_without_factur_x(
+    legal_entity: LegalEntity, renderer: InvoiceRenderer
+) -> None:
+    """EN 16931 amounts have at most two decimals (BR-DEC); BHD has three (README)."""
+    invoice = sample_invoice(locale="en", currency="BHD", number="INV-2026-000201")
+    assert invoice.gross_total != invoice.gross_total.quantize(Decimal("0.01"))
+
+    with pytest.raises(FacturXNotApplicable, match="BHD, whose amounts have 3 decimals"):
+        build_facturx_xml(invoice, legal_entity)
+    reader = pdf_reader(renderer.render_pdf(invoice))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfaid:part="3"' in xmp and "fx:" not in xmp
+    assert "/Names" not in reader.trailer["/Root"] and "/AF" not in reader.trailer["/Root"]
+    assert not facturx_applies("BHD") and facturx_applies("JPY") and facturx_applies("EUR")
+
+
+def test_a_negative_total_is_never_rendered_as_an_invoice(
+    invoice_for: Callable[[str], Invoice], legal_entity: LegalEntity, renderer: InvoiceRenderer
+) -> None:
+    """Even if a negative draft reached finalize (a released hold), no invoice is drawn."""
+    invoice = invoice_for("usd_en")
+    negative = invoice.model_copy(
+        update={
+            "net_total": -invoice.net_total,
+            "tax_total": -invoice.tax_total,
+            "gross_total": -invoice.gross_total,
+        }
+    )
+
+    with pytest.raises(NegativeInvoiceError, match="carry it as a credit or issue a credit note"):
+        renderer.render_pdf(negative)
+    with pytest.raises(NegativeInvoiceError):
+        build_facturx_xml(negative, legal_entity)

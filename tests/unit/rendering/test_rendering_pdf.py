@@ -22,6 +22,8 @@ from rendering_samples import (
 
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.rendering import InvoiceRenderer, NotFinalizedError
+from tests.unit.billing.billing_factories import customer, raw_account
+from tests.unit.billing.billing_factories import invoice_for as billing_invoice_for
 
 PdfFor = Callable[[str], bytes]
 InvoiceFor = Callable[[str], Invoice]
@@ -285,6 +287,29 @@ def test_prorated_line_states_its_own_service_period(
     assert "Leistungszeitraum: 15.11.2026 – 30.11.2026" in html
 
 
+def test_prorated_credit_prints_a_quantity_that_multiplies_out_to_its_amount(
+    renderer: InvoiceRenderer,
+) -> None:
+    """Issue 16: the credit read "1 x 29,00 €" beside "-14,50 €"; now "-15/30 x 29,00 €"."""
+    draft = billing_invoice_for(
+        raw_account(
+            customer={**customer("DE"), "locale": "de"},
+            subscriptions=[
+                {
+                    "subscription_id": "S",
+                    "plan": "STARTER",
+                    "start": "2025-01-01",
+                    "changes": [{"effective": "2026-11-16", "plan": "BUSINESS"}],
+                }
+            ],
+        )
+    )
+    text = " ".join(page_texts(renderer.render_pdf(draft)))
+
+    assert re.search(r"-15/30 29,00 € 19 % -14,50 €", text), text
+    assert re.search(r"15/30 249,95 € 19 % 124,98 €", text), text
+
+
 def test_blocks_stack_top_to_bottom_without_overlapping(pdf_for: PdfFor) -> None:
     """Floated blocks (addresses beside the facts, tax beside totals) must still push the
     next block down; a container that loses its floats' height draws the heading over
@@ -319,3 +344,14 @@ def _baselines(pdf: bytes) -> dict[str, float]:
 
     pdf_reader(pdf).pages[0].extract_text(visitor_text=visit)
     return found
+
+
+def test_closing_sentence_is_in_the_invoice_language(pdf_for: PdfFor) -> None:
+    """Issue 16: "Thank you for your business." closed German and French invoices too."""
+    german, english, french = (
+        " ".join(page_texts(pdf_for(case))) for case in ("eur_de", "usd_en", "jpy_fr")
+    )
+
+    assert "Vielen Dank für Ihren Auftrag." in german and "Thank you" not in german
+    assert "Merci de votre confiance." in french and "Thank you" not in french
+    assert "Thank you for your business." in english

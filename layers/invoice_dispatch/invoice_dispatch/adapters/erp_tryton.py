@@ -152,14 +152,20 @@ class TrytonErpClient:
     def _line_values(self, line: ErpBookingLine, currency_id: int) -> dict[str, Any]:
         quantity, unit_price = line.quantity, line.unit_price
         description = f"{line.description} [{line.product_code}, {line.cost_center}]"
-        exact = quantity * unit_price == line.net_amount
+        exact = line.base_quantity == 1 and quantity * unit_price == line.net_amount
         if exact and unit_price == unit_price.quantize(_TRYTON_PRICE_QUANTUM):
             # Same value, but Tryton counts the digits of the text ('837.000000' is refused).
             unit_price = unit_price.quantize(_TRYTON_PRICE_QUANTUM)
         else:
-            # Tryton stores unit prices with 4 decimals; a per-call price such as 0.00012
-            # would drift, so book the rounded line amount and keep the detail in the text.
-            description = f"{description} ({quantity:f} x {unit_price:f})"
+            # Tryton stores unit prices with 4 decimals and has no base quantity; a per-call
+            # price such as 0.00012 or 15 of 30 days at 29.00 would drift, so book the
+            # rounded line amount and keep the detail in the text.
+            stated = (
+                f"{quantity:f}"
+                if line.base_quantity == 1
+                else (f"{quantity:f}/{line.base_quantity:f}")
+            )
+            description = f"{description} ({stated} x {unit_price:f})"
             quantity, unit_price = Decimal(1), line.net_amount
         return {
             "type": "line",

@@ -9,11 +9,9 @@ exactly one of three outcomes, each with a sentence a billing person can act on:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -22,12 +20,16 @@ from pydantic import BaseModel, ValidationError
 
 from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
+from invoice_dispatch.billing.credits import next_period
+from invoice_dispatch.billing.csv_dialect import csv_number, read_csv
 from invoice_dispatch.billing.period import (
     BillingPeriod,
+    last_local_day,
     local_date,
     months_between,
     term_containing,
 )
+from invoice_dispatch.billing.quoting import quote, shorten
 from invoice_dispatch.billing.struct_validation import derive_checks, record_from_model
 from invoice_dispatch.invoice import PostalAddress
 
@@ -76,12 +78,22 @@ class CustomerInfo(_Record, frozen=True, kw_only=True):
 
 
 class PlanChange(_Record, frozen=True, kw_only=True):
-    """From ``effective`` (first day on the new terms) the plan, seats or price change."""
+    """From ``effective`` (first day on the new terms) the plan, seats, price or cadence change."""
 
     effective: date
     plan: str | None = None
     quantity: Decimal | None = None
     unit_price: Decimal | None = None
+    cadence: Cadence | None = None
+    interval_months: int | None = None
+
+    def term_months(self) -> int | None:
+        """The new term length in months, when the change sets a cadence."""
+        if self.cadence is None:
+            return None
+        if self.cadence == "custom":
+            return self.interval_months or 1
+        return CADENCE_MONTHS[self.cadence]
 
 
 class Subscription(_Record, frozen=True, kw_only=True):
@@ -144,6 +156,19 @@ class Milestone(_Record, frozen=True, kw_only=True):
     parts: tuple[MilestonePart, ...]
 
 
+class Credit(_Record, frozen=True, kw_only=True):
+    """A credit owed to the customer, carried to the invoice of ``apply_in`` as a line."""
+
+    credit_id: str
+    amount: Decimal
+    from_period: str
+    apply_in: str | None = None
+    description: str | None = None
+
+    def applies_in(self, period_label: str) -> bool:
+        return period_label == (self.apply_in or next_period(self.from_period))
+
+
 class Discount(_Record, frozen=True, kw_only=True):
     """A coupon: percentage or fixed, on the invoice or on one product, for N periods."""
 
@@ -178,6 +203,7 @@ class Account(_Record, frozen=True, kw_only=True):
     one_offs: tuple[OneOffCharge, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     discounts: tuple[Discount, ...] = ()
+    credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
 
 
@@ -194,11 +220,17 @@ SCHEMAS: dict[type[msgspec.Struct], type[BaseModel]] = {
     MilestonePart: schema.MilestonePart,
     Milestone: schema.Milestone,
     Discount: schema.Discount,
+    Credit: schema.Credit,
     Account: schema.Account,
 }
 _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
 
 Outcome = Literal["eligible", "excluded", "quarantined"]
+
+#: Source metadata that quarantines a record: a problem the source's reader found and
+#: could not put in the record itself (a CSV number it cannot read for sure, rows of one
+#: account that disagree). Every other ``_`` key is ignored.
+SOURCE_PROBLEM = "_problem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +249,9 @@ class AccountScreening:
 
 #: Pydantic's wording, said the way a billing person would read it on the run report.
 _PLAIN_MESSAGES: dict[str, str] = {
-    "greater_than_equal": "must be {ge} or more",
-    "greater_than": "must be more than {gt}",
-    "less_than_equal": "must be {le} or less",
+    "greater_than_equal": "must be {ge:,} or more",
+    "greater_than": "must be more than {gt:,}",
+    "less_than_equal": "must be {le:,} or less",
     "missing": "is missing",
     "extra_forbidden": "is not a known field (check its spelling)",
     "decimal_parsing": "is not a number",
@@ -231,8 +263,12 @@ _PLAIN_MESSAGES: dict[str, str] = {
 
 
 def _location(parts: tuple[int | str, ...]) -> str:
-    """('subscriptions', 0, 'quantity') -> 'subscriptions #1 quantity'."""
-    words = [f"#{part + 1}" if isinstance(part, int) else str(part) for part in parts]
+    """('subscriptions', 0, 'quantity') -> 'subscriptions #1 quantity'.
+
+    A key the source made up (an unknown field, a metric in ``trailing_usage_average``) is
+    input too, and cut like any quoted value.
+    """
+    words = [f"#{part + 1}" if isinstance(part, int) else shorten(str(part)) for part in parts]
     return " ".join(words) or "account"
 
 
@@ -245,21 +281,63 @@ def _first_error_sentence(error: ValidationError) -> str:
         message = template.format(**(first.get("ctx") or {}))
     else:
         message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "decimal_parsing" and "," in str(first.get("input")):
+        message += ": write a decimal point (a decimal comma only in a semicolon-separated CSV)"
     if first["type"] not in ("value_error", "missing", "extra_forbidden") and "input" in first:
-        message = f"{message} (got {first['input']!r})"
+        message = f"{message} (got {quote(first['input'])})"
     sentence = f"Field '{_location(first['loc'])}': {message}"
     if len(errors) > 1:
         sentence += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return sentence
 
 
+#: The longest id an account may have (``account_schema.Account.account_id``).
+_MAX_ID_LENGTH = 100
+
+
 def _label_for(raw: Mapping[str, Any]) -> str:
+    """The name screening reports a record by: its id, else its ``_label``.
+
+    An id longer than any valid one is input like any other and is cut (``quoting``).
+    """
     is_mapping = type(raw) is dict or isinstance(raw, Mapping)  # dict first: ABC checks cost
     account_id = raw.get("account_id") if is_mapping else None
     if isinstance(account_id, str) and account_id:
-        return account_id
+        return account_id if len(account_id) <= _MAX_ID_LENGTH else shorten(account_id)
     label = raw.get("_label") if is_mapping else None
-    return str(label) if label else "<unlabelled record>"
+    return shorten(str(label)) if label else "<unlabelled record>"
+
+
+@dataclass(frozen=True, slots=True)
+class CadencePhase:
+    """A stretch of a subscription on one cadence: terms of ``months`` aligned on ``anchor``."""
+
+    start: date
+    end: date | None
+    months: int
+    anchor: date
+
+
+def cadence_phases(
+    subscription: Subscription, start: date, end: date | None, term_months: int, timezone: str
+) -> list[CadencePhase]:
+    """The subscription's cadences in order; a change that sets one starts a new phase.
+
+    The new phase's terms are aligned on the change's month, so annual to monthly from 16
+    November bills November's remaining days, then every month.
+    """
+    phases = []
+    phase_start, months, anchor = start, term_months, subscription.anchor or start
+    for change in subscription.changes:
+        new_months = change.term_months()
+        if new_months is None:
+            continue
+        effective = local_date(change.effective, timezone)
+        phase_end = effective - timedelta(days=1)
+        phases.append(CadencePhase(phase_start, min(phase_end, end or phase_end), months, anchor))
+        phase_start, months, anchor = effective, new_months, effective
+    phases.append(CadencePhase(phase_start, end, months, anchor))
+    return phases
 
 
 def recurring_due(
@@ -268,28 +346,49 @@ def recurring_due(
     end: date | None,
     term_months: int,
     period: BillingPeriod,
-    change_dates: Sequence[date] = (),
+    change_dates: Sequence[date],
+    timezone: str,
 ) -> bool:
     """Whether this period's invoice carries a charge for the subscription.
 
     Advance: the term is billed in the period holding its first active day (and any change
     is settled in the period it takes effect). Arrears: in the period holding its last
     active day. A quarterly plan therefore shows up once a quarter, not as zero lines.
+    A change of cadence starts terms of the new length (``cadence_phases``).
+
+    ``start`` and ``end`` are local days already (``end`` from ``period.last_local_day``).
+    ``timezone`` is the period's and has no default: a cadence change's timestamp becomes a
+    day in it, and a UTC default would put ``2026-11-16T00:30:00+01:00`` on 15 November
+    while the engine bills the change from the 16th (issue 16, item 4).
     """
     if end is not None and end < period.start:
         return False
     if start > period.end:
         return False
-    if term_months == 1:
-        return True
-    anchor = subscription.anchor or start
+    if not any(change.cadence for change in subscription.changes):
+        if term_months == 1:
+            return True
+        phases = [CadencePhase(start, end, term_months, subscription.anchor or start)]
+    else:
+        phases = cadence_phases(subscription, start, end, term_months, timezone)
     if subscription.billing_timing == "advance":
-        term = term_containing(max(start, period.start), anchor, term_months)
-        first_active = max(term.start, start)
+        day = max(start, period.start)
+        phase = phases[0]
+        for candidate in phases:
+            if candidate.start <= day:
+                phase = candidate
+        term = term_containing(day, phase.anchor, phase.months)
+        first_active = max(term.start, phase.start)
         return period.contains(first_active) or any(period.contains(day) for day in change_dates)
-    term = term_containing(min(end or period.end, period.end), anchor, term_months)
-    last_active = min(term.end, end) if end else term.end
-    return period.contains(last_active)
+    for phase in phases:
+        last_day = period.end if phase.end is None else min(phase.end, period.end)
+        if last_day < phase.start:
+            continue
+        term = term_containing(last_day, phase.anchor, phase.months)
+        last_active = min(term.end, phase.end) if phase.end else term.end
+        if period.contains(last_active):
+            return True
+    return False
 
 
 def _check_semantics(
@@ -299,14 +398,42 @@ def _check_semantics(
     for sub in account.subscriptions:
         problem = _subscription_problem(sub, account.currency, catalog, timezone)
         if problem is not None:
-            return f"Subscription '{sub.subscription_id}'{problem}"
+            return f"Subscription {quote(sub.subscription_id)}{problem}"
     for record in account.usage:
         metric = catalog.metrics.get(record.metric)
         if metric is None:
-            return f"Usage metric '{record.metric}' is not in catalog {catalog.version}"
+            return f"Usage metric {quote(record.metric)} is not in catalog {catalog.version}"
         model = record.pricing or metric.default_model
         if account.currency not in metric.models.get(model, {}):
-            return f"Usage metric '{record.metric}' has no {account.currency} '{model}' pricing"
+            return (
+                f"Usage metric {quote(record.metric)} has no {account.currency} "
+                f"{quote(model)} pricing"
+            )
+    if len(account.usage) > 1 and (conflict := _usage_pricing_conflict(account.usage)):
+        return conflict
+    return _other_charges_problem(account, catalog)
+
+
+def _usage_pricing_conflict(usage: Sequence[UsageRecord]) -> str | None:
+    """The engine bills each metric's total once (tiers price the whole period's usage),
+    so the records of one metric may name one pricing model at most; records that name
+    none (a metering file's readings) take it."""
+    models: dict[str, str] = {}
+    for record in usage:
+        if record.pricing is None:
+            continue
+        model = models.setdefault(record.metric, record.pricing)
+        if model != record.pricing:
+            return (
+                f"Usage metric {quote(record.metric)} is priced {quote(model)} by one record "
+                f"and {quote(record.pricing)} by another: a metric's usage is billed as one "
+                "total, with one pricing"
+            )
+    return None
+
+
+def _other_charges_problem(account: Account, catalog: Catalog) -> str | None:
+    """One-offs without a price, discounts without an amount or with an unknown target."""
     for one_off in account.one_offs:
         if (
             one_off.unit_price is None
@@ -315,14 +442,14 @@ def _check_semantics(
             return f"One-off '{one_off.product}' has no {account.currency} price and none is set"
     for discount in account.discounts:
         if discount.kind == "percentage" and discount.percent is None:
-            return f"Discount '{discount.discount_id}' is a percentage but sets no 'percent'"
+            return f"Discount {quote(discount.discount_id)} is a percentage but sets no 'percent'"
         if discount.kind == "fixed" and discount.amount is None:
-            return f"Discount '{discount.discount_id}' is fixed but sets no 'amount'"
+            return f"Discount {quote(discount.discount_id)} is fixed but sets no 'amount'"
         if discount.applies_to != "invoice" and discount.applies_to not in (
             catalog.plans.keys() | catalog.metrics.keys() | catalog.one_offs.keys()
         ):
             return (
-                f"Discount '{discount.discount_id}' applies to '{discount.applies_to}', "
+                f"Discount {quote(discount.discount_id)} applies to {quote(discount.applies_to)}, "
                 "which is neither 'invoice' nor a catalog product"
             )
     return None
@@ -342,22 +469,25 @@ def _subscription_problem(
     for plan_code in plans:
         plan = catalog.plans.get(plan_code)
         if plan is None:
-            return f": plan '{plan_code}' is not in catalog {catalog.version}"
+            return f": plan {quote(plan_code)} is not in catalog {catalog.version}"
         if sub.unit_price is None and currency not in plan.prices:
             return (
-                f": plan '{plan_code}' has no {currency} price in catalog "
+                f": plan {quote(plan_code)} has no {currency} price in catalog "
                 f"{catalog.version} and the contract sets none"
             )
     cadence = sub.cadence or catalog.plans[sub.plan].default_cadence
     if cadence == "custom" and sub.interval_months is None:
         return ": a custom cadence needs 'interval_months'"
+    for change in sub.changes:
+        if change.cadence == "custom" and change.interval_months is None:
+            return ": a change to a custom cadence needs 'interval_months'"
     if sub.end is None and not sub.changes and type(sub.start) is date:
         # Nothing to put in order, and a plain date cannot fail to convert (a timestamp can
         # overflow in the zone, which must still quarantine here): the common case stops.
         return None
     start = local_date(sub.start, timezone)
     if sub.end is not None:
-        end = local_date(sub.end, timezone)
+        end = last_local_day(sub.end, timezone)
         if end < start:
             return f" ends on {end.isoformat()}, before it starts on {start.isoformat()}"
     previous = start
@@ -382,6 +512,9 @@ def _exclusion(
             for milestone in account.milestones
             for part in milestone.parts
         )
+        # A carried credit is due in its period even with nothing else to bill: the draft
+        # then carries it on again (``billing/credits.py``), so it is never dropped.
+        or bool(account.credits and any(c.applies_in(period.label) for c in account.credits))
     )
     if has_other_charges:
         return None
@@ -389,7 +522,8 @@ def _exclusion(
         return "Account has nothing to bill: no subscription, usage or one-off charge"
     starts = [local_date(sub.start, timezone) for sub in account.subscriptions]
     ends = [
-        None if sub.end is None else local_date(sub.end, timezone) for sub in account.subscriptions
+        None if sub.end is None else last_local_day(sub.end, timezone)
+        for sub in account.subscriptions
     ]
     if all(start > period.end for start in starts):
         return f"Subscription starts on {min(starts).isoformat()}, after this period"
@@ -402,7 +536,7 @@ def _exclusion(
     for sub, start, end in zip(account.subscriptions, starts, ends, strict=True):
         months = sub.term_months(catalog.plans[sub.plan].default_cadence)
         change_dates = [local_date(change.effective, timezone) for change in sub.changes]
-        if recurring_due(sub, start, end, months, period, change_dates):
+        if recurring_due(sub, start, end, months, period, change_dates, timezone):
             return None
     return "Nothing is due this period: every plan is billed in another month of its term"
 
@@ -449,6 +583,11 @@ def screen_account(
         return AccountScreening(
             account_id=label, outcome="quarantined", reason="Record is not a JSON object"
         )
+    source_problem = raw.get(SOURCE_PROBLEM)
+    if source_problem:
+        return AccountScreening(
+            account_id=label, outcome="quarantined", reason=shorten(str(source_problem), 400)
+        )
     try:
         account = _validate_without_metadata(raw)
     except ValidationError as error:
@@ -465,27 +604,105 @@ def screen_account(
         return AccountScreening(
             account_id=label,
             outcome="quarantined",
-            reason=f"Account could not be read: {error}",
+            reason=f"Account could not be read: {shorten(str(error))}",
         )
     if excluded is not None:
         return AccountScreening(account_id=label, outcome="excluded", reason=excluded)
     return AccountScreening(account_id=label, outcome="eligible", account=account)
 
 
+def _records_phrase(positions: Sequence[int], shown: int = 5) -> str:
+    """[1, 4, 9] -> 'records 1, 4 and 9'; a long list names the first few and counts the rest."""
+    words = [f"{position:,}" for position in positions[:shown]]
+    if len(positions) > shown:
+        return f"records {', '.join(words)} and {len(positions) - shown:,} more"
+    return f"records {', '.join(words[:-1])} and {words[-1]}"
+
+
+def duplicate_account_reasons(raw_accounts: Sequence[Any]) -> dict[str, str]:
+    """The quarantine sentence for every account id that more than one record of a source holds.
+
+    Two records with one id used to end as one invoice (the second found the first's draft
+    and counted as "already billed") while the other record's data vanished. Which one is
+    right is the source's to say, so every record with that id is quarantined, with a
+    sentence naming the records, until the source holds one record per account.
+    """
+    positions: dict[str, list[int]] = {}
+    for position, raw in enumerate(raw_accounts, start=1):
+        account_id = raw.get("account_id") if isinstance(raw, dict) else None
+        if isinstance(account_id, str) and account_id:
+            positions.setdefault(account_id, []).append(position)
+    return {
+        account_id: (
+            f"Account id {quote(account_id)} is held by {len(found):,} records of the account "
+            f"source ({_records_phrase(found)}): none is billed until the source holds one "
+            "record per account"
+        )
+        for account_id, found in positions.items()
+        if len(found) > 1
+    }
+
+
+#: CSV columns that describe the account, not one subscription: every row of an account
+#: must repeat them or leave them empty.
+_ACCOUNT_COLUMNS = (
+    "status",
+    "company_name",
+    "email",
+    "line1",
+    "city",
+    "postal_code",
+    "region",
+    "country",
+    "vat_id",
+    "locale",
+    "currency",
+)
+
+
+def _disagreement(
+    first_row: int, first: Mapping[str, str], row_number: int, cells: Mapping[str, str]
+) -> str | None:
+    """How a later row of an account contradicts its first row, or None."""
+    for column in _ACCOUNT_COLUMNS:
+        value = cells.get(column)
+        first_value = first.get(column) or ("active" if column == "status" else "")
+        if value and value != first_value:
+            return (
+                f"Rows {first_row} and {row_number} of account {quote(cells['account_id'])} "
+                f"disagree on {quote(column)} ({quote(first_value)} and {quote(value)}): the "
+                "rows of one account must repeat its account columns or leave them empty"
+            )
+    return None
+
+
 def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
     """CSV with one row per subscription -> raw account dicts, same shape as the JSON source.
 
     Rows sharing an ``account_id`` become one account; customer columns are read from the
-    first row. Empty cells mean 'not given'. Rows without an id get a ``_label`` of
+    first row; a later row may leave them empty, and one that contradicts them quarantines
+    the account (``_problem``: one id, one currency and customer, or the second row's data
+    would vanish). Empty cells mean 'not given'. Rows without an id get a ``_label`` of
     ``<row N>`` (N counts data rows from 1) so screening can name them.
+
+    The delimiter (comma, semicolon or tab) is read from the header, and a ``;`` file may
+    write numbers with a decimal comma (``csv_dialect``); a number it cannot read for sure
+    quarantines its account (``_problem``). Raises ``CsvDialectError`` for a file whose
+    header has no ``account_id`` column in any of the three.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    delimiter, rows = read_csv(text, "account_id")
     accounts: dict[str, dict[str, Any]] = {}
-    for row_number, row in enumerate(reader, start=1):
-        cells = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+    first_rows: dict[str, tuple[int, dict[str, str]]] = {}
+    for row_number, cells in enumerate(rows, start=1):
         account_key = cells.get("account_id") or f"<row {row_number}>"
         account = accounts.get(account_key)
-        if account is None:
+        if account is not None:
+            first_row, first_cells = first_rows[account_key]
+            problem = _disagreement(first_row, first_cells, row_number, cells)
+            if problem is not None:
+                account.setdefault(SOURCE_PROBLEM, problem)
+        else:
+            first_rows[account_key] = (row_number, cells)
             address: dict[str, Any] = {
                 "line1": cells.get("line1", ""),
                 "city": cells.get("city", ""),
@@ -524,6 +741,13 @@ def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
             for optional in ("end", "cadence", "billing_timing", "unit_price"):
                 if cells.get(optional):
                     subscription[optional] = cells[optional]
+            for column in ("quantity", "unit_price"):
+                if column in subscription:
+                    subscription[column], problem = csv_number(subscription[column], delimiter)
+                    if problem is not None:
+                        account.setdefault(
+                            SOURCE_PROBLEM, f"Row {row_number}, column '{column}': {problem}"
+                        )
             account["subscriptions"].append(subscription)
     return list(accounts.values())
 
@@ -533,6 +757,8 @@ __all__ = [
     "AccountScreening",
     "Address",
     "BillingHistory",
+    "CadencePhase",
+    "Credit",
     "CustomerInfo",
     "Discount",
     "Milestone",
@@ -542,6 +768,8 @@ __all__ = [
     "PlanChange",
     "Subscription",
     "UsageRecord",
+    "cadence_phases",
+    "duplicate_account_reasons",
     "parse_accounts_csv",
     "recurring_due",
     "screen_account",

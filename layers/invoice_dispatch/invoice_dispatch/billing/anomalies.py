@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
+from invoice_dispatch.billing.quoting import quote, shorten
+from invoice_dispatch.billing.tax import INVALID_VAT_ID, VAT_ID_COUNTRY_MISMATCH
 from invoice_dispatch.invoice import AnomalyFlag, InvoiceLine
 
 TOTAL_CHANGE = "TOTAL_CHANGE"
@@ -27,6 +29,13 @@ ANOMALY_CODES: tuple[str, ...] = (
     DUPLICATE_LINE,
     TAX_RATE_MISMATCH,
     PRICE_OFF_CATALOG,
+    INVALID_VAT_ID,
+    VAT_ID_COUNTRY_MISMATCH,
+)
+#: What holds an invoice unless configured otherwise: the customer would be billed the
+#: wrong amount of tax, or be owed money (``ANOMALY_HOLD_CODES`` in the template).
+DEFAULT_HOLD_CODES: frozenset[str] = frozenset(
+    {NON_POSITIVE_TOTAL, TAX_RATE_MISMATCH, INVALID_VAT_ID, VAT_ID_COUNTRY_MISMATCH}
 )
 
 
@@ -36,9 +45,7 @@ class AnomalyThresholds:
 
     total_change_percent: Decimal = Decimal(50)
     usage_spike_factor: Decimal = Decimal(3)
-    hold_codes: frozenset[str] = field(
-        default_factory=lambda: frozenset({NON_POSITIVE_TOTAL, TAX_RATE_MISMATCH})
-    )
+    hold_codes: frozenset[str] = DEFAULT_HOLD_CODES
 
     def flag(self, code: str, message: str) -> AnomalyFlag:
         return AnomalyFlag(code=code, message=message, holds_invoice=code in self.hold_codes)
@@ -132,11 +139,40 @@ def duplicate_line_flags(
             flags.append(
                 thresholds.flag(
                     DUPLICATE_LINE,
-                    f"Line '{key[7]}' of {_fmt(key[4], currency)} appears {count} times: "
+                    f"Line {quote(key[7])} of {_fmt(key[4], currency)} appears {count} times: "
                     "check the account source for a record sent twice",
                 )
             )
     return flags
+
+
+def duplicate_usage_flag(
+    metric_name: str,
+    quantity: Decimal,
+    source: str | None,
+    count: int,
+    thresholds: AnomalyThresholds,
+) -> AnomalyFlag:
+    """Records of one metric are billed as one total, so a reading sent twice no longer
+    shows as two equal lines: equal records (quantity and source) are flagged instead."""
+    where = f" from {quote(source)}" if source else ""
+    return thresholds.flag(
+        DUPLICATE_LINE,
+        f"{metric_name} usage of {quantity:,}{where} appears {count} times and each is "
+        "counted in the total: check the account source for a reading sent twice",
+    )
+
+
+def vat_id_flag(
+    problem: tuple[str, str], rate: Decimal, country: str, thresholds: AnomalyThresholds
+) -> AnomalyFlag:
+    """A customer in another EU country whose VAT id did not earn the reverse charge."""
+    code, sentence = problem
+    return thresholds.flag(
+        code,
+        f"{sentence}: no reverse charge, {rate} % VAT of {quote(country)} charged instead. "
+        "Correct the VAT id or the address before releasing this invoice",
+    )
 
 
 def tax_rate_flag(
@@ -147,7 +183,7 @@ def tax_rate_flag(
     table_version: str,
     thresholds: AnomalyThresholds,
 ) -> AnomalyFlag | None:
-    where = f"{country}-{region}" if region else country
+    where = shorten(f"{country}-{region}" if region else country)
     if expected_rate is None:
         return thresholds.flag(
             TAX_RATE_MISMATCH,

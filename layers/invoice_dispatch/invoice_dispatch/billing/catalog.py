@@ -8,7 +8,6 @@ priced it. Product codes are fixed: the ERP mapping books each one to a GL accou
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
 from typing import Literal
@@ -33,6 +32,7 @@ PRODUCT_CODES: frozenset[str] = frozenset(
         "MILESTONE",
         "DISCOUNT",
         "MIN-COMMIT",
+        "CREDIT",
     }
 )
 
@@ -44,11 +44,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Plan(_Strict):
+class _Named(_Strict):
+    """A catalog entry with a name per invoice language (``name`` is the English one)."""
+
+    name: str
+    names: dict[str, str] = Field(
+        default_factory=dict, description="language -> name on invoices in that language"
+    )
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language, self.name)
+
+
+class Plan(_Named):
     """A recurring plan. ``package`` plans charge per started package of ``package_size``."""
 
     code: str
-    name: str
     model: Literal["flat", "per_seat", "package"]
     default_cadence: Cadence = "monthly"
     package_size: int | None = Field(default=None, gt=0)
@@ -77,9 +88,8 @@ class UsagePricing(_Strict):
     package_price: Decimal | None = None
 
 
-class Metric(_Strict):
+class Metric(_Named):
     code: str
-    name: str
     unit_label: str
     default_model: str
     models: dict[str, dict[str, UsagePricing]] = Field(
@@ -87,9 +97,8 @@ class Metric(_Strict):
     )
 
 
-class OneOffProduct(_Strict):
+class OneOffProduct(_Named):
     code: str
-    name: str
     prices: dict[str, Decimal] = Field(default_factory=dict)
 
 
@@ -140,60 +149,3 @@ def price_usage(pricing: UsagePricing, quantity: Decimal, currency: str) -> Deci
             break
         lower = tier.up_to
     return round_money(amount, currency)
-
-
-@dataclass(frozen=True, slots=True)
-class GraduatedPricer:
-    """``price_usage`` for one graduated pricing, with the tiers below the quantity pre-summed.
-
-    A quantity in tier ``k`` fills every tier below ``k`` completely, so what those tiers add
-    does not depend on the quantity: ``amount_before[k]`` holds that running amount, summed
-    in the same order as ``price_usage`` sums it (same ``Decimal`` operations, same result),
-    and only tier ``k`` is priced per account. Built once per run (issue 5: a three-tier
-    usage line cost ~3 us of the 40 us per draft); ``tests/unit/billing`` compares it with
-    ``price_usage`` on quantities around every tier boundary.
-    """
-
-    pricing: UsagePricing
-    #: Per tier: (inclusive upper bound or None, lower bound, amount of the full tiers
-    #: below, unit price, flat fee).
-    steps: tuple[tuple[Decimal | None, Decimal, Decimal, Decimal, Decimal], ...]
-    #: The amount when the quantity is above every bound (tiers without an open last tier).
-    amount_of_all_tiers: Decimal
-
-    @classmethod
-    def for_pricing(cls, pricing: UsagePricing) -> GraduatedPricer:
-        if pricing.model != "graduated":
-            raise ValueError(f"GraduatedPricer needs graduated pricing, not '{pricing.model}'")
-        steps = []
-        amount = Decimal(0)
-        lower = Decimal(0)
-        for tier in pricing.tiers:
-            steps.append((tier.up_to, lower, amount, tier.unit_price, tier.flat_fee))
-            if tier.up_to is None:
-                break
-            if tier.up_to > lower:
-                amount += (tier.up_to - lower) * tier.unit_price + tier.flat_fee
-            lower = tier.up_to
-        return cls(pricing=pricing, steps=tuple(steps), amount_of_all_tiers=amount)
-
-    def price(self, quantity: Decimal, currency: str) -> Decimal:
-        """Equal to ``price_usage(self.pricing, quantity, currency)`` for every quantity."""
-        if quantity <= 0:
-            return round_money(Decimal(0), currency)
-        for up_to, lower, amount, unit_price, flat_fee in self.steps:
-            if up_to is None or quantity <= up_to:
-                if quantity > lower:
-                    amount += (quantity - lower) * unit_price + flat_fee
-                return round_money(amount, currency)
-        return round_money(self.amount_of_all_tiers, currency)
-
-
-def describe_usage_pricing(pricing: UsagePricing) -> str:
-    """A few words for the invoice line: which rule priced the usage."""
-    return {
-        "per_unit": "per unit",
-        "graduated": "graduated tiers",
-        "volume": "volume tier",
-        "package": f"packages of {pricing.package_size}",
-    }[pricing.model]

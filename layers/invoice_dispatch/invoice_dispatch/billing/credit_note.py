@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from decimal import Decimal
 
+from invoice_dispatch.billing.wording import language_of, wording
 from invoice_dispatch.invoice import Invoice, InvoiceStatus, TaxSubtotal
 from invoice_dispatch.money import round_money
 
@@ -45,12 +46,18 @@ def create_credit_note(
     unknown = set(line_ids or ()) - {line.line_id for line in invoice.lines}
     if unknown:
         raise ValueError(f"Lines {sorted(unknown)} are not on invoice {invoice.number}")
+    words = wording(language_of(invoice.customer.locale))
     lines = tuple(
         line.model_copy(
             update={
                 "line_id": f"C{index:03d}",
-                "description": f"Credit for {invoice.number} line {line.line_id}: "
-                f"{line.description} ({reason})",
+                "description": words(
+                    "credit_for",
+                    number=invoice.number,
+                    line_id=line.line_id,
+                    description=line.description,
+                    reason=reason,
+                ),
                 "quantity": -line.quantity,
                 "net_amount": -line.net_amount,
             }

@@ -30,28 +30,39 @@ from invoice_dispatch.billing.account import (
     BillingHistory,
     Discount,
     Subscription,
+    UsageRecord,
+    cadence_phases,
     recurring_due,
 )
 from invoice_dispatch.billing.anomalies import AnomalyThresholds
 from invoice_dispatch.billing.catalog import (
     CADENCE_MONTHS,
     Catalog,
-    GraduatedPricer,
     Plan,
     UsagePricing,
-    describe_usage_pricing,
     packages_needed,
     price_usage,
 )
+from invoice_dispatch.billing.credits import CREDIT_PRODUCT, CarriedCredit
+from invoice_dispatch.billing.line_terms import (
+    GraduatedTiers,
+    charge_terms,
+    graduated_tier_uses,
+    graduated_tiers,
+    restated_for_net,
+)
 from invoice_dispatch.billing.period import (
     BillingPeriod,
+    last_local_day,
     local_date,
     months_between,
     term_containing,
 )
 from invoice_dispatch.billing.proration import prorate, split_by_shares
+from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.billing.tax import NoTaxRate, TaxTable, TaxTreatment, resolve_tax
 from invoice_dispatch.billing.trusted import trusted_factory
+from invoice_dispatch.billing.wording import Wording, wording
 from invoice_dispatch.invoice import (
     AnomalyFlag,
     Customer,
@@ -69,8 +80,6 @@ _ONE_DAY = timedelta(days=1)
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-_UNIT_PRICE_PLACES = Decimal("0.000001")
-_CADENCE_WORDS = {1: "", 3: ", quarterly", 12: ", annual"}
 _DRAFT = InvoiceStatus.DRAFT
 #: Line ids L001..L999, made once: every line of every draft needs one.
 _LINE_IDS = tuple(f"L{number:03d}" for number in range(1, 1000))
@@ -81,8 +90,9 @@ _new_customer = trusted_factory(Customer)
 _new_address = trusted_factory(PostalAddress)
 _new_invoice = trusted_factory(Invoice)
 
-#: (description, units, unit price per term, rounded amount) of one subscription charge.
-ChargeValues = tuple[str, Decimal, Decimal, Decimal]
+#: (description, quantity, price, base quantity, rounded amount) of one subscription charge;
+#: quantity x price / base quantity is the amount before its one rounding (``line_terms``).
+ChargeValues = tuple[str, Decimal, Decimal, Decimal, Decimal]
 
 
 @dataclass(slots=True)
@@ -99,6 +109,7 @@ class RunMemo:
     subscription_outcomes: dict[tuple, SubscriptionOutcome] = field(default_factory=dict)
     usage_terms: dict[tuple, _UsageTerms] = field(default_factory=dict)
     discount_texts: dict[tuple, str] = field(default_factory=dict)
+    full_tier_lines: dict[tuple, InvoiceLine] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,37 +132,52 @@ class BillingContext:
 
 @dataclass(frozen=True, slots=True)
 class DraftResult:
-    """A draft, or the reason the account must be quarantined, or why nothing is billed."""
+    """A draft, or the reason the account must be quarantined, or why nothing is billed.
+
+    A period whose total is negative has no invoice: ``credit`` holds what the customer is
+    owed and ``skipped_reason`` says how it is carried (``billing/credits.py``).
+    """
 
     invoice: Invoice | None
     quarantine_reason: str | None = None
     skipped_reason: str | None = None
+    credit: CarriedCredit | None = None
 
 
 @dataclass(slots=True)
 class _PlanState:
+    """The contract's terms from one day on; ``months`` and ``anchor`` shape its terms."""
+
     plan: Plan
     quantity: Decimal
     unit_price: Decimal
     negotiated: bool
+    months: int = 1
+    anchor: date | None = None
 
     def units(self) -> Decimal:
         if self.plan.model == "package":
             return packages_needed(self.quantity, self.plan.package_size or 1)
         return self.quantity
 
-    def label(self) -> str:
-        if self.plan.model == "per_seat":
-            unit = self.plan.unit_label + ("" if self.quantity == 1 else "s")
-            return f"{self.plan.name}, {self.quantity} {unit}"
-        if self.plan.model == "package":
-            return (
-                f"{self.plan.name}, {self.units()} x {self.plan.package_size} "
-                f"{self.plan.unit_label} ({self.quantity} {self.plan.unit_label} used)"
+    def label(self, words: Wording) -> str:
+        plan = self.plan
+        name = plan.name_in(words.language)
+        if plan.model == "per_seat":
+            unit = words.unit(plan.unit_label, self.quantity)
+            return f"{name}, {words.number(self.quantity)} {unit}"
+        if plan.model == "package":
+            return words(
+                "package",
+                name=name,
+                packages=words.number(self.units()),
+                size=words.number(Decimal(plan.package_size or 1)),
+                unit=words.unit(plan.unit_label),
+                quantity=words.number(self.quantity),
             )
         if self.quantity != 1:
-            return f"{self.plan.name} x {self.quantity}"
-        return self.plan.name
+            return words("times", name=name, quantity=words.number(self.quantity))
+        return name
 
 
 def _line_id(position: int) -> str:
@@ -163,18 +189,35 @@ class _Draft:
     """Accumulates lines while one draft is computed.
 
     ``line_key`` is what, besides its own terms, makes two drafts' lines identical: the
-    currency and the tax treatment (rate as printed, so 7 and 7.0 stay apart).
+    currency, the tax treatment (rate as printed, so 7 and 7.0 stay apart) and the
+    language the lines are worded in.
     ``net_sum`` follows the lines as they are added (``Decimal`` sums of rounded amounts
     are exact, so it equals ``sum(line.net_amount)``): invoice discounts and tax need it.
     """
 
-    __slots__ = ("currency", "flags", "line_key", "lines", "net_sum", "quantum", "treatment")
+    __slots__ = (
+        "currency",
+        "flags",
+        "line_key",
+        "lines",
+        "net_sum",
+        "quantum",
+        "treatment",
+        "words",
+    )
 
-    def __init__(self, currency: str, currency_quantum: Decimal, treatment: TaxTreatment) -> None:
+    def __init__(
+        self,
+        currency: str,
+        currency_quantum: Decimal,
+        treatment: TaxTreatment,
+        words: Wording,
+    ) -> None:
         self.currency = currency
         self.quantum = currency_quantum
         self.treatment = treatment
-        self.line_key = (currency, treatment.category, str(treatment.rate))
+        self.words = words
+        self.line_key = (currency, treatment.category, str(treatment.rate), words.language)
         self.lines: list[InvoiceLine] = []
         self.flags: list[AnomalyFlag] = []
         self.net_sum = _ZERO
@@ -193,6 +236,7 @@ class _Draft:
         net_amount: Decimal,
         service_start: date,
         service_end: date,
+        base_quantity: Decimal = _ONE,
     ) -> None:
         """Builds a line and adds it; ``net_sum`` follows (shared lines are added in bulk)."""
         lines = self.lines
@@ -204,6 +248,7 @@ class _Draft:
                 product_code=product_code,
                 quantity=quantity,
                 unit_price=unit_price,
+                base_quantity=base_quantity,
                 net_amount=net_amount,
                 tax_rate=self.treatment.rate,
                 tax_category=self.treatment.category,
@@ -214,28 +259,31 @@ class _Draft:
         self.net_sum += net_amount
 
 
-def _span(start: date, end: date, term_days: int) -> str:
-    days = (end - start).days + 1
-    if days == term_days:
-        return f"{start.isoformat()} to {end.isoformat()}"
-    return f"{days} of {term_days} days, {start.isoformat()} to {end.isoformat()}"
-
-
-def _initial_state(sub: Subscription, plan: Plan, currency: str) -> _PlanState:
+def _initial_state(
+    sub: Subscription, plan: Plan, currency: str, months: int, anchor: date
+) -> _PlanState:
     """The contract's terms on its start day: the negotiated price, else the catalog's."""
     return _PlanState(
         plan=plan,
         quantity=sub.quantity,
         unit_price=sub.unit_price if sub.unit_price is not None else plan.prices.get(currency),  # type: ignore[arg-type]
         negotiated=sub.unit_price is not None,
+        months=months,
+        anchor=anchor,
     )
 
 
-def _states(sub: Subscription, catalog: Catalog, currency: str, timezone: str):
-    """(effective date, plan state) pairs: the subscription's contract history in order."""
-    state = _initial_state(sub, catalog.plans[sub.plan], currency)
-    result = [(local_date(sub.start, timezone), state)]
+def _states(
+    sub: Subscription, catalog: Catalog, currency: str, timezone: str, months: int, start: date
+) -> list[tuple[date, _PlanState]]:
+    """(effective date, plan state) pairs: the subscription's contract history in order.
+
+    A change that sets a cadence starts terms of the new length on its own month.
+    """
+    state = _initial_state(sub, catalog.plans[sub.plan], currency, months, sub.anchor or start)
+    result = [(start, state)]
     for change in sub.changes:
+        effective = local_date(change.effective, timezone)
         new_plan = catalog.plans[change.plan] if change.plan else state.plan
         if change.unit_price is not None:
             price, negotiated = change.unit_price, True
@@ -243,13 +291,16 @@ def _states(sub: Subscription, catalog: Catalog, currency: str, timezone: str):
             price, negotiated = state.unit_price, True
         else:
             price, negotiated = new_plan.prices[currency], False
+        new_months = change.term_months()
         state = _PlanState(
             plan=new_plan,
             quantity=change.quantity if change.quantity is not None else state.quantity,
             unit_price=price,
             negotiated=negotiated,
+            months=state.months if new_months is None else new_months,
+            anchor=state.anchor if new_months is None else effective,
         )
-        result.append((local_date(change.effective, timezone), state))
+        result.append((effective, state))
     return result
 
 
@@ -271,6 +322,7 @@ def _compute_charge(
     months: int,
     currency: str,
     text: tuple[str, str, str],
+    words: Wording,
 ) -> ChargeValues:
     """One charge for ``state`` over a segment of a term of ``months`` months.
 
@@ -281,19 +333,14 @@ def _compute_charge(
     prefix, cadence_note, note = text
     plan_months = CADENCE_MONTHS[state.plan.default_cadence]
     units = state.units()
-    amount = prorate(
-        units * state.unit_price * months,
-        (seg_end - seg_start).days + 1,
-        term_days * plan_months,
-        currency,
+    days = (seg_end - seg_start).days + 1
+    amount = prorate(units * state.unit_price * months, days, term_days * plan_months, currency)
+    quantity, price, base = charge_terms(
+        units, state.unit_price, plan_months, months, days, term_days
     )
-    term_price = state.unit_price
-    if months != plan_months:
-        term_price = (term_price * months / plan_months).quantize(_UNIT_PRICE_PLACES)
-    description = (
-        f"{prefix}{state.label()}{cadence_note}, {_span(seg_start, seg_end, term_days)}{note}"
-    )
-    return description, units, term_price, amount
+    span = words.span(seg_start, seg_end, term_days)
+    description = f"{prefix}{state.label(words)}{cadence_note}, {span}{note}"
+    return description, quantity, price, base, amount
 
 
 def _charge_values(
@@ -305,6 +352,7 @@ def _charge_values(
     months: int,
     currency: str,
     text: tuple[str, str, str],
+    words: Wording,
 ) -> ChargeValues:
     """``_compute_charge`` once per run for each distinct plan, seats, price and segment.
 
@@ -321,11 +369,12 @@ def _charge_values(
         months,
         currency,
         text,
+        words.language,
     )
     values = memo.charges.get(key)
     if values is None:
         values = memo.charges[key] = _compute_charge(
-            state, seg_start, seg_end, term_days, months, currency, text
+            state, seg_start, seg_end, term_days, months, currency, text, words
         )
     return values
 
@@ -342,18 +391,27 @@ def _add_charge(
     text: tuple[str, str, str],
     sign: int = 1,
 ) -> None:
-    description, units, term_price, amount = _charge_values(
-        context.memo, state, seg_start, seg_end, term_days, months, draft.currency, text
+    description, quantity, price, base, amount = _charge_values(
+        context.memo,
+        state,
+        seg_start,
+        seg_end,
+        term_days,
+        months,
+        draft.currency,
+        text,
+        draft.words,
     )
     draft.add(
         kind,
         description,
         state.plan.code,
-        units,
-        term_price,
+        quantity if sign > 0 else -quantity,
+        price,
         amount if sign > 0 else -amount,
         seg_start,
         seg_end,
+        base,
     )
 
 
@@ -439,97 +497,116 @@ def _bill_subscription(
     plan = catalog.plans[sub.plan]
     months = sub.term_months(plan.default_cadence)
     start = local_date(sub.start, timezone)
-    end = None if sub.end is None else local_date(sub.end, timezone)
-    states = _states(sub, catalog, currency, timezone)
-    if not recurring_due(sub, start, end, months, period, [eff for eff, _ in states[1:]]):
+    end = None if sub.end is None else last_local_day(sub.end, timezone)
+    states = _states(sub, catalog, currency, timezone, months, start)
+    change_days = [eff for eff, _ in states[1:]]
+    if not recurring_due(sub, start, end, months, period, change_days, timezone):
         return
-    anchor = sub.anchor or start
     for _, state in states:
         if state.negotiated:
             _flag_negotiated_price(draft, state, currency, context)
     first_paid = start if sub.trial_end is None else max(start, sub.trial_end + _ONE_DAY)
-    cadence_note = _CADENCE_WORDS.get(months, f", every {months} months")
-    if sub.billing_timing == "arrears":
-        cadence_note += ", in arrears"
-    trial_note = "" if sub.trial_end is None else f" (free trial until {sub.trial_end.isoformat()})"
+    timing = sub.billing_timing
+    words = draft.words
+    trial_note = ""
+    if sub.trial_end is not None:
+        trial_note = words("trial", date=words.date_text(sub.trial_end))
 
-    if sub.billing_timing == "advance":
-        term = term_containing(max(start, period.start), anchor, months)
+    if timing == "advance":
+        day = max(start, period.start)
+        current = _state_on(states, day)
+        term = term_containing(day, current.anchor or start, current.months)
         first_active = max(term.start, start)
+        charged_from = None
         if period.contains(first_active):
             coverage_end = term.end if end is None else min(term.end, end)
             seg_start = max(first_active, first_paid)
             if seg_start <= coverage_end:
+                charged_from = first_active
                 note = trial_note if seg_start != first_active else ""
+                state = _state_on(states, first_active)
                 _add_charge(
                     draft,
                     context,
                     "recurring",
-                    _state_on(states, first_active),
+                    state,
                     seg_start,
                     coverage_end,
                     term.days,
-                    months,
-                    ("", cadence_note, note),
+                    state.months,
+                    ("", words.cadence(state.months, timing), note),
                 )
         for index in range(1, len(states)):
             effective, new_state = states[index]
             if not period.contains(effective) or (end is not None and effective > end):
                 continue
             old_state = states[index - 1][1]
-            change_term = term_containing(effective, anchor, months)
-            coverage_end = change_term.end if end is None else min(change_term.end, end)
             seg_start = max(effective, first_paid)
-            if seg_start > coverage_end:
-                continue
-            _add_charge(
-                draft,
-                context,
-                "proration_credit",
-                old_state,
-                seg_start,
-                coverage_end,
-                change_term.days,
-                months,
-                ("Unused time on ", cadence_note, ""),
-                sign=-1,
-            )
-            _add_charge(
-                draft,
-                context,
-                "proration_charge",
-                new_state,
-                seg_start,
-                coverage_end,
-                change_term.days,
-                months,
-                ("Remaining time on ", cadence_note, ""),
-            )
+            # The old terms were paid when their term began: credit what is left of the
+            # one running on the change day (nothing if that term begins on it).
+            old_term = term_containing(effective, old_state.anchor or start, old_state.months)
+            old_end = old_term.end if end is None else min(old_term.end, end)
+            if old_term.start < effective and seg_start <= old_end:
+                _add_charge(
+                    draft,
+                    context,
+                    "proration_credit",
+                    old_state,
+                    seg_start,
+                    old_end,
+                    old_term.days,
+                    old_state.months,
+                    (words("unused"), words.cadence(old_state.months, timing), ""),
+                    sign=-1,
+                )
+            # The new terms from the change day, unless the period's own charge above
+            # already billed the term that begins on it.
+            new_term = term_containing(effective, new_state.anchor or start, new_state.months)
+            new_end = new_term.end if end is None else min(new_term.end, end)
+            if charged_from != effective and seg_start <= new_end:
+                _add_charge(
+                    draft,
+                    context,
+                    "proration_charge",
+                    new_state,
+                    seg_start,
+                    new_end,
+                    new_term.days,
+                    new_state.months,
+                    (words("remaining"), words.cadence(new_state.months, timing), ""),
+                )
         return
 
-    last_day = period.end if end is None else min(end, period.end)
-    term = term_containing(last_day, anchor, months)
-    last_active = term.end if end is None else min(term.end, end)
-    boundaries = [max(term.start, start, first_paid)]
-    boundaries += [eff for eff, _ in states[1:] if boundaries[0] < eff <= last_active]
-    for position, seg_start in enumerate(boundaries):
-        seg_end = (
-            boundaries[position + 1] - _ONE_DAY if position + 1 < len(boundaries) else last_active
-        )
-        if seg_start > seg_end:
+    for phase in cadence_phases(sub, start, end, months, timezone):
+        last_day = period.end if phase.end is None else min(phase.end, period.end)
+        if last_day < phase.start:
             continue
-        note = trial_note if position == 0 and seg_start == first_paid and sub.trial_end else ""
-        _add_charge(
-            draft,
-            context,
-            "recurring",
-            _state_on(states, seg_start),
-            seg_start,
-            seg_end,
-            term.days,
-            months,
-            ("", cadence_note, note),
-        )
+        term = term_containing(last_day, phase.anchor, phase.months)
+        last_active = term.end if phase.end is None else min(term.end, phase.end)
+        if not period.contains(last_active):
+            continue
+        boundaries = [max(term.start, phase.start, first_paid)]
+        boundaries += [eff for eff in change_days if boundaries[0] < eff <= last_active]
+        for position, seg_start in enumerate(boundaries):
+            seg_end = (
+                boundaries[position + 1] - _ONE_DAY
+                if position + 1 < len(boundaries)
+                else last_active
+            )
+            if seg_start > seg_end:
+                continue
+            note = trial_note if position == 0 and seg_start == first_paid and sub.trial_end else ""
+            _add_charge(
+                draft,
+                context,
+                "recurring",
+                _state_on(states, seg_start),
+                seg_start,
+                seg_end,
+                term.days,
+                phase.months,
+                ("", words.cadence(phase.months, timing), note),
+            )
 
 
 def _bill_usage(
@@ -539,35 +616,33 @@ def _bill_usage(
     currency = account.currency
     commitment = account.minimum_commitment
     usage_by_metric: dict[str, Decimal] = {}
-    for record in account.usage:
-        terms = _usage_terms(context, record.metric, record.pricing, currency)
+    usage = account.usage
+    if len(usage) > 1:
+        usage = _usage_per_metric(draft, usage, context)
+    for record in usage:
+        terms = _usage_terms(context, record.metric, record.pricing, currency, draft.words)
         pricing = terms.pricing
-        quantity = record.quantity
-        if terms.graduated is not None:
-            amount = terms.graduated.price(quantity, currency)
+        if pricing.model == "graduated":
+            amount = _add_tier_lines(draft, terms, record.quantity, context)
         else:
-            amount = price_usage(pricing, quantity, currency)
-        if pricing.model == "per_unit":
-            unit_price = pricing.unit_price or _ZERO
-        elif pricing.model == "package":
-            quantity = packages_needed(record.quantity, pricing.package_size or 1)
-            unit_price = pricing.package_price or _ZERO
-        else:
-            unit_price = (
-                (amount / record.quantity).quantize(_UNIT_PRICE_PLACES)
-                if record.quantity
-                else _ZERO
+            amount = price_usage(pricing, record.quantity, currency)
+            quantity, unit_price, flat_fee = _usage_quantity_and_price(pricing, record.quantity)
+            base = _ONE
+            if flat_fee:  # quantity x price is the amount before rounding, unless a fee adds
+                unit_price, base = restated_for_net(
+                    quantity, unit_price, _ONE, amount, draft.quantum
+                )
+            draft.add(
+                "usage",
+                terms.usage_text.format(quantity=draft.words.number(record.quantity)),
+                record.metric,
+                quantity,
+                unit_price,
+                amount,
+                period.start,
+                period.end,
+                base,
             )
-        draft.add(
-            "usage",
-            f"{terms.head}{record.quantity:,}{terms.tail}",
-            record.metric,
-            quantity,
-            unit_price,
-            amount,
-            period.start,
-            period.end,
-        )
         if commitment is not None:
             usage_by_metric[record.metric] = usage_by_metric.get(record.metric, _ZERO) + amount
         if history is not None:
@@ -591,10 +666,15 @@ def _bill_usage(
     minimum = round_money(commitment.amount, currency)
     if usage_total < minimum:
         shortfall = minimum - usage_total
+        words = draft.words
         draft.add(
             "minimum_commitment",
-            f"Minimum usage commitment of {minimum:,} {currency} per month; usage came to "
-            f"{usage_total:,} {currency}",
+            words(
+                "minimum",
+                minimum=words.amount(minimum),
+                usage=words.amount(usage_total),
+                currency=currency,
+            ),
             "MIN-COMMIT",
             Decimal(1),
             shortfall,
@@ -604,38 +684,178 @@ def _bill_usage(
         )
 
 
+def _usage_per_metric(
+    draft: _Draft, usage: tuple[UsageRecord, ...], context: BillingContext
+) -> tuple[UsageRecord, ...]:
+    """One record per metric, in order of first appearance, holding the metric's total.
+
+    Tiers price a period's whole usage: 10,000 + 9,999 API calls from two records (the
+    account and a metering file) are 19,999 calls, the price of one record of 19,999, not
+    two free first tiers. Usage records carry no period of their own: all of an account's
+    usage is the billed period's. Screening has made sure the records of one metric name
+    at most one pricing model, which the total takes. Equal records (metric, quantity and
+    source) are still summed, and flagged as a record perhaps sent twice.
+    """
+    totals: dict[str, UsageRecord] = {}
+    copies: dict[tuple[str, str, str | None], int] = {}
+    for record in usage:
+        key = (record.metric, str(record.quantity), record.source)
+        copies[key] = copies.get(key, 0) + 1
+        total = totals.get(record.metric)
+        if total is None:
+            totals[record.metric] = record
+            continue
+        totals[record.metric] = UsageRecord(
+            metric=record.metric,
+            quantity=total.quantity + record.quantity,
+            pricing=total.pricing or record.pricing,
+            source=total.source if total.source == record.source else None,
+        )
+    if len(totals) == len(usage):
+        return usage
+    for (metric, quantity, source), count in copies.items():
+        if count > 1:
+            draft.flags.append(
+                checks.duplicate_usage_flag(
+                    context.catalog.metrics[metric].name,
+                    Decimal(quantity),
+                    source,
+                    count,
+                    context.thresholds,
+                )
+            )
+    return tuple(totals.values())
+
+
+def _usage_quantity_and_price(
+    pricing: UsagePricing, quantity: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """What a per-unit, package or volume usage line states: units (or packages), price, and
+    the flat fee of a volume tier (which the line's price must then take in)."""
+    if pricing.model == "package":
+        packages = packages_needed(quantity, pricing.package_size or 1)
+        return packages, pricing.package_price or _ZERO, _ZERO
+    if pricing.model == "volume":
+        for tier in pricing.tiers:
+            if tier.up_to is None or quantity <= tier.up_to:
+                return quantity, tier.unit_price, tier.flat_fee
+    return quantity, pricing.unit_price or _ZERO, _ZERO
+
+
+def _add_tier_lines(
+    draft: _Draft, terms: _UsageTerms, quantity: Decimal, context: BillingContext
+) -> Decimal:
+    """One line per graduated tier the quantity reaches; returns their sum.
+
+    Each tier's line is its units at its price, rounded once (EN 16931 rounds per line), so
+    the usage amount is the sum of the tiers' rounded amounts. That equals the single
+    rounding of the tiers' exact sum whenever the tiers below the last come to whole minor
+    units, as every tier of the bundled catalog does (85,000 calls: 0.00 + 75.00).
+    A tier the quantity fills is the same line for every account of the run at the same
+    position, so it is made once (``RunMemo.full_tier_lines``); only the last one is not.
+    """
+    total = _ZERO
+    words = draft.words
+    count = len(terms.tiers)
+    shared = context.memo.full_tier_lines
+    period = context.period
+    for position, first, last, units, unit_price, flat_fee in graduated_tier_uses(
+        terms.tiers, quantity
+    ):
+        key = (len(draft.lines), draft.line_key, terms.metric_code, terms.pricing_key, position)
+        line = shared.get(key) if last < quantity else None
+        if line is not None:
+            draft.lines.append(line)
+            draft.net_sum += line.net_amount
+            total += line.net_amount
+            continue
+        amount = draft.round(units * unit_price + flat_fee)
+        base = _ONE
+        if flat_fee:  # the price must take the tier's fee in (R120)
+            unit_price, base = restated_for_net(units, unit_price, _ONE, amount, draft.quantum)
+        draft.add(
+            "usage",
+            terms.tier_text.format(
+                first=words.number(first),
+                last=words.number(last),
+                position=position,
+                count=count,
+            ),
+            terms.metric_code,
+            units,
+            unit_price,
+            amount,
+            period.start,
+            period.end,
+            base,
+        )
+        if last < quantity:
+            shared[key] = draft.lines[-1]
+        total += amount
+    return total
+
+
 @dataclass(frozen=True, slots=True)
 class _UsageTerms:
     """What a usage line takes from the catalog: its pricing and the words around the quantity."""
 
     pricing: UsagePricing
+    metric_code: str
+    #: The English name, for the approver's anomaly sentences.
     metric_name: str
-    head: str
-    tail: str
-    graduated: GraduatedPricer | None
+    #: The line's wording with ``{quantity}`` left open (tiers: also first, last, position,
+    #: count), in the customer's language.
+    usage_text: str
+    tier_text: str
+    tiers: GraduatedTiers
+    #: The metric's pricing model name (with the currency in the draft's ``line_key``).
+    pricing_key: str | None
 
 
 def _usage_terms(
-    context: BillingContext, metric_code: str, model: str | None, currency: str
+    context: BillingContext, metric_code: str, model: str | None, currency: str, words: Wording
 ) -> _UsageTerms:
-    """The catalog side of a usage line, fixed per metric, model and currency in a run."""
-    key = (metric_code, model, currency)
+    """The catalog side of a usage line, fixed per metric, model, currency and language."""
+    key = (metric_code, model, currency, words.language)
     terms = context.memo.usage_terms.get(key)
     if terms is None:
         metric = context.catalog.metrics[metric_code]
         pricing = context.catalog.usage_pricing(metric_code, model, currency)
         period = context.period
+        fixed = {
+            "metric": _braces(metric.name_in(words.language)),
+            "unit": _braces(words.unit(metric.unit_label)),
+            "span": _braces(words.span(period.start, period.end, period.days)),
+        }
+        pricing_words = (
+            words("packages_of", size=words.number(Decimal(pricing.package_size or 1)))
+            if pricing.model == "package"
+            else words(pricing.model)
+        )
         terms = context.memo.usage_terms[key] = _UsageTerms(
             pricing=pricing,
+            metric_code=metric_code,
             metric_name=metric.name,
-            head=f"{metric.name}: ",
-            tail=f" {metric.unit_label} ({describe_usage_pricing(pricing)}), "
-            f"{period.start.isoformat()} to {period.end.isoformat()}",
-            graduated=(
-                GraduatedPricer.for_pricing(pricing) if pricing.model == "graduated" else None
+            usage_text=words(
+                "usage", quantity="{quantity}", pricing=_braces(pricing_words), **fixed
             ),
+            tiers=graduated_tiers(pricing) if pricing.model == "graduated" else (),
+            tier_text=words(
+                "tier",
+                first="{first}",
+                last="{last}",
+                position="{position}",
+                count="{count}",
+                **fixed,
+            ),
+            pricing_key=model,
         )
     return terms
+
+
+def _braces(text: str) -> str:
+    """Catalog text kept literal in a wording that is formatted again per line."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> None:
@@ -650,7 +870,7 @@ def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> 
         )
         draft.add(
             "one_off",
-            one_off.description or product.name,
+            one_off.description or product.name_in(draft.words.language),
             one_off.product,
             one_off.quantity,
             unit_price,
@@ -665,12 +885,21 @@ def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> 
         for index, (part, amount) in enumerate(zip(milestone.parts, amounts, strict=True)):
             if part.due_period != period.label:
                 continue
-            percent = (part.share * _HUNDRED / weight_total).quantize(Decimal("0.01")).normalize()
+            percent = (part.share * _HUNDRED / weight_total).quantize(Decimal("0.01"))
             label = f" '{part.label}'" if part.label else ""
+            words = draft.words
             draft.add(
                 "milestone",
-                f"{milestone.description}: milestone {index + 1} of {len(milestone.parts)}{label}, "
-                f"{percent:f} % of {round_money(milestone.contract_amount, currency):,} {currency}",
+                words(
+                    "milestone",
+                    description=milestone.description,
+                    position=index + 1,
+                    count=len(milestone.parts),
+                    label=label,
+                    percent=words.number(percent),
+                    amount=words.amount(round_money(milestone.contract_amount, currency)),
+                    currency=currency,
+                ),
                 "MILESTONE",
                 Decimal(1),
                 amount,
@@ -716,7 +945,7 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
         discount_net = -amount
         draft.add(
             "discount",
-            _discount_text(context, discount, draft.currency),
+            _discount_text(context, discount, draft.currency, draft.words),
             "DISCOUNT",
             _ONE,
             discount_net,
@@ -726,7 +955,34 @@ def _apply_discounts(draft: _Draft, account: Account, context: BillingContext) -
         )
 
 
-def _discount_text(context: BillingContext, discount: Discount, currency: str) -> str:
+def _apply_credits(draft: _Draft, account: Account, context: BillingContext) -> None:
+    """Credits carried from earlier periods, after the discounts (which never see them)."""
+    period = context.period
+    for credit in account.credits:
+        if not credit.applies_in(period.label):
+            continue
+        amount = -draft.round(credit.amount)
+        words = draft.words
+        description = words(
+            "credit_carried", month=words.month(credit.from_period), credit_id=credit.credit_id
+        )
+        if credit.description:
+            description = f"{description}: {credit.description}"
+        draft.add(
+            "credit",
+            description,
+            CREDIT_PRODUCT,
+            _ONE,
+            amount,
+            amount,
+            period.start,
+            period.end,
+        )
+
+
+def _discount_text(
+    context: BillingContext, discount: Discount, currency: str, words: Wording
+) -> str:
     """A discount line's wording: fixed per coupon terms and currency within a run.
 
     The amount taken off is not part of it (a percentage's amount is, but only as the
@@ -735,34 +991,45 @@ def _discount_text(context: BillingContext, discount: Discount, currency: str) -
     compare a ``Decimal`` by value (``10`` equals ``10.0``), which is right here because
     the sentence prints it normalized (``10 %``) or rounded to the currency (``5.00 EUR``).
     """
-    key = (discount, currency)
+    key = (discount, currency, words.language)
     text = context.memo.discount_texts.get(key)
     if text is None:
-        text = context.memo.discount_texts[key] = _describe_discount(context, discount, currency)
+        text = context.memo.discount_texts[key] = _describe_discount(
+            context, discount, currency, words
+        )
     return text
 
 
-def _describe_discount(context: BillingContext, discount: Discount, currency: str) -> str:
+def _describe_discount(
+    context: BillingContext, discount: Discount, currency: str, words: Wording
+) -> str:
     period = context.period
     target = discount.applies_to
-    target_name = "the invoice" if target == "invoice" else _product_name(context.catalog, target)
+    target_name = (
+        words("the_invoice")
+        if target == "invoice"
+        else _product_name(context.catalog, target, words.language)
+    )
     if discount.kind == "percentage":
         assert discount.percent is not None
-        what = f"{discount.percent.normalize():f} % off {target_name}"
+        what = words("percent_off", percent=words.number(discount.percent), target=target_name)
     else:
         assert discount.amount is not None
-        what = f"{round_money(discount.amount, currency):,} {currency} off {target_name}"
+        amount = words.amount(round_money(discount.amount, currency))
+        what = words("amount_off", amount=amount, currency=currency, target=target_name)
     coupon = ""
     if discount.first_period and discount.periods:
         position = months_between(discount.first_period, period.label) + 1
-        coupon = f", period {position} of {discount.periods}"
-    return f"{discount.description or discount.discount_id}: {what}{coupon}"
+        coupon = words("coupon_period", position=position, count=discount.periods)
+    return words(
+        "discount", name=discount.description or discount.discount_id, what=what, coupon=coupon
+    )
 
 
-def _product_name(catalog: Catalog, code: str) -> str:
+def _product_name(catalog: Catalog, code: str, language: str) -> str:
     for table in (catalog.plans, catalog.metrics, catalog.one_offs):
         if code in table:
-            return table[code].name
+            return table[code].name_in(language)
     return code
 
 
@@ -794,8 +1061,20 @@ def _tax_totals(
         if residue and nets:
             biggest = max(range(len(nets)), key=lambda i: abs(lines[i].net_amount))
             nets[biggest] += residue
+        # EN 16931 prices are net: each line states the net price its net amount comes from.
         lines = [
-            line.model_copy(update={"net_amount": net})
+            line.model_copy(
+                update=dict(
+                    zip(
+                        ("unit_price", "base_quantity"),
+                        restated_for_net(
+                            line.quantity, line.unit_price, line.base_quantity, net, draft.quantum
+                        ),
+                        strict=True,
+                    ),
+                    net_amount=net,
+                )
+            )
             for line, net in zip(lines, nets, strict=True)
         ]
     subtotal = _new_tax_subtotal(
@@ -819,7 +1098,9 @@ def generate_draft(
     except (KeyError, ValueError, ArithmeticError) as error:
         return DraftResult(
             invoice=None,
-            quarantine_reason=f"Draft could not be computed: {type(error).__name__}: {error}",
+            quarantine_reason=(
+                f"Draft could not be computed: {type(error).__name__}: {shorten(str(error))}"
+            ),
         )
 
 
@@ -829,7 +1110,12 @@ def _generate(
     currency = account.currency
     timezone = account.timezone or context.legal_entity.timezone
     currency_quantum = quantum(currency)
-    draft = _Draft(currency, currency_quantum, _tax_treatment(account, context))
+    draft = _Draft(
+        currency,
+        currency_quantum,
+        _tax_treatment(account, context),
+        wording(account.customer.locale),
+    )
     if account.subscriptions:
         _bill_subscriptions(draft, account, context, timezone)
     if account.usage or account.minimum_commitment is not None:
@@ -838,6 +1124,8 @@ def _generate(
         _bill_one_offs(draft, account, context)
     if account.discounts:
         _apply_discounts(draft, account, context)
+    if account.credits:
+        _apply_credits(draft, account, context)
     if not draft.lines:
         return DraftResult(
             invoice=None, skipped_reason="Nothing to bill for this account in this period"
@@ -845,6 +1133,15 @@ def _generate(
     lines, subtotal, net_total, tax_total, gross_total = _tax_totals(
         draft, account.prices_include_tax
     )
+    if gross_total < 0:
+        credit = CarriedCredit(
+            account_id=account.account_id,
+            period=context.period.label,
+            currency=currency,
+            net_amount=-net_total,
+            gross_amount=-gross_total,
+        )
+        return DraftResult(invoice=None, skipped_reason=credit.sentence(), credit=credit)
     _flag_totals(draft, account, context, history, lines, gross_total)
     return DraftResult(
         invoice=_new_invoice(
@@ -896,6 +1193,15 @@ def _flag_totals(
     treatment = draft.treatment
     thresholds = context.thresholds
     flags = draft.flags
+    if treatment.vat_id_problem is not None:
+        flags.append(
+            checks.vat_id_flag(
+                treatment.vat_id_problem,
+                treatment.rate,
+                account.customer.address.country,
+                thresholds,
+            )
+        )
     if len({line.description for line in lines}) != len(lines):  # no equal wording: no duplicate
         flags.extend(checks.duplicate_line_flags(lines, currency, thresholds))
     if account.tax_rate_override is not None and treatment.expected_rate != treatment.rate:

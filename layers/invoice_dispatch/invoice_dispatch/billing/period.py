@@ -112,15 +112,35 @@ def is_known_timezone(name: str) -> bool:
     return True
 
 
+def _local(moment: datetime, timezone: str) -> datetime:
+    return moment if moment.tzinfo is None else moment.astimezone(_zone(timezone))
+
+
 def local_date(moment: date | datetime, timezone: str) -> date:
     """The calendar date of ``moment`` in ``timezone``.
 
     A naive datetime is read as local time already; an aware one is converted, so
-    ``2026-10-31T23:30:00Z`` is 1 November in Berlin and bills in November.
+    ``2026-10-31T23:30:00Z`` is 1 November in Berlin and bills in November, and
+    ``2026-11-01T00:00:00+09:00`` is 31 October (16:00) and bills in October.
     """
     if type(moment) is date:
         return moment
     assert isinstance(moment, datetime)
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(_zone(timezone)).date()
+    return _local(moment, timezone).date()
+
+
+def last_local_day(end: date | datetime, timezone: str) -> date:
+    """The last day of service an ``end`` names, in ``timezone``.
+
+    A date is that day, inclusive. A timestamp is the instant service stops, so the last
+    day is the local day that holds the moment before it: an end at
+    ``2026-12-01T00:00:00+09:00`` (30 November, 16:00 in Berlin) and one at Berlin's own
+    midnight, ``2026-12-01T00:00:00+01:00``, both bill no day of December.
+    """
+    if type(end) is date:
+        return end
+    assert isinstance(end, datetime)
+    local = _local(end, timezone)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return local.date() - timedelta(days=1)
+    return local.date()

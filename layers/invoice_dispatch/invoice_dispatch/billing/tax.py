@@ -14,8 +14,10 @@ from decimal import Decimal
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
+from stdnum import exceptions as stdnum_errors
 from stdnum.eu import vat as eu_vat
 
+from invoice_dispatch.billing.quoting import quote
 from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.invoice import TaxCategory
 
@@ -58,19 +60,50 @@ class TaxTreatment:
     rate: Decimal
     exemption_reason: str | None
     expected_rate: Decimal | None
+    #: Why the customer's VAT id did not earn the reverse charge an EU customer in another
+    #: country would get: (anomaly code, sentence). The draft is flagged with it.
+    vat_id_problem: tuple[str, str] | None = None
 
 
 class NoTaxRate(LookupError):
     """The table has no rate for the customer's country; the draft is quarantined."""
 
 
-@lru_cache(maxsize=4096)
-def is_valid_eu_vat_id(vat_id: str) -> bool:
-    """Checksum and format check by python-stdnum (no VIES call: the domain stays offline)."""
+#: Anomaly codes for a VAT id that did not earn the reverse charge (see ``anomalies``).
+INVALID_VAT_ID = "INVALID_VAT_ID"
+VAT_ID_COUNTRY_MISMATCH = "VAT_ID_COUNTRY_MISMATCH"
+#: VAT id prefixes that are not the country's ISO code: Greece (EL) and Northern Ireland (XI).
+_VAT_PREFIX_COUNTRIES = {"EL": "GR", "XI": "GB"}
+_STDNUM_WORDS: tuple[tuple[type[Exception], str], ...] = (
+    (stdnum_errors.InvalidChecksum, "fails its check digits"),
+    (stdnum_errors.InvalidLength, "has the wrong length for its country"),
+    (stdnum_errors.InvalidFormat, "is not in its country's format"),
+    (stdnum_errors.InvalidComponent, "does not start with an EU country code"),
+)
+
+
+def reverse_charge_vat_id_problem(vat_id: str, country: str) -> tuple[str, str] | None:
+    """Why ``vat_id`` cannot carry a reverse charge for a customer in ``country``, or None.
+
+    Checked offline by python-stdnum (format and check digits; no VIES call). A valid id
+    registered in another country than the customer's address is no ground for the reverse
+    charge either: which one is wrong, the id or the address, is for a person to decide.
+    """
     try:
-        return bool(eu_vat.is_valid(vat_id))
-    except Exception:  # stdnum raises on some malformed country prefixes
-        return False
+        eu_vat.validate(vat_id)
+    except Exception as error:  # stdnum raises its ValidationError subclasses, rarely others
+        words = next(
+            (text for kind, text in _STDNUM_WORDS if isinstance(error, kind)), "is not valid"
+        )
+        return INVALID_VAT_ID, f"VAT id {quote(vat_id)} {words} (python-stdnum)"
+    prefix = eu_vat.compact(vat_id)[:2].upper()
+    registered_in = _VAT_PREFIX_COUNTRIES.get(prefix, prefix)
+    if registered_in != country:
+        return VAT_ID_COUNTRY_MISMATCH, (
+            f"VAT id {quote(vat_id)} is registered in {registered_in}, but the customer's "
+            f"address is in {quote(country)}"
+        )
+    return None
 
 
 def resolve_tax(
@@ -87,7 +120,9 @@ def resolve_tax(
     """Decide the category and rate, in the order a tax adviser would.
 
     1. An exemption recorded on the account wins (with its legal reason, EN 16931 BT-120).
-    2. EU B2B across borders with a valid VAT id: reverse charge, 0 %.
+    2. EU B2B across borders with a valid VAT id of the customer's country: reverse
+       charge, 0 %. An invalid id, or one of another country, gets no reverse charge: the
+       treatment carries the problem (``vat_id_problem``), and the draft is flagged.
     3. Otherwise the customer's country (and region) rate from the table; a rate override
        from the account source is used as given but reported when it differs (anomaly).
     """
@@ -99,26 +134,34 @@ def resolve_tax(
             exemption_reason=exemption_reason or "Exempt from VAT",
             expected_rate=None,
         )
+    vat_id_problem = None
     if (
         vat_id
         and country in table.eu_members
         and seller_country in table.eu_members
         and country != seller_country
-        and is_valid_eu_vat_id(vat_id)
     ):
-        return TaxTreatment(
-            category=TaxCategory.REVERSE_CHARGE,
-            rate=Decimal(0),
-            exemption_reason=REVERSE_CHARGE_NOTE,
-            expected_rate=None,
-        )
+        vat_id_problem = reverse_charge_vat_id_problem(vat_id, country)
+        if vat_id_problem is None:
+            return TaxTreatment(
+                category=TaxCategory.REVERSE_CHARGE,
+                rate=Decimal(0),
+                exemption_reason=REVERSE_CHARGE_NOTE,
+                expected_rate=None,
+            )
     if expected is None and rate_override is None:
         raise NoTaxRate(
-            f"No tax rate for country '{country}'"
-            + (f" region '{region}'" if region else "")
+            f"No tax rate for country {quote(country)}"
+            + (f" region {quote(region)}" if region else "")
             + f" in tax table {table.version}"
         )
     rate = rate_override if rate_override is not None else expected
     assert rate is not None
     category = TaxCategory.STANDARD if rate > 0 else TaxCategory.ZERO_RATED
-    return TaxTreatment(category=category, rate=rate, exemption_reason=None, expected_rate=expected)
+    return TaxTreatment(
+        category=category,
+        rate=rate,
+        exemption_reason=None,
+        expected_rate=expected,
+        vat_id_problem=vat_id_problem,
+    )

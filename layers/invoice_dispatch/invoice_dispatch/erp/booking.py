@@ -39,6 +39,8 @@ class ErpBookingLine(_Frozen):
     product_code: str
     quantity: Decimal
     unit_price: Decimal
+    #: The price is per this many units (EN 16931 BT-149), as on the invoice line.
+    base_quantity: Decimal = Decimal(1)
     net_amount: Decimal
     revenue_account: str
     cost_center: str
@@ -117,6 +119,7 @@ def build_booking(invoice: Invoice, mapping: ErpMapping) -> ErpBooking:
                 product_code=line.product_code,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
+                base_quantity=line.base_quantity,
                 net_amount=line.net_amount,
                 revenue_account=product.revenue_account,
                 cost_center=product.cost_center,

@@ -52,6 +52,40 @@ class NotFinalizedError(ValueError):
     """Only a finalized invoice (number and dates assigned) is a legal document."""
 
 
+class NegativeInvoiceError(ValueError):
+    """A negative total is a credit owed to the customer, not an invoice (billing/credits.py)."""
+
+
+def refuse_negative_invoice(invoice: Invoice) -> None:
+    """No document says "invoice" over a negative total; a credit note (381) may."""
+    if invoice.gross_total < 0 and not is_credit_note(invoice):
+        raise NegativeInvoiceError(
+            f"Invoice {invoice.number or invoice.invoice_id} has a negative total "
+            f"({invoice.gross_total} {invoice.currency}): carry it as a credit or issue a "
+            "credit note"
+        )
+
+
+class FacturXNotApplicable(ValueError):
+    """EN 16931 cannot state this invoice's amounts exactly (see ``facturx_applies``)."""
+
+
+#: EN 16931 allows at most two decimals in an amount (rules BR-DEC-01..28).
+EN16931_AMOUNT_DECIMALS = 2
+
+
+def facturx_applies(currency: str) -> bool:
+    """Whether the invoice carries Factur-X: not for currencies with three decimals.
+
+    Bahraini, Jordanian, Kuwaiti, Omani and Tunisian amounts have three decimals
+    (ISO 4217), and EN 16931 allows two (BR-DEC). Rounding the XML to two would make it
+    state other line amounts, tax and totals than the PDF, whose amounts are the legal
+    ones, and a receiving system would book a different amount than the customer owes.
+    So those invoices are PDF/A-3b without an embedded XML (README, "E-invoices").
+    """
+    return MINOR_UNITS.get(currency, 2) <= EN16931_AMOUNT_DECIMALS
+
+
 def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
     """CII XML (Factur-X 1.0, profile EN 16931) for ``invoice``, UTF-8 with declaration."""
     if invoice.number is None or invoice.issue_date is None or invoice.due_date is None:
@@ -59,7 +93,14 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
             f"Invoice {invoice.invoice_id} has no number or dates yet: "
             "Factur-X is only produced for finalized invoices"
         )
+    refuse_negative_invoice(invoice)
     currency = invoice.currency
+    if not facturx_applies(currency):
+        raise FacturXNotApplicable(
+            f"Invoice {invoice.number} is in {currency}, whose amounts have "
+            f"{MINOR_UNITS[currency]} decimals; EN 16931 allows {EN16931_AMOUNT_DECIMALS}, "
+            "so it carries no Factur-X XML"
+        )
     # A credit note states positive amounts under type 381 (EN 16931 BT-3); the model keeps
     # them negative so that invoice and credit note sum to zero in the ledger.
     credit_note = is_credit_note(invoice)
@@ -97,7 +138,12 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
     _email(buyer, invoice.customer.email)
     _vat_registration(buyer, invoice.customer.vat_id)
 
-    SubElement(transaction, _ram("ApplicableHeaderTradeDelivery"))
+    # The services are delivered to the customer (BG-13, deliver-to party and address): an
+    # empty delivery element is refused by Peppol rule R008, and the CII schema needs one.
+    delivery = SubElement(transaction, _ram("ApplicableHeaderTradeDelivery"))
+    ship_to = SubElement(delivery, _ram("ShipToTradeParty"))
+    _text(ship_to, "Name", invoice.customer.name)
+    _address(ship_to, invoice.customer.address)
 
     settlement = SubElement(transaction, _ram("ApplicableHeaderTradeSettlement"))
     _text(settlement, "PaymentReference", invoice.number)
@@ -126,7 +172,7 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
             _text(tax, "ExemptionReasonCode", VATEX_CODES[subtotal.tax_category])
         _text(tax, "RateApplicablePercent", _plain(subtotal.tax_rate))
 
-    _period(settlement, invoice.period_start, invoice.period_end)
+    _period(settlement, *invoice.invoicing_period)
     terms = SubElement(settlement, _ram("SpecifiedTradePaymentTerms"))
     _text(terms, "Description", f"{invoice.payment_terms_days} days net")
     _date_time(terms, "DueDateDateTime", invoice.due_date)
@@ -150,7 +196,11 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
 def _line_item(
     parent: Element, position: int, line: InvoiceLine, currency: str, sign: Decimal
 ) -> None:
-    """BR-27 forbids a negative item price: a credit is a negative quantity at a positive price."""
+    """BR-27 forbids a negative item price: a credit is a negative quantity at a positive price.
+
+    Quantity x price / base quantity rounds to the line amount on every line (Peppol R120),
+    as the billing engine states its lines (``billing/line_terms.py``).
+    """
     price, quantity, net_amount = line.unit_price, sign * line.quantity, sign * line.net_amount
     if price < 0:
         price, quantity = -price, -quantity
@@ -163,6 +213,11 @@ def _line_item(
     agreement = SubElement(item, _ram("SpecifiedLineTradeAgreement"))
     net_price = SubElement(agreement, _ram("NetPriceProductTradePrice"))
     _text(net_price, "ChargeAmount", _plain(price))
+    if line.base_quantity != 1:
+        # BT-149: a prorated charge is priced per the term's days (15 of 30 days: 15 at
+        # 29.00 per 30), so quantity x price / base quantity is the line amount (R120).
+        base = SubElement(net_price, _ram("BasisQuantity"), unitCode=UNIT_PIECE)
+        base.text = _plain(line.base_quantity)
     delivery = SubElement(item, _ram("SpecifiedLineTradeDelivery"))
     billed = SubElement(delivery, _ram("BilledQuantity"), unitCode=UNIT_PIECE)
     billed.text = _plain(quantity)

@@ -69,6 +69,7 @@ class InvoiceView:
     payment_text: str
     payment_rows: list[tuple[str, str]]
     footer_lines: list[str]
+    closing_note: str | None
 
 
 def is_finalized(invoice: Invoice) -> bool:
@@ -104,6 +105,11 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
     facts.append(
         (t["billing_period"], _date_range(invoice.period_start, invoice.period_end, locale))
     )
+    covered = invoice.invoicing_period
+    if covered != (invoice.period_start, invoice.period_end):
+        # A term billed in advance reaches past the month: the PDF states the period the
+        # invoice covers, as its Factur-X XML does (BT-73/BT-74).
+        facts.append((t["service_period"], _date_range(*covered, locale)))
     facts.append((t["customer_number"], neutralise_bidi_controls(invoice.customer.account_id)))
     if invoice.credited_invoice_number:
         facts.append((t["preceding_invoice"], invoice.credited_invoice_number))
@@ -163,7 +169,7 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
                 if (line.service_start, line.service_end)
                 == (invoice.period_start, invoice.period_end)
                 else _date_range(line.service_start, line.service_end, locale),
-                quantity=format_quantity(line.quantity, locale),
+                quantity=_quantity(line.quantity, line.base_quantity, locale),
                 unit_price=format_unit_price(line.unit_price, currency, locale),
                 tax_rate=format_rate(line.tax_rate, locale),
                 net_amount=money(line.net_amount),
@@ -185,7 +191,19 @@ def invoice_view(invoice: Invoice, seller: LegalEntity) -> InvoiceView:
         payment_text=payment_text,
         payment_rows=payment_rows,
         footer_lines=[footer_first, footer_second],
+        closing_note=seller.branding.footer_note_in(language),
     )
+
+
+def _quantity(quantity: Decimal, base_quantity: Decimal, locale: str) -> str:
+    """The quantity column: "15/30" when the price is per 30 (15 of 30 days of a term).
+
+    Read as a fraction, quantity x unit price is then the amount printed beside it, which
+    is what the reader checks (and what the Factur-X XML states as BT-129 and BT-149).
+    """
+    if base_quantity == 1:
+        return format_quantity(quantity, locale)
+    return f"{format_quantity(quantity, locale)}/{format_quantity(base_quantity, locale)}"
 
 
 def _date_range(start: date, end: date, locale: str) -> str:

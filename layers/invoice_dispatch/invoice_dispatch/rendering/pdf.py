@@ -22,7 +22,11 @@ from markupsafe import Markup
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
-from invoice_dispatch.rendering.facturx_xml import build_facturx_xml
+from invoice_dispatch.rendering.facturx_xml import (
+    build_facturx_xml,
+    facturx_applies,
+    refuse_negative_invoice,
+)
 from invoice_dispatch.rendering.invoice_view import invoice_view
 from invoice_dispatch.rendering.pdf_document import DocumentInfo, EmbeddedXml, colour, write_pdf
 from invoice_dispatch.rendering.pdf_fonts import invoice_fonts
@@ -57,7 +61,11 @@ class InvoiceRenderer:
         )
 
     def render_pdf(self, invoice: Invoice) -> bytes:
-        """PDF/A-3b with Factur-X for a finalized invoice; a watermarked preview otherwise."""
+        """PDF/A-3b with Factur-X for a finalized invoice; a watermarked preview otherwise.
+
+        A finalized invoice in a three-decimal currency is PDF/A-3b without Factur-X
+        (``facturx_xml.facturx_applies`` says why).
+        """
         view = invoice_view(invoice, self._legal_entity)
         pages = InvoiceLayout(view, self._legal_entity, self._brand, self._fonts).pages()
         # The issue date as document dates: the same invoice always yields the same bytes,
@@ -65,6 +73,9 @@ class InvoiceRenderer:
         info = DocumentInfo(view.title, self._legal_entity.name, view.language, view.issue_day)
         if view.is_draft:
             return write_pdf(pages, self._fonts, info, None)
+        refuse_negative_invoice(invoice)
+        if not facturx_applies(invoice.currency):
+            return write_pdf(pages, self._fonts, info, None, archival=True)
         attachment = EmbeddedXml(
             filename=FACTURX_FILENAME,
             description=f"Factur-X invoice {invoice.number}",

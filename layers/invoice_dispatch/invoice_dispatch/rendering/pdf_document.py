@@ -121,9 +121,18 @@ class EmbeddedXml:
 
 
 def write_pdf(
-    pages: list[Page], fonts: FontSet, info: DocumentInfo, attachment: EmbeddedXml | None
+    pages: list[Page],
+    fonts: FontSet,
+    info: DocumentInfo,
+    attachment: EmbeddedXml | None,
+    *,
+    archival: bool = False,
 ) -> bytes:
-    """The pages as PDF 1.7; with an attachment, as PDF/A-3b carrying it."""
+    """The pages as PDF 1.7; with an attachment (or ``archival``), as PDF/A-3b carrying it.
+
+    A finalized invoice is always PDF/A-3b; one whose currency EN 16931 cannot state (three
+    decimals, see ``facturx_xml.facturx_applies``) is archival without an attachment.
+    """
     pdf = pydyf.PDF()
     programs = _programs_for(pages, fonts)
     font_references = {
@@ -149,7 +158,7 @@ def write_pdf(
         )
     pdf.catalog["Lang"] = pydyf.String(info.language)
     _add_information(pdf, info)
-    if attachment is not None:
+    if attachment is not None or archival:
         _make_pdf_a_3b(pdf, info, attachment)
     output = io.BytesIO()
     # The file identifier PDF/A asks for, derived from the content: same invoice, same bytes.
@@ -261,9 +270,13 @@ def _add_information(pdf: pydyf.PDF, info: DocumentInfo) -> None:
 PRODUCER = "invoice-dispatch"
 
 
-def _make_pdf_a_3b(pdf: pydyf.PDF, info: DocumentInfo, attachment: EmbeddedXml) -> None:
+def _make_pdf_a_3b(pdf: pydyf.PDF, info: DocumentInfo, attachment: EmbeddedXml | None) -> None:
     metadata = pydyf.Stream(
-        [xmp_packet(info.title, info.author, PRODUCER, info.created)],
+        [
+            xmp_packet(
+                info.title, info.author, PRODUCER, info.created, facturx=attachment is not None
+            )
+        ],
         {"Type": "/Metadata", "Subtype": "/XML"},
     )
     pdf.add_object(metadata)
@@ -285,6 +298,8 @@ def _make_pdf_a_3b(pdf: pydyf.PDF, info: DocumentInfo, attachment: EmbeddedXml) 
         ]
     )
 
+    if attachment is None:
+        return
     stamp = f"D:{info.created:%Y%m%d}000000Z" if info.created else None
     parameters = pydyf.Dictionary(
         {

@@ -476,7 +476,7 @@ class InvoiceLayout:
         return 7 * MM + height
 
     def _closing(self, draw: bool = True) -> float:
-        note = self._seller.branding.footer_note
+        note = self._view.closing_note
         if not note:
             return 0.0
         lines = self._wrap(note, WIDTH, BODY_SIZE)

@@ -4,6 +4,13 @@ PDF/A needs the document's identity in XMP, agreeing with the information dictio
 (ISO 19005-3, 6.6.2), and forbids undeclared XMP properties: the four ``fx:`` values the
 Factur-X specification asks for are therefore declared in an extension schema. One
 ``rdf:RDF`` element holds everything, as XMP requires.
+
+Each schema has its own ``rdf:Description`` that declares the namespaces it uses, as the
+reference Factur-X files do. Declared once on ``rdf:RDF`` the packet is still valid RDF, but
+Apache PDFBox (Preflight, and the many readers built on its XMPBox parser) refuses it with
+"Schema is not set in this document : http://www.aiim.org/pdfa/ns/extension/" (issue 16).
+So every description is serialized as its own element tree, whose root carries exactly
+the declarations it needs.
 """
 
 from __future__ import annotations
@@ -43,32 +50,41 @@ _FACTURX_XMP_PROPERTIES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def xmp_packet(title: str, author: str, producer: str, created: date | None) -> bytes:
-    """The metadata stream's content for a PDF/A-3b Factur-X invoice."""
-    rdf = Element(_tag("rdf", "RDF"))
-    SubElement(
-        rdf,
-        _tag("rdf", "Description"),
-        {_tag("rdf", "about"): "", _tag("pdfaid", "part"): "3", _tag("pdfaid", "conformance"): "B"},
-    )
-    identity = _description(rdf)
-    _language_alternative(identity, "dc", "title", title)
-    creators = SubElement(SubElement(identity, _tag("dc", "creator")), _tag("rdf", "Seq"))
+def xmp_packet(
+    title: str, author: str, producer: str, created: date | None, facturx: bool = True
+) -> bytes:
+    """The metadata stream's content for a PDF/A-3b invoice (with Factur-X when ``facturx``)."""
+    descriptions = [
+        _description(
+            {_tag("pdfaid", "part"): "3", _tag("pdfaid", "conformance"): "B"},
+        )
+    ]
+    documentary = _description()
+    _language_alternative(documentary, "dc", "title", title)
+    creators = SubElement(SubElement(documentary, _tag("dc", "creator")), _tag("rdf", "Seq"))
     SubElement(creators, _tag("rdf", "li")).text = author
-    SubElement(identity, _tag("xmp", "CreatorTool")).text = producer
-    SubElement(identity, _tag("pdf", "Producer")).text = producer
+    descriptions.append(documentary)
+    basic = _description()
+    SubElement(basic, _tag("xmp", "CreatorTool")).text = producer
     if created is not None:
         stamp = f"{created.isoformat()}T00:00:00Z"
         for name in ("CreateDate", "ModifyDate", "MetadataDate"):
-            SubElement(identity, _tag("xmp", name)).text = stamp
-    rdf.append(_facturx_extension_schema())
-    values = _description(rdf)
-    for name, _description_text, value in _FACTURX_XMP_PROPERTIES:
-        SubElement(values, _tag("fx", name)).text = value
+            SubElement(basic, _tag("xmp", name)).text = stamp
+    descriptions.append(basic)
+    pdf = _description()
+    SubElement(pdf, _tag("pdf", "Producer")).text = producer
+    descriptions.append(pdf)
+    if facturx:
+        descriptions.append(_facturx_extension_schema())
+        values = _description()
+        for name, _description_text, value in _FACTURX_XMP_PROPERTIES:
+            SubElement(values, _tag("fx", name)).text = value
+        descriptions.append(values)
+    body = "".join(tostring(description, encoding="unicode") for description in descriptions)
     return (
         b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/">'
-        + tostring(rdf, encoding="unicode").encode("utf-8")
+        + f'<rdf:RDF xmlns:rdf="{RDF}">{body}</rdf:RDF>'.encode()
         + b'</x:xmpmeta>\n<?xpacket end="r"?>'
     )
 
@@ -77,8 +93,9 @@ def _tag(prefix: str, name: str) -> str:
     return f"{{{_NAMESPACES[prefix]}}}{name}"
 
 
-def _description(parent: Element) -> Element:
-    return SubElement(parent, _tag("rdf", "Description"), {_tag("rdf", "about"): ""})
+def _description(attributes: dict[str, str] | None = None) -> Element:
+    """A description of its own: serialized alone, it declares only the namespaces it uses."""
+    return Element(_tag("rdf", "Description"), {_tag("rdf", "about"): "", **(attributes or {})})
 
 
 def _language_alternative(parent: Element, prefix: str, name: str, text: str) -> None:
@@ -90,7 +107,7 @@ def _language_alternative(parent: Element, prefix: str, name: str, text: str) ->
 
 
 def _facturx_extension_schema() -> Element:
-    description = Element(_tag("rdf", "Description"), {_tag("rdf", "about"): ""})
+    description = _description()
     schemas = SubElement(description, _tag("pdfaExtension", "schemas"))
     bag = SubElement(schemas, _tag("rdf", "Bag"))
     schema = SubElement(bag, _tag("rdf", "li"), {_tag("rdf", "parseType"): "Resource"})

@@ -2,15 +2,15 @@
 
 Nothing is dropped: each account ends up eligible (in a chunk), excluded (paused,
 cancelled, not started: with the reason) or quarantined (invalid: with a sentence a
-billing person can act on). Chunks of ~100 accounts keep the Map's state transitions,
+billing person can act on). An id that more than one record holds quarantines every one
+of them (``duplicate_account_reasons``): one used to be billed while the other's data
+vanished as "already billed". Chunks of ~100 accounts keep the Map's state transitions,
 and so its cost and its 25,000-event history, fifty times smaller than one child per
 account.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +19,9 @@ from pydantic import BaseModel
 
 from invoice_dispatch.adapters.s3_documents import read_uri
 from invoice_dispatch.billing import billing_period, parse_accounts_csv, screen_account
+from invoice_dispatch.billing.account import SOURCE_PROBLEM, duplicate_account_reasons
+from invoice_dispatch.billing.csv_dialect import CsvDialectError, csv_number, read_csv
+from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, ScreenedOut, Screening
@@ -37,7 +40,10 @@ def parse_account_source(uri: str, body: bytes) -> list[dict[str, Any]]:
     """JSON (a list, or {"accounts": [...]}) or CSV, chosen by the object's extension."""
     text = body.decode("utf-8-sig")
     if uri.lower().endswith(".csv"):
-        return parse_accounts_csv(text)
+        try:
+            return parse_accounts_csv(text)
+        except CsvDialectError as error:
+            raise PermanentError(f"The account source {uri} {error}") from error
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -58,23 +64,36 @@ def merge_usage_file(raw_accounts: list[Any], uri: str, body: bytes) -> list[Scr
     are reported (quarantined), never silently dropped.
     """
     text = body.decode("utf-8-sig")
+    delimiter = ","
     if uri.lower().endswith(".csv"):
-        records: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(text)))
+        try:
+            delimiter, rows = read_csv(text, "account_id")
+        except CsvDialectError as error:
+            raise PermanentError(f"The usage file {uri} {error}") from error
+        records: list[dict[str, Any]] = list(rows)
     else:
         records = json.loads(text)
     by_id = {raw.get("account_id"): raw for raw in raw_accounts if isinstance(raw, dict)}
     orphans: dict[str, ScreenedOut] = {}
-    for record in records:
+    for row_number, record in enumerate(records, start=1):
         account_id = str(record.get("account_id", ""))
         account = by_id.get(account_id)
         if account is None:
             orphans[account_id] = ScreenedOut(
-                account_id=account_id or "<no account id>",
+                account_id=shorten(account_id) or "<no account id>",
                 reason=f"Usage file {uri} has usage for an account missing from the account source",
             )
             continue
+        quantity = record.get("quantity")
+        if isinstance(quantity, str):
+            quantity, problem = csv_number(quantity, delimiter)
+            if problem is not None:
+                account.setdefault(
+                    SOURCE_PROBLEM,
+                    f"Usage file {uri} row {row_number}, column 'quantity': {problem}",
+                )
         account.setdefault("usage", []).append(
-            {"metric": record.get("metric"), "quantity": record.get("quantity"), "source": uri}
+            {"metric": record.get("metric"), "quantity": quantity, "source": uri}
         )
     return list(orphans.values())
 
@@ -102,6 +121,7 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
     settings = platform.settings
     source_body = read_uri(platform.clients.client("s3"), settings.account_source_uri)
     raw_accounts = parse_account_source(settings.account_source_uri, source_body)
+    duplicates = duplicate_account_reasons(raw_accounts)
     screening = Screening()
     usage_orphans: list[ScreenedOut] = []
     if settings.usage_source_uri:
@@ -116,6 +136,12 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
         if not isinstance(raw, dict):
             screening.quarantined.append(
                 ScreenedOut(account_id=f"<row {row_number}>", reason="Row is not an account object")
+            )
+            continue
+        account_id = raw.get("account_id")
+        if duplicates and isinstance(account_id, str) and account_id in duplicates:
+            screening.quarantined.append(
+                ScreenedOut(account_id=shorten(account_id, 100), reason=duplicates[account_id])
             )
             continue
         outcome = screen_account(raw, period, platform.catalog)

@@ -198,6 +198,23 @@ def _account_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> Accou
     )
 
 
+def _outcome_counts(run: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]:
+    """Counts equal to run.json's own lists (issue 16): an account GatherAccounts found
+    eligible that the engine then set aside is counted where it is listed, not as eligible."""
+    gathered = run.get("screening_counts")
+    if not gathered:  # a run that gathered nothing (release, resend, resume) counts none
+        return {}
+    by_engine = {
+        kind: sum(len(report.get(kind, [])) for report in reports)
+        for kind in ("excluded", "quarantined")
+    }
+    return {
+        "eligible": gathered.get("eligible", 0) - by_engine["excluded"] - by_engine["quarantined"],
+        "excluded": gathered.get("excluded", 0) + by_engine["excluded"],
+        "quarantined": gathered.get("quarantined", 0) + by_engine["quarantined"],
+    }
+
+
 def _void_reason(
     outcome: str, approval: ApprovalRecord | None, error: StepError | None
 ) -> str | None:
@@ -292,6 +309,7 @@ def summarize_run(
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": {
             **(run.get("screening_counts") or {}),
+            **_outcome_counts(run, reports),
             **tally.counts(),
             "unreconciled": len(reconciliation.unreconciled),
             "possibly_sent_twice": reconciliation.possibly_sent_twice,
