@@ -36,6 +36,7 @@ from invoice_dispatch.events import StepError
 from invoice_dispatch.platform import get_platform, reset_platform
 from tools.approval_server import ApprovalServer, serve_lambda
 from tools.local_run.lambda_router import LambdaRouter
+from tools.local_run.metering import HTTP_API, Meter, acting_as
 from tools.local_run.persistence import SavedCounts, StackState
 from tools.local_run.stack import LocalStack
 from tools.local_run.wiring import ACCOUNT_ID, REGION, Template
@@ -48,6 +49,14 @@ MOTO_CONFIG = {
     "lambda": {"use_docker": False},
 }
 assert ACCOUNT_ID == DEFAULT_ACCOUNT_ID
+
+#: The run is watched often at first (a demo run takes seconds), then less and less: each
+#: look costs the state machine's threads the interpreter for a moment.
+POLL_SECONDS = 0.05
+MAX_POLL_SECONDS = 0.5
+
+#: Who the meter counts the runner's own calls for (polling, approval link, export).
+LOCAL_RUNNER = "local runner"
 
 #: Business names of the steps, for progress lines.
 STEP_NAMES = {
@@ -109,6 +118,7 @@ class LocalEnvironment:
         parameters: dict[str, Any] | None = None,
         progress: Callable[[str], None] | None = None,
         state_dir: Path | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.accounts_file = accounts_file
         self.out_root = out_root
@@ -131,6 +141,8 @@ class LocalEnvironment:
         self.state_machine_arn = ""
         self.state = StackState(state_dir, self.stack.names) if state_dir else None
         self.restored: SavedCounts | None = None
+        self.meter = meter
+        self._acting_as_runner = acting_as(LOCAL_RUNNER)
 
     # --------------------------------------------------------------- set-up
     def __enter__(self) -> LocalEnvironment:
@@ -149,17 +161,30 @@ class LocalEnvironment:
         self.upload_accounts(self.accounts_file)
         self.router.install()
         self.state_machine_arn = self.stack.create_state_machine()
+        if self.meter:  # after the stack's own patches, which it must not undo when it goes
+            self.meter.install()
+            self.router.meter = self.meter
+        self._acting_as_runner.__enter__()
         return self
 
     def _approval_handler(self, event: dict[str, Any], context: Any) -> Any:
         """The approval API function, loaded on first request (after the environment is set)."""
-        return self.router.handler_for("ApprovalApiFunction")[1](event, context)
+        handler = self.router.handler_for("ApprovalApiFunction")[1]
+        if not self.meter:
+            return handler(event, context)
+        with self.meter.invocation("ApprovalApiFunction", event, HTTP_API) as outcome:
+            outcome["result"] = handler(event, context)
+        return outcome["result"]
 
     def __exit__(self, *exc_info: object) -> None:
         if self._approval_server:
             self._approval_server.shutdown()
         if self.state:  # after a failure too: that is the state a resumed run starts from
             self.state.save()
+        self._acting_as_runner.__exit__(None, None, None)
+        if self.meter:
+            self.meter.uninstall()
+            self.router.meter = None
         self.router.uninstall()
         self._mock.stop()
         os.environ.clear()
@@ -202,24 +227,26 @@ class LocalEnvironment:
         deadline = time.monotonic() + timeout_seconds
         status = "RUNNING"
         description: dict[str, Any] = {}
+        polls = 0
         while time.monotonic() < deadline:
             description = sfn.describe_execution(executionArn=execution_arn)
             status = description["status"]
             if status != "RUNNING":
                 break
-            run = get_platform().store.get_run(run_id)
+            run = get_platform().store.get_run(run_id) if approval_link is None else None
             if approval_link is None and run and run.get("status") == "awaiting_approval":
                 try:
                     approval_link = self.approval_link_from_outbox(run_id)
                 except LookupError:  # the e-mail leaves just after the token is stored
-                    time.sleep(0.05)
+                    time.sleep(POLL_SECONDS)
                     continue
                 self.progress(f"Approval requested: {approval_link}")
                 if approval.on_link:
                     approval.on_link(approval_link)
                 if not approval.wait_for_person:
                     self.click_approval(approval_link, approval)
-            time.sleep(0.05)
+            polls += 1
+            time.sleep(min(POLL_SECONDS * 1.1**polls, MAX_POLL_SECONDS))
         else:
             raise TimeoutError(f"Run {run_id} did not finish within {timeout_seconds} s")
         out_dir = self.export(run_id, first_message)
