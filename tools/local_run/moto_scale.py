@@ -23,6 +23,11 @@ moto answers exactly as it was and removes only the cost that grows with history
 * S3 keeps every object's bytes in memory (moto spools only objects over ~5 MB). Here
   objects over 16 KB live in files; the manifests and reports stay in memory.
 
+Four more remove work moto repeats on every request although its result cannot change:
+the list of a response class's methods, the attribute names its serializer tries for
+each member of a response shape, S3's URL table (re-imported per request), and the full
+MIME parse of an SES raw message of which moto reads only the headers.
+
 Each ``make_*`` function installs its patch once; calling it again changes nothing.
 """
 
@@ -59,6 +64,7 @@ def make_moto_scale() -> None:
     make_moto_queries_read_one_partition()
     make_moto_ses_keep_messages_on_disk()
     make_moto_s3_keep_objects_on_disk()
+    make_moto_requests_skip_repeated_work()
 
 
 # ------------------------------------------------------------- the patches kept
@@ -133,7 +139,9 @@ def _body_path(kind: str) -> Path:
 
 # ----------------------------------------------------------------------- SES
 def _read_raw_data(message: RawMessage) -> str:
-    path = message.__dict__["_raw_data_path"]
+    path = message.__dict__.get("_raw_data_path")
+    if path is None:  # a message kept by moto before this patch
+        return str(message.__dict__.get("raw_data", ""))
     return Path(path).read_bytes().decode("utf-8", "surrogatepass")
 
 
@@ -418,8 +426,9 @@ class PartitionIndex:
             name: {} for name in self.attributes
         }
         self.entries: dict[PrimaryKey, tuple[tuple[str, Any], ...]] = {}
-        self.versions: dict[tuple[str, Any], int] = {}
-        self.ordered: dict[tuple[Any, ...], tuple[int, list[Item]]] = {}
+        #: (attribute, value) -> (index name, sort attributes) -> the partition in moto's order;
+        #: dropped whenever one of its items is written.
+        self.ordered: dict[tuple[str, Any], dict[tuple[Any, ...], list[Item]]] = {}
         for item in table.all_items():
             self.update((item.hash_key, item.range_key), item)
 
@@ -444,7 +453,11 @@ class PartitionIndex:
         self.entries[key] = tuple(entries)
 
     def _touch(self, partition: tuple[str, Any]) -> None:
-        self.versions[partition] = self.versions.get(partition, 0) + 1
+        if partition[1] is _UNHASHABLE:  # a candidate of every partition of its attribute
+            for other in [key for key in self.ordered if key[0] == partition[0]]:
+                del self.ordered[other]
+        else:
+            self.ordered.pop(partition, None)
 
     def candidates(self, name: str, value: DynamoType) -> list[PrimaryKey]:
         found = dict(self.members[name].get(value, {}))
@@ -531,22 +544,15 @@ def _ordered_partition(
     test; moto's loop then starts where it would have stopped skipping.
     """
     attributes = _sort_attributes(table, arguments["index_name"])
-    try:
-        version_key = (name, value)
-        hash(version_key)
-    except TypeError:
-        version_key = (name, _UNHASHABLE)
-    cache_key = (arguments["index_name"], *version_key, tuple(attributes))
-    version = index.versions.get(version_key, 0) + index.versions.get((name, _UNHASHABLE), 0)
-    cached = index.ordered.get(cache_key)
-    if cached is not None and cached[0] == version:
-        ordered = cached[1]
-    else:
+    orders = index.ordered.setdefault((name, value), {})
+    ordered = orders.get((arguments["index_name"], *attributes))
+    if ordered is None:
         items = [_stored_item(table, key) for key in index.candidates(name, value)]
-        ordered = _moto_sort([item for item in items if item is not None], attributes)
+        found = [item for item in items if item is not None]
+        ordered = _moto_sort(found, attributes)
         if ordered is None:
-            return _by_table_order([item for item in items if item is not None])
-        index.ordered[cache_key] = (version, ordered)
+            return _by_table_order(found)
+        orders[(arguments["index_name"], *attributes)] = ordered
     start_key = arguments.get("exclusive_start_key")
     if start_key is None or arguments.get("scan_index_forward") is False:
         return list(ordered)
@@ -638,3 +644,82 @@ def make_moto_queries_read_one_partition() -> None:
 
     _replace(Table, "all_items", all_items)
     _replace(Table, "query", query)
+
+
+# ------------------------------------------------------ work repeated per request
+def make_moto_requests_skip_repeated_work() -> None:
+    """Remember what moto recomputes on every request from inputs that do not change.
+
+    * ``method_names_from_class``: ``inspect.getmembers`` of the response class, to find
+      the action to call; the same class has the same methods (wrapping one, as the
+      meter does, keeps its name).
+    * ``XFormedAttributePicker.get_possible_keys``: the names tried for one member of a
+      response shape; they depend on the member's key, its shape and that shape's
+      parent, and on the class of the object read (its ``Meta`` aliases and its name).
+      An object with a ``Meta`` of its own is never remembered.
+    * ``S3Backend._url_module`` re-imports ``moto.s3.urls`` on every S3 request because
+      its URL bases come from ``MOTO_S3_CUSTOM_ENDPOINTS``; it is re-imported here when
+      that setting changes.
+    * SES ``send_raw_email`` parses the whole raw message (a 90 KB PDF attachment) and
+      reads only its From, To, Cc and Bcc headers; headers parse the same way alone.
+    """
+    if not _first_install("requests"):
+        return
+    import email.parser
+
+    import moto.core.responses as core_responses
+    import moto.core.serialize as serialize
+    import moto.ses.models as ses_models
+    from moto import settings
+    from moto.s3.models import S3Backend
+
+    method_names: dict[type, list[str]] = {}
+    original_method_names = core_responses.method_names_from_class
+
+    def method_names_from_class(clazz: type) -> list[str]:
+        if clazz not in method_names:
+            method_names[clazz] = original_method_names(clazz)
+        return list(method_names[clazz])
+
+    _replace(core_responses, "method_names_from_class", method_names_from_class)
+
+    possible_keys: dict[tuple[Any, ...], tuple[tuple[str, ...], Any, Any]] = {}
+    original_possible_keys = serialize.XFormedAttributePicker.get_possible_keys
+
+    def get_possible_keys(picker: Any, context: Any) -> Any:
+        try:
+            own_meta = "Meta" in vars(context.obj)
+        except TypeError:  # no __dict__: a dict, a str
+            own_meta = False
+        if own_meta:
+            return original_possible_keys(picker, context)
+        shape = context.shape
+        parent = getattr(shape, "parent", None)
+        key = (type(picker), context.key, id(shape), id(parent), type(context.obj))
+        if key not in possible_keys:  # the shapes are kept so their ids stay theirs
+            found = tuple(original_possible_keys(picker, context))
+            possible_keys[key] = (found, shape, parent)
+        return possible_keys[key][0]
+
+    _replace(serialize.XFormedAttributePicker, "get_possible_keys", get_possible_keys)
+
+    url_modules: dict[tuple[str, ...], Any] = {}
+    original_url_module = S3Backend._url_module
+
+    def url_module(backend: Any) -> Any:
+        endpoints = tuple(settings.get_s3_custom_endpoints())
+        if endpoints not in url_modules:
+            url_modules.clear()
+            url_modules[endpoints] = original_url_module.fget(backend)
+        return url_modules[endpoints]
+
+    _replace(S3Backend, "_url_module", property(url_module))
+
+    def message_from_string(text: str) -> Any:
+        return email.parser.Parser().parsestr(text, headersonly=True)
+
+    _replace(
+        ses_models,
+        "email",
+        types.SimpleNamespace(message_from_string=message_from_string),
+    )

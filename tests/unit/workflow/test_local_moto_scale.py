@@ -395,6 +395,10 @@ def sent_raw_messages() -> list[Any]:
         "From: billing@example.com\r\nTo: a@example.com\r\nSubject: Rechnung März\r\n\r\n"
         "Grüße, €\r\n" + "x" * 100_000,
         "From: billing@example.com\nTo: b@example.com\nSubject: two\n\nplain\n",
+        'From: "Billing" <billing@example.com>\r\nTo: "Kunde, GmbH" <k@example.com>\r\n'
+        "Cc: c@example.com, e@example.com\r\nBcc: d@example.com\r\nSubject: three\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b--\r\n",
     ]
     for raw in raws:
         sesv2.send_email(
@@ -471,6 +475,19 @@ def test_objects_read_back_exactly_but_large_ones_are_kept_on_disk() -> None:
         keys = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_bucket(BUCKET).keys
         assert keys["copy.pdf"]._value_buffer._path is not None
         assert keys["copy.pdf"].value == b"%PDF" * 9000
+
+
+def test_response_classes_list_the_methods_moto_finds() -> None:
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.responses import S3Response
+
+    with stock_moto():
+        stock = [responses.method_names_from_class(c) for c in (DynamoHandler, S3Response)]
+    patched = [responses.method_names_from_class(c) for c in (DynamoHandler, S3Response)]
+
+    assert patched == stock
+    assert "transact_write_items" in patched[0]
 
 
 def test_installing_twice_changes_nothing() -> None:
