@@ -290,7 +290,11 @@ def _units(size: int, unit: int) -> int:
 
 
 def _index_entries(table: Table, item: Item | None) -> dict[str, tuple[Any, Any, int]]:
-    """Per GSI holding the item: (index key, projected attributes, entry size)."""
+    """Per GSI holding the item: (index key, projected attributes, entry size).
+
+    The projection is read from the index's definition as ``SecondaryIndex.project``
+    applies it (moto's own ``project`` converts the whole item to JSON per attribute).
+    """
     if item is None:
         return {}
     entries = {}
@@ -298,9 +302,17 @@ def _index_entries(table: Table, item: Item | None) -> dict[str, tuple[Any, Any,
         names = [key["AttributeName"] for key in index.schema]
         if any(name not in item.attrs for name in names):
             continue  # sparse: not in this index
-        projected = index.project(item)
-        index_key = tuple(item.attrs[name] for name in names)
-        entries[index.name] = (index_key, dict(projected.attrs), projected.size())
+        projection = index.projection or {}
+        kind = projection.get("ProjectionType", "ALL")
+        if kind == "ALL":
+            projected = dict(item.attrs)
+        else:
+            wanted = [*index.table_key_attrs, *names]
+            if kind == "INCLUDE":
+                wanted += projection.get("NonKeyAttributes", [])
+            projected = {name: item.attrs[name] for name in wanted if name in item.attrs}
+        size = sum(bytesize(name) + value.size() for name, value in projected.items())
+        entries[index.name] = (tuple(item.attrs[name] for name in names), projected, size)
     return entries
 
 

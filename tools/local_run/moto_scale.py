@@ -36,6 +36,7 @@ from __future__ import annotations
 import atexit
 import bisect
 import copy
+import functools
 import inspect
 import itertools
 import shutil
@@ -662,6 +663,9 @@ def make_moto_requests_skip_repeated_work() -> None:
       that setting changes.
     * SES ``send_raw_email`` parses the whole raw message (a 90 KB PDF attachment) and
       reads only its From, To, Cc and Bcc headers; headers parse the same way alone.
+    * ``UpdateExpressionParser.make`` parses the same few update expressions twice per
+      UpdateItem; its callers only read the tree (``find_clauses``) or hand it to the
+      validator, which works on a deep copy, so one parse per expression serves all.
     """
     if not _first_install("requests"):
         return
@@ -671,6 +675,7 @@ def make_moto_requests_skip_repeated_work() -> None:
     import moto.core.serialize as serialize
     import moto.ses.models as ses_models
     from moto import settings
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.s3.models import S3Backend
 
     method_names: dict[type, list[str]] = {}
@@ -722,4 +727,11 @@ def make_moto_requests_skip_repeated_work() -> None:
         ses_models,
         "email",
         types.SimpleNamespace(message_from_string=message_from_string),
+    )
+
+    parse_update = functools.lru_cache(maxsize=4096)(UpdateExpressionParser.make.__func__)
+    _replace(
+        UpdateExpressionParser,
+        "make",
+        classmethod(lambda cls, expression: parse_update(cls, expression)),
     )

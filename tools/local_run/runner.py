@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import gc
 import json
 import logging
 import os
@@ -55,6 +56,9 @@ assert ACCOUNT_ID == DEFAULT_ACCOUNT_ID
 #: look costs the state machine's threads the interpreter for a moment.
 POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 0.5
+
+#: The collector's thresholds while a run is in progress (Python's are 700, 10, 10).
+GC_THRESHOLDS = (20_000, 20, 20)
 
 #: Who the meter counts the runner's own calls for (polling, approval link, export).
 LOCAL_RUNNER = "local runner"
@@ -129,6 +133,7 @@ class LocalEnvironment:
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._approval_server: ApprovalServer | None = None
         self._saved_environ: dict[str, str] = {}
+        self._saved_gc_threshold = gc.get_threshold()
         self.erp = erp or ErpTarget("none")
         self.stack = LocalStack(
             self.template,
@@ -148,6 +153,7 @@ class LocalEnvironment:
     # --------------------------------------------------------------- set-up
     def __enter__(self) -> LocalEnvironment:
         self._saved_environ = dict(os.environ)
+        self._saved_gc_threshold = gc.get_threshold()
         self._mock.start()
         os.environ.update(self.stack.environment())
         self._approval_server = serve_lambda(self._approval_handler)
@@ -166,6 +172,12 @@ class LocalEnvironment:
             self.meter.install()
             self.router.meter = self.meter
         self._acting_as_runner.__enter__()
+        # A run keeps millions of objects alive (moto's items, histories, the handlers'
+        # modules); with the default thresholds the collector scans them thousands of
+        # times, 12 % of a run's CPU. What exists now is never garbage; collect less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         return self
 
     def _approval_handler(self, event: dict[str, Any], context: Any) -> Any:
@@ -187,6 +199,8 @@ class LocalEnvironment:
             self.meter.uninstall()
             self.router.meter = None
         self.router.uninstall()
+        gc.unfreeze()
+        gc.set_threshold(*self._saved_gc_threshold)
         self._mock.stop()
         os.environ.clear()
         os.environ.update(self._saved_environ)
