@@ -1,19 +1,28 @@
 """``make demo``: a complete monthly run on the bundled sample accounts, no AWS account.
 
-python -m tools.local_run [--accounts FILE] [--period YYYY-MM] [--mode live|shadow]
-                          [--wait-for-approval] [--erp http|tryton|none] [--out DIR] [--fresh]
-                          [--fail-at POINT] [--resume]
+python -m tools.local_run [--accounts FILE | --accounts-count N] [--period YYYY-MM]
+                          [--mode live|shadow] [--wait-for-approval] [--erp http|tryton|none]
+                          [--out DIR] [--fresh] [--fail-at POINT] [--resume]
+                          [--ses-max-send-rate R] [--timeout-seconds S] [--metering FILE]
 
 The stack's data (table, bucket, queue, secrets) is kept in DIR/.local-stack/ between
 runs, as a deployed stack keeps it; --fresh starts from an empty stack. --fail-at kills
 the Lambda at a named moment (tools/local_run/faults.py) with an error no Retry matches;
 a following --resume run finishes what it left, and both print their reconciliation.
+
+--accounts-count runs N synthetic accounts (tools/synthetic_accounts.py) instead of a
+file. --ses-max-send-rate replaces the template's SES rate (0: unpaced; moto never
+throttles, so a big local run need not wait for the rate an AWS account has). The run
+is given time in proportion to its accounts unless --timeout-seconds says otherwise.
+--metering writes what the run would use on AWS (tools/local_run/metering.py) as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
+import json
 import os
 import re
 import sys
@@ -23,13 +32,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
+from tools.local_run.metering import Meter
 from tools.local_run.persistence import StackState
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
-from tools.local_run.wiring import REPO_ROOT, LocalNames
+from tools.local_run.wiring import REPO_ROOT, LocalNames, Template
+from tools.synthetic_accounts import write_accounts
 
 DEFAULT_ACCOUNTS = REPO_ROOT / "events" / "accounts" / "sample-accounts.json"
 DEFAULT_PERIOD = "2026-11"  # the period the bundled sample accounts describe
 STATE_FOLDER = ".local-stack"
+SYNTHETIC_FOLDER = ".synthetic"
+#: A run may take this long whatever its size (the bundled demo takes seconds) ...
+BASE_TIMEOUT_SECONDS = 900.0
+#: ... plus, per account, time for its work (about 0.1 s here) twice over, and its SES pacing.
+WORK_SECONDS_PER_ACCOUNT = 0.2
+
+
+def count_accounts(path: Path) -> int:
+    """How many accounts a JSON list or CSV file holds."""
+    if path.suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as rows:
+            return sum(1 for _ in csv.DictReader(rows))
+    accounts = json.loads(path.read_text(encoding="utf-8"))
+    return len(accounts) if isinstance(accounts, list) else 1
+
+
+def default_timeout(accounts: int, ses_rate: float, waits_for_person: bool) -> float:
+    """Enough time for a run of ``accounts``: a fixed 900 s used to stop big runs midway."""
+    pacing = accounts / ses_rate if ses_rate > 0 else 0.0
+    person = 2700.0 if waits_for_person else 0.0
+    return BASE_TIMEOUT_SECONDS + person + accounts * WORK_SECONDS_PER_ACCOUNT + pacing
 
 
 class Progress:
@@ -149,8 +181,15 @@ def print_summary(result: RunResult, seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
+    sources = parser.add_mutually_exclusive_group()
+    sources.add_argument(
         "--accounts", type=Path, default=DEFAULT_ACCOUNTS, help="JSON or CSV account file"
+    )
+    sources.add_argument(
+        "--accounts-count",
+        type=int,
+        metavar="N",
+        help="run N synthetic accounts (deterministic) instead of a file",
     )
     parser.add_argument("--period", default=DEFAULT_PERIOD, help="billing period, YYYY-MM")
     parser.add_argument("--mode", choices=("live", "shadow"), default="live")
@@ -172,11 +211,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fresh", action="store_true", help="forget the stack's data kept from earlier runs"
     )
+    parser.add_argument(
+        "--ses-max-send-rate",
+        type=float,
+        metavar="R",
+        help="messages per second SES allows (default: the template's; 0: unpaced)",
+    )
+    parser.add_argument(
+        "--timeout-seconds",
+        type=float,
+        metavar="S",
+        help="stop waiting for the run after S seconds (default: in proportion to accounts)",
+    )
+    parser.add_argument(
+        "--metering", type=Path, metavar="FILE", help="write what the run would use on AWS"
+    )
     arguments = parser.parse_args(argv)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", arguments.period):
         parser.error(f"--period must look like 2026-11, not '{arguments.period}'")
+    if arguments.accounts_count is not None:
+        if arguments.accounts_count < 1:
+            parser.error("--accounts-count must be 1 or more")
+        arguments.accounts = write_accounts(
+            arguments.out / SYNTHETIC_FOLDER / f"accounts-{arguments.accounts_count}.json",
+            arguments.accounts_count,
+        )
     if not arguments.accounts.exists():
         parser.error(f"--accounts: no such file {arguments.accounts}")
+    parameters: dict[str, object] = {}
+    ses_rate = float(Template().parameter_default("SesMaxSendRate"))
+    if arguments.ses_max_send_rate is not None:
+        ses_rate = arguments.ses_max_send_rate
+        parameters["SesMaxSendRate"] = ses_rate
+    timeout = arguments.timeout_seconds or default_timeout(
+        count_accounts(arguments.accounts), ses_rate, arguments.wait_for_approval
+    )
+    meter = Meter() if arguments.metering else None
 
     started = time.monotonic()
     progress = Progress()
@@ -206,14 +276,31 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory() as work_dir,
         erp_for(arguments.erp, Path(work_dir)) as erp,
         LocalEnvironment(
-            arguments.accounts, arguments.out, erp, progress=progress, state_dir=state.directory
+            arguments.accounts,
+            arguments.out,
+            erp,
+            parameters=parameters,
+            progress=progress,
+            state_dir=state.directory,
+            meter=meter,
         ) as env,
         crashing(crash),
     ):
-        result = env.run(
-            start_input, approval, timeout_seconds=3600 if arguments.wait_for_approval else 900
-        )
+        run_started = time.monotonic()
+        result = env.run(start_input, approval, timeout_seconds=timeout)
+        run_seconds = time.monotonic() - run_started
     print_summary(result, time.monotonic() - started)
+    if meter and arguments.metering:
+        figures = {
+            "run_seconds": round(run_seconds, 3),
+            "main_seconds": round(time.monotonic() - started, 3),
+            "status": result.status,
+            "report": result.report,
+            **meter.figures(),
+        }
+        arguments.metering.parent.mkdir(parents=True, exist_ok=True)
+        arguments.metering.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        print(f"  metering   {arguments.metering}")
     return 0 if result.status == "SUCCEEDED" else 1
 
 

@@ -6,16 +6,19 @@ handler's exception becomes a Lambda function error with the exception's class n
 ``errorType``, exactly what Step Functions' Retry and Catch match on in AWS; a
 simulated crash (``faults.py``) reports the error type AWS gives a killed Lambda. After
 each invocation the SES Send events it caused reach DeliveryEvents (``ses_events.py``).
+With a ``meter``, each invocation is timed and sized as it runs (``metering.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
 import threading
 import traceback
 from collections.abc import Callable
+from contextlib import nullcontext
 from types import ModuleType
 from typing import Any
 
@@ -24,6 +27,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from tools.approval_server import LocalLambdaContext
 from tools.local_run import ses_events
 from tools.local_run.faults import SimulatedCrash
+from tools.local_run.metering import SNS, TASK, Meter
 from tools.local_run.wiring import FunctionSpec
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -51,6 +55,7 @@ class LambdaRouter:
         self._lock = threading.Lock()
         self.invocations: list[tuple[str, bool]] = []
         self.on_invoke: Callable[[str], None] | None = None
+        self.meter: Meter | None = None
         self._original_invoke = LambdaSimpleBackend.invoke
 
     def handler_for(self, name_or_arn: str) -> tuple[FunctionSpec, Handler]:
@@ -71,27 +76,40 @@ class LambdaRouter:
             function_name=spec.logical_id, invoked_function_arn=spec.arn, timeout_seconds=900
         )
         try:
-            result = handler(payload, context)
-        except (Exception, SimulatedCrash) as error:
-            self.invocations.append((spec.logical_id, False))
-            return {
-                "errorType": error.error_type
-                if isinstance(error, SimulatedCrash)
-                else type(error).__name__,
-                "errorMessage": str(error),
-                "stackTrace": traceback.format_exception(error)[-3:],
-            }, "Unhandled"
+            with self._metered(spec.logical_id, payload) as outcome:
+                try:
+                    outcome["result"] = result = handler(payload, context)
+                except (Exception, SimulatedCrash) as error:
+                    outcome["result"] = failure = {
+                        "errorType": error.error_type
+                        if isinstance(error, SimulatedCrash)
+                        else type(error).__name__,
+                        "errorMessage": str(error),
+                        "stackTrace": traceback.format_exception(error)[-3:],
+                    }
+                    self.invocations.append((spec.logical_id, False))
+                    return failure, "Unhandled"
         finally:
             self.deliver_ses_events()
         self.invocations.append((spec.logical_id, True))
         return result, None
+
+    def _metered(
+        self, logical_id: str, payload: Any, invoked_by: str = TASK
+    ) -> contextlib.AbstractContextManager[dict[str, Any]]:
+        if self.meter is None:
+            return nullcontext({})
+        return self.meter.invocation(logical_id, payload, invoked_by)
 
     def deliver_ses_events(self) -> None:
         """What the configuration set's event destination does on AWS, after the sender."""
         if (sns_event := ses_events.drain_as_sns_event()) is None:
             return
         _spec, handler = self.handler_for("DeliveryEventsFunction")
-        handler(sns_event, LocalLambdaContext(function_name="DeliveryEventsFunction"))
+        with self._metered("DeliveryEventsFunction", sns_event, SNS) as outcome:
+            outcome["result"] = handler(
+                sns_event, LocalLambdaContext(function_name="DeliveryEventsFunction")
+            )
 
     def install(self) -> None:
         router = self

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import secrets
 import threading
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
 from tools.local_run.moto_fidelity import make_moto_distributed_map_honour_failure_threshold
+from tools.local_run.moto_scale import make_moto_scale
 from tools.local_run.wiring import ACCOUNT_ID, REGION, LocalNames, Template
 
 #: Parameter values for the local stack; anything else takes the template's default.
@@ -144,7 +143,7 @@ class LocalStack:
     # ------------------------------------------------------------- provision
     def provision(self) -> None:
         """Create, inside moto, each resource the functions use, shaped as in the template."""
-        make_moto_transactions_back_up_each_table_once()
+        make_moto_scale()  # before the serialization below, which then wraps it too
         make_moto_dynamodb_atomic()
         make_moto_distributed_map_honour_failure_threshold()
         table = self.template.resources["BillingTable"]["Properties"]
@@ -200,42 +199,6 @@ _ATOMIC_OPERATIONS = (
     "query",
     "transact_write_items",
 )
-
-
-def make_moto_transactions_back_up_each_table_once() -> None:
-    """Make moto back a table up once per transaction instead of once per item.
-
-    To roll a failed transaction back, moto 5 deep-copies the whole table for every item
-    of a ``TransactWriteItems`` call: a 100-item transaction copies the table 100 times,
-    so a chunk's numbering costs seconds and grows with everything else in the table.
-    DynamoDB's cost does not grow with the table. One copy per table, taken before any
-    item is applied (as moto's own loop does), restores exactly the same state on
-    failure; only the repeated copies go.
-    """
-    import moto.dynamodb.models as dynamodb_models
-
-    original = dynamodb_models.DynamoDBBackend.transact_write_items
-    if getattr(original, "_backs_up_once", False):
-        return
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        backups: dict[int, Any] = {}
-
-        def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-            if not isinstance(value, dynamodb_models.Table):
-                return copy.deepcopy(value, memo)
-            if id(value) not in backups:
-                backups[id(value)] = copy.deepcopy(value)
-            return backups[id(value)]
-
-        dynamodb_models.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
-        try:
-            original(self, transact_items)
-        finally:
-            dynamodb_models.copy = copy  # type: ignore[assignment]
-
-    transact_write_items._backs_up_once = True  # type: ignore[attr-defined]
-    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def make_moto_dynamodb_atomic() -> None:
