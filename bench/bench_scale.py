@@ -15,12 +15,12 @@ time at 10,000 accounts as at 1,000 (within 1.3x), under 2 GB. For each run it r
   function's MemorySize in ``infra/template.yaml``. moto answers in-process, so this
   CPU time includes moto's work where AWS would spend network time: an estimate;
 * SES pacing: locally SES is unpaced (``--ses-max-send-rate 0``; moto never throttles).
-  On AWS each DispatchInvoices Lambda waits for the template's ``SesMaxSendRate``
-  (``Pacer``): modelled as 1/rate seconds of DispatchInvoices duration per e-mail, added
-  to its GB-seconds and to its Map child's Express duration, and shown on its own;
-* Step Functions: states entered by the execution (Standard: one transition each), Map
-  children (Express in the template: one request each, billed for their duration at
-  64 MB, the duration being their Lambdas' time plus the SES pacing);
+  On AWS the DispatchInvoices Lambdas share the template's ``SesMaxSendRate`` in
+  ``SesSendLanes`` lanes: modelled as lanes/rate seconds of DispatchInvoices duration per
+  e-mail (one Lambda alive per lane), added to its GB-seconds and shown on its own;
+* Step Functions: states entered by the execution and by the Standard delivery children
+  (one transition each); the Express drafting children, one request each, billed for
+  their Lambda's time at 64 MB;
 * cost per 1,000 invoices, itemized, at the list prices in ``PRICES``;
 * the largest payloads (Lambda input and output, state input and output, Map items, the
   results a Distributed Map collects into its parent) at 1k and 10k, and extrapolated
@@ -95,6 +95,8 @@ PRICES = {
 }
 #: Express bills a child's memory in 64 MB steps; a Map child's state is a few KB.
 EXPRESS_MEMORY_GB = 64 / 1024
+#: The one Map whose children are Express (the template's DraftingChildExecutionType).
+EXPRESS_CHILD_FUNCTION = "GenerateDraftsFunction"
 S3_PUT_CLASS = {"PutObject", "CopyObject", "ListObjectsV2", "ListObjects", "PostObject"}
 S3_GET_CLASS = {"GetObject", "HeadObject"}
 
@@ -247,28 +249,33 @@ def _lambda_usage(
     run: dict[str, Any], template: Template, ses_rate: float, invoices: int
 ) -> dict[str, Any]:
     memory = template.function_memory_mb()
-    children = template.map_child_functions()
     invoice_emails = sum(
         count
         for actor, service, operation, count in run["calls"]
         if actor == "DispatchInvoicesFunction" and (service, operation) == ("sesv2", "SendEmail")
     )
-    pacing = invoice_emails / ses_rate if ses_rate > 0 else 0.0
+    # The senders share the account's rate in lanes (adapters/send_rate.py): with one
+    # DispatchInvoices Lambda per lane alive, each waits lanes/rate seconds per e-mail.
+    lanes = int(template.parameter_default("SesSendLanes"))
+    pacing = invoice_emails * lanes / ses_rate if ses_rate > 0 else 0.0
     gb_seconds: dict[str, float] = {}
     requests = 0
-    child_seconds = pacing
     for name, used in run["functions"].items():
         seconds = used["cpu_seconds"] + (pacing if name == "DispatchInvoicesFunction" else 0.0)
         gb_seconds[name] = seconds * memory[name] / 1024
         # SNS invokes DeliveryEvents once per message; the local router batches them.
         requests += run["ses_messages"] if name == "DeliveryEventsFunction" else used["invocations"]
-        if name in children:
-            child_seconds += used["cpu_seconds"]
+    # Drafting children are Express (one Lambda each, billed for its duration); delivery
+    # children are Standard: every state they enter is a transition.
+    drafting = run["functions"].get(EXPRESS_CHILD_FUNCTION, {})
+    express_children = int(drafting.get("invocations", 0))
     return {
         "gb_seconds": gb_seconds,
         "requests": requests,
         "pacing_seconds": pacing,
-        "express_gb_seconds": child_seconds * EXPRESS_MEMORY_GB,
+        "express_children": express_children,
+        "express_gb_seconds": float(drafting.get("cpu_seconds", 0.0)) * EXPRESS_MEMORY_GB,
+        "standard_child_transitions": run["child_states_entered"] - express_children,
     }
 
 
@@ -294,8 +301,11 @@ def _costs(
         / 1024
     )
     itemized = {
-        "step_functions_standard": run["parent_states_entered"] * PRICES["sfn_standard_transition"],
-        "step_functions_express": run["map_children"] * PRICES["sfn_express_request"]
+        "step_functions_standard": (
+            run["parent_states_entered"] + lambda_usage["standard_child_transitions"]
+        )
+        * PRICES["sfn_standard_transition"],
+        "step_functions_express": lambda_usage["express_children"] * PRICES["sfn_express_request"]
         + lambda_usage["express_gb_seconds"] * PRICES["sfn_express_gb_second"],
         "lambda_compute": (sum(lambda_usage["gb_seconds"].values()) - pacing_gb_seconds)
         * PRICES["lambda_gb_second_arm64"],

@@ -81,35 +81,6 @@ class Template:
             for name, resource in self.resources_of_type("AWS::Serverless::Function").items()
         }
 
-    def map_child_functions(self) -> set[str]:
-        """The functions the state machine calls inside a Map's ItemProcessor (its children)."""
-        machine = next(iter(self.resources_of_type("AWS::Serverless::StateMachine").values()))
-        properties = machine["Properties"]
-        definition = json.loads(
-            (self.path.parent / properties["DefinitionUri"]).read_text(encoding="utf-8")
-        )
-        substitutions = properties["DefinitionSubstitutions"]
-        found: set[str] = set()
-
-        def walk(states: dict[str, Any], in_map: bool) -> None:
-            for state in states.values():
-                function = (state.get("Parameters") or {}).get("FunctionName", "")
-                name = function.removeprefix("${").removesuffix("}")
-                target = substitutions.get(name) if isinstance(name, str) else None
-                if in_map and isinstance(target, dict) and "Fn::GetAtt" in target:
-                    attribute = target["Fn::GetAtt"]
-                    found.add(
-                        attribute[0] if isinstance(attribute, list) else attribute.split(".")[0]
-                    )
-                processor = state.get("ItemProcessor") or state.get("Iterator")
-                if processor:
-                    walk(processor["States"], True)
-                for branch in state.get("Branches", []):
-                    walk(branch["States"], in_map)
-
-        walk(definition["States"], False)
-        return found
-
     def state_machine_definition(self, resolve: Any) -> str:
         machine = next(iter(self.resources_of_type("AWS::Serverless::StateMachine").values()))
         properties = machine["Properties"]
