@@ -41,6 +41,8 @@ from tools.synthetic_accounts import write_accounts
 DEFAULT_ACCOUNTS = REPO_ROOT / "events" / "accounts" / "sample-accounts.json"
 DEFAULT_PERIOD = "2026-11"  # the period the bundled sample accounts describe
 STATE_FOLDER = ".local-stack"
+#: What "--ses-max-send-rate 0" sets: a rate no local run reaches (the rate must be > 0).
+UNPACED_SEND_RATE = 1_000_000.0
 SYNTHETIC_FOLDER = ".synthetic"
 #: A run may take this long whatever its size (the bundled demo takes seconds) ...
 BASE_TIMEOUT_SECONDS = 900.0
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     ses_rate = float(Template().parameter_default("SesMaxSendRate"))
     if arguments.ses_max_send_rate is not None:
         ses_rate = arguments.ses_max_send_rate
-        parameters["SesMaxSendRate"] = ses_rate
+        parameters["SesMaxSendRate"] = ses_rate or UNPACED_SEND_RATE
     timeout = arguments.timeout_seconds or default_timeout(
         count_accounts(arguments.accounts), ses_rate, arguments.wait_for_approval
     )
