@@ -17,6 +17,8 @@ from invoice_dispatch.approval import (
     render_summary_page,
     sort_and_page,
 )
+from invoice_dispatch.approval.models import ExcludedAccount, QuarantinedAccount
+from invoice_dispatch.approval.page import SUMMARY_LIST_LIMIT
 from tests.unit.approval.approval_factories import (
     APPROVER,
     HOSTILE_NAME,
@@ -98,6 +100,31 @@ def test_flagged_invoices_show_their_explanations() -> None:
     page = _render()
     assert _escaped("Total is 4.2 times last month's (2,333.00 €)") in page
     assert "held by rule" in page
+
+
+def test_a_run_s_exceptions_are_listed_up_to_a_limit_so_the_page_stays_small() -> None:
+    """At 100,000 accounts a page listing them all was 8.7 MB, over a Lambda's 6 MB answer."""
+    many = SUMMARY_LIST_LIMIT + 50
+    summary = make_summary()
+    page = _render(
+        quarantined=[
+            QuarantinedAccount(account_id=f"acct-q{n:04d}", reason=f"Bad data {n}")
+            for n in range(many)
+        ],
+        flagged=[
+            summary.flagged[0].model_copy(update={"invoice_id": f"2026-10:acct-{n:05d}"})
+            for n in range(many)
+        ],
+        excluded=[
+            ExcludedAccount(account_id=f"acct-x{n}", reason=f"reason {n}") for n in range(many)
+        ],
+    )
+
+    assert page.count('data-invoice-id="2026-10:acct-') == SUMMARY_LIST_LIMIT
+    assert "acct-q0199" in page and "acct-q0200" not in page
+    assert f"The first {SUMMARY_LIST_LIMIT} of {many} are listed" in page
+    assert "… and 50 more reasons, in the run report" in page
+    assert f"<strong>{many}</strong> quarantined" in page
 
 
 def test_customer_names_with_markup_are_escaped_everywhere() -> None:
