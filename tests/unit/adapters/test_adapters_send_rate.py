@@ -25,6 +25,7 @@ from moto import mock_aws
 from invoice_dispatch.adapters.send_rate import (
     GIVE_UP_AFTER_SECONDS,
     LATE_START_TOLERANCE_SECONDS,
+    MAX_SLOTS_PER_LANE,
     SharedSendRate,
 )
 from invoice_dispatch.adapters.ses_mailer import SesMailer
@@ -323,3 +324,19 @@ def test_every_function_that_sends_email_may_reserve_send_slots() -> None:
 
     assert senders, f"no function sends e-mail in {TEMPLATE_PATH}?"
     assert [name for name, policies in senders.items() if not may_update_rate_item(policies)] == []
+
+
+def test_an_unlimited_local_rate_keeps_each_reservation_small_and_sends_at_once(
+    table: Any,
+) -> None:
+    """A local run sets a rate nothing reaches: a second's slots would be 500,000 to walk."""
+    ((sender, clock),) = _senders(table, 1, rate=1_000_000)
+    started_us = clock.now_us
+
+    for _ in range(200):
+        sender.wait()
+        clock.advance(0.005)  # each message takes 5 ms to build and send
+
+    assert sender.grid.slots_per_lane == MAX_SLOTS_PER_LANE
+    assert clock.now_us - started_us < 200 * 5_000 + 10_000, "nobody waited for a slot"
+    assert sender.reservation_writes <= 200

@@ -46,6 +46,7 @@ throttling answer, retried with backoff by ``SesMailer``, is the safety net that
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import threading
@@ -65,8 +66,11 @@ LATE_START_TOLERANCE_SECONDS = 0.03
 #: A sender gives its slot up once it is this late; the rest of the tolerance covers the
 #: moment between that check and the request leaving the process, and clock skew.
 GIVE_UP_AFTER_SECONDS = LATE_START_TOLERANCE_SECONDS / 2
-#: One reservation covers about this much time on its lanes, whatever their number.
+#: One reservation covers about this much time on its lanes, whatever their number...
 BLOCK_SECONDS = 1.0
+#: ...but at most this many slots per lane: at a very high rate (a local run without a
+#: limit) a second's slots would be a list of hundreds of thousands to walk.
+MAX_SLOTS_PER_LANE = 64
 #: A longer gap between two messages is a pause (the next chunk, the next run), not pace.
 _PAUSE_SECONDS = 2.0
 #: Weight of the newest gap in the sender's pace (a moving average), how many messages
@@ -94,7 +98,10 @@ class SlotGrid:
         # No second can hold a fraction of a message: 14.5 a second is 14 in any second.
         whole_rate = math.floor(rate_per_second) if rate_per_second >= 1 else rate_per_second
         interval_us = math.ceil(_MICROS * (1 + LATE_START_TOLERANCE_SECONDS) / whole_rate)
-        slots_per_lane = max(1, math.ceil(BLOCK_SECONDS * _MICROS / (interval_us * lanes)))
+        slots_per_lane = min(
+            MAX_SLOTS_PER_LANE,
+            max(1, math.ceil(BLOCK_SECONDS * _MICROS / (interval_us * lanes))),
+        )
         return cls(interval_us, lanes, slots_per_lane)
 
     @property
@@ -221,10 +228,10 @@ class SharedSendRate:
         return next(size for size in sizes if gets[size] >= _GOOD_ENOUGH * best)
 
     def _give_up_missed(self, now_us: int) -> None:
-        late_us = int(GIVE_UP_AFTER_SECONDS * _MICROS)
-        while self._slots and self._slots[0] + late_us < now_us:
-            self._slots.pop(0)
-            self.slots_given_up += 1
+        missed = bisect.bisect_left(self._slots, now_us - int(GIVE_UP_AFTER_SECONDS * _MICROS))
+        if missed:
+            del self._slots[:missed]
+            self.slots_given_up += missed
 
     # ------------------------------------------------------------ the shared item
     def _reserve(self, now_us: int) -> None:
