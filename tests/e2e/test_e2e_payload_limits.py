@@ -20,6 +20,7 @@ import pytest
 
 from invoice_dispatch.settings import MAX_CHUNK_SIZE
 from tests.e2e.conftest import SAMPLE_ACCOUNTS
+from tools.local_run.metering import Meter
 from tools.local_run.runner import LocalEnvironment
 from tools.local_run.wiring import REGION
 
@@ -126,3 +127,17 @@ def test_no_state_payload_or_history_grows_towards_the_limits_at_100k_accounts(
     assert history_at_target < HISTORY_EVENT_LIMIT / 10, (
         f"the run's history would hold ~{history_at_target:.0f} events at 100k accounts"
     )
+
+
+def test_each_distributed_map_hands_its_parent_where_its_results_are_not_the_results(
+    tmp_path: Path,
+) -> None:
+    """moto runs ResultWriter too: the metered Map state's output is the writer's S3 key."""
+    meter = Meter()
+    with LocalEnvironment(SAMPLE_ACCOUNTS, tmp_path, meter=meter) as env:
+        result = env.run({"period": "2026-11"})
+    assert result.status == "SUCCEEDED", result.error
+
+    handed = meter.figures()["map_results_bytes"]
+    assert len(handed) == 2, "the drafting and the delivery Map"
+    assert max(handed) < 1024, handed

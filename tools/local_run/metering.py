@@ -47,6 +47,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.dist
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
     DistributedItemProcessorWorker,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
 #: Who made a call when no handler is running: the state machine's own threads.
@@ -166,6 +167,7 @@ class Meter:
         self._wrap(
             DistributedItemProcessorWorker, "_eval_job", lambda call: _measuring_item(meter, call)
         )
+        self._wrap(StateMap, "_eval_execution", lambda call: _measuring_map_state(meter, call))
         return self
 
     def uninstall(self) -> None:
@@ -478,12 +480,22 @@ def _measuring_map_run(meter: Meter, call: Callable[..., Any]) -> Callable[..., 
     def measured(component: Any, env: Any, eval_input: Any) -> Any:
         with meter._lock:
             meter._map_managers.add(id(env.event_manager))
-        result = call(component, env, eval_input)
-        if env.stack and isinstance(env.stack[-1], list):
+        return call(component, env, eval_input)
+
+    return measured
+
+
+def _measuring_map_state(meter: Meter, call: Callable[..., Any]) -> Callable[..., Any]:
+    """What a Distributed Map hands its parent: every child's output, or with a
+    ``ResultWriter`` only where in S3 the writer put them."""
+
+    def measured(state: Any, env: Any) -> Any:
+        result = call(state, env)
+        if state.item_reader is not None and env.stack:  # the Distributed Maps read items
             size = _json_size(env.stack[-1])
             with meter._lock:
                 meter.map_results_bytes.append(size)
-            meter.saw_payload("Map results collected", size, "Distributed Map")
+            meter.saw_payload("Map results handed to the parent", size, "Distributed Map")
         return result
 
     return measured
