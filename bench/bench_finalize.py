@@ -5,10 +5,11 @@ exactly what the FinalizeInvoices Lambda does, measured per core. The peer in th
 run is a naive render alone (``weasyprint.HTML(string=...).write_pdf()`` of the same
 invoice's HTML view): the whole step against what drawing the page alone would cost.
 
-moto runs with the local stack's adjustments (``tools/local_run/stack.py``): requests are
-serialized as DynamoDB's are atomic, and a transaction backs each table up once rather
-than once per item (stock moto 5.2.5 copies the whole table per item, which makes this
-step's cost grow with the table, a cost DynamoDB does not have).
+moto runs with the local stack's adjustments (``tools/local_run/stack.py`` and
+``moto_scale.py``): requests are serialized as DynamoDB's are atomic, and a transaction
+keeps an undo record per item instead of a copy of the table (stock moto 5.2.5 copies
+the whole table per item, which makes this step's cost grow with the table, a cost
+DynamoDB does not have).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ says, and every figure an issue names must be present and positive.
 
 from __future__ import annotations
 
-from bench import bench_engine, bench_numbering, bench_rendering
+from bench import bench_engine, bench_numbering, bench_rendering, bench_scale
 
 
 def test_engine_benchmark_drafts_every_account_and_reports_each_figure() -> None:
@@ -45,3 +45,21 @@ def test_numbering_benchmark_measures_both_designs_at_four_and_ten_chunks() -> N
             assert float(results[f"{design}_{chunks}_chunks_transactions"]) >= 1
             assert 0 <= float(results[f"{design}_{chunks}_chunks_cancelled_percent"]) < 100
     assert results["numbering_step_10_chunks_cancelled_percent"] == 0
+
+
+def test_scale_benchmark_runs_two_small_stacks_and_reports_each_figure() -> None:
+    results = bench_scale.run_benchmark(counts=(20, 40))
+
+    assert float(results["baseline_ms_per_invoice"]) > 0
+    for label in ("20", "40"):
+        run = results[label]
+        assert run["invoices"] > 0
+        for figure in ("ms_per_invoice", "cpu_ms_per_invoice", "peak_rss_mb"):
+            assert float(run[figure]) > 0, (label, figure)
+        assert run["calls_per_invoice_by_service"]["dynamodb"] > 0
+        assert run["dynamodb_wru_per_invoice"] > 0 and run["dynamodb_rru_per_invoice"] > 0
+        assert run["lambda_gb_seconds_per_invoice"]["FinalizeInvoicesFunction"] > 0
+        assert run["cost_usd_per_1000_invoices"]["total"] > 0
+        assert run["largest_payload_bytes"]["Map item"] > 0
+    assert float(results["ms_per_invoice_ratio_40_to_20"]) > 0
+    assert isinstance(results["payloads_extrapolated_to_100k"]["over_their_limit"], list)

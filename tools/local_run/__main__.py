@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import ctypes
 import json
 import os
 import re
@@ -48,6 +49,17 @@ SYNTHETIC_FOLDER = ".synthetic"
 BASE_TIMEOUT_SECONDS = 900.0
 #: ... plus, per account, time for its work (about 0.1 s here) twice over, and its SES pacing.
 WORK_SECONDS_PER_ACCOUNT = 0.2
+M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+
+
+def use_two_malloc_arenas() -> None:
+    """glibc gives each new thread a heap arena of its own, up to eight per core; a run's
+    large short-lived strings (every e-mail's MIME and its base64, every request body)
+    then leave freed holes in many arenas and RSS grows with the run (1.3 GB at 10,000
+    invoices, 500 MB of it Python objects). The GIL lets one thread allocate at a time
+    anyway, so two arenas cost no speed. Elsewhere than glibc this does nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
 
 
 def count_accounts(path: Path) -> int:
@@ -229,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         "--metering", type=Path, metavar="FILE", help="write what the run would use on AWS"
     )
     arguments = parser.parse_args(argv)
+    use_two_malloc_arenas()
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", arguments.period):
         parser.error(f"--period must look like 2026-11, not '{arguments.period}'")
     if arguments.accounts_count is not None:
