@@ -16,16 +16,13 @@ in the state machine, so per-run reuse cannot flatter the result.
 
 from __future__ import annotations
 
-import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "invoice_dispatch"))
-
+import bench  # noqa: F401  (puts the layer on the path)
 from invoice_dispatch.billing import (
     AnomalyThresholds,
     BillingContext,

@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [
-    str(Path(__file__).resolve().parents[1]),
-    str(Path(__file__).resolve().parents[1] / "layers/invoice_dispatch"),
-]
-
-from invoice_dispatch.adapters.erp_http import HttpErpClient  # noqa: E402
-from invoice_dispatch.adapters.erp_tryton import TrytonErpClient  # noqa: E402
-from invoice_dispatch.erp import ErpClient, load_erp_mapping, post_invoice_once  # noqa: E402
-from tests.unit.erp.invoice_factory import make_finalized_invoice  # noqa: E402
-from tools.erp.http_erp_server import running_http_erp  # noqa: E402
-from tools.erp.tryton_server import prepare_database, running_tryton  # noqa: E402
+import bench  # noqa: F401  (puts the repository and the layer on the path)
+from invoice_dispatch.adapters.erp_http import HttpErpClient
+from invoice_dispatch.adapters.erp_tryton import TrytonErpClient
+from invoice_dispatch.erp import ErpClient, load_erp_mapping, post_invoice_once
+from tests.unit.erp.invoice_factory import make_finalized_invoice
+from tools.erp.http_erp_server import running_http_erp
+from tools.erp.tryton_server import prepare_database, running_tryton
 
 
 def _posting_rate(client: ErpClient, invoice_count: int) -> float:

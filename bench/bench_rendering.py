@@ -21,19 +21,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-LAYER_PATH = REPO_ROOT / "layers" / "invoice_dispatch"
-if str(LAYER_PATH) not in sys.path:
-    sys.path.insert(0, str(LAYER_PATH))
+from pypdf import PdfReader
+from weasyprint import HTML
 
-from pypdf import PdfReader  # noqa: E402
-from weasyprint import HTML  # noqa: E402
-
-from invoice_dispatch.legal_entity import load_legal_entity  # noqa: E402
-from invoice_dispatch.rendering import InvoiceRenderer  # noqa: E402
-from invoice_dispatch.rendering.preview import sample_invoice  # noqa: E402
+from bench import LAYER_PATH, REPO_ROOT
+from invoice_dispatch.legal_entity import load_legal_entity
+from invoice_dispatch.rendering import InvoiceRenderer
+from invoice_dispatch.rendering.preview import sample_invoice
 
 #: Runs in a fresh interpreter: the clock starts before the first import of the domain,
 #: as it would in a Lambda init phase, and stops when the first PDF exists.

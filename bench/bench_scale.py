@@ -47,12 +47,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-LAYER_PATH = REPO_ROOT / "layers" / "invoice_dispatch"
-if str(LAYER_PATH) not in sys.path:
-    sys.path.insert(0, str(LAYER_PATH))
-
-from invoice_dispatch.billing import (  # noqa: E402
+from bench import LAYER_PATH, REPO_ROOT
+from invoice_dispatch.billing import (
     AnomalyThresholds,
     BillingContext,
     billing_period,
@@ -61,14 +57,14 @@ from invoice_dispatch.billing import (  # noqa: E402
     load_tax_table,
     screen_account,
 )
-from invoice_dispatch.legal_entity import load_legal_entity  # noqa: E402
-from invoice_dispatch.rendering import InvoiceRenderer, render_invoice_email  # noqa: E402
-from invoice_dispatch.workflow.finalize import finalized_copy  # noqa: E402
-from invoice_dispatch.workflow.mime import build_message  # noqa: E402
-from tools.local_run.metering import HTTP_API, SNS, STATE_MACHINE  # noqa: E402
-from tools.local_run.runner import LOCAL_RUNNER  # noqa: E402
-from tools.local_run.wiring import Template  # noqa: E402
-from tools.synthetic_accounts import synthetic_accounts  # noqa: E402
+from invoice_dispatch.legal_entity import load_legal_entity
+from invoice_dispatch.rendering import InvoiceRenderer, render_invoice_email
+from invoice_dispatch.workflow.finalize import finalized_copy
+from invoice_dispatch.workflow.mime import build_message
+from tools.local_run.metering import HTTP_API, SNS, STATE_MACHINE
+from tools.local_run.runner import LOCAL_RUNNER
+from tools.local_run.wiring import Template
+from tools.synthetic_accounts import synthetic_accounts
 
 COUNTS = (1_000, 10_000)
 PERIOD = "2026-11"

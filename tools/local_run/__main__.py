@@ -256,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parameters: dict[str, object] = {}
     ses_rate = float(Template().parameter_default("SesMaxSendRate"))
     if arguments.ses_max_send_rate is not None:
+        if arguments.ses_max_send_rate < 0:
+            parser.error("--ses-max-send-rate must be 0 (unpaced) or more")
         ses_rate = arguments.ses_max_send_rate
         parameters["SesMaxSendRate"] = ses_rate or UNPACED_SEND_RATE
     timeout = arguments.timeout_seconds or default_timeout(

@@ -36,6 +36,18 @@ def _awaiting_approval(platform: Platform, *drafts: Invoice) -> None:
     request_approval(RUN, "task-token", platform)
 
 
+def _approval_holding(*held_invoice_ids: str) -> ApprovalDecision:
+    """The approver's POST: approve the batch, holding these drafts."""
+    return ApprovalDecision(
+        decision="approve",
+        held_invoice_ids=list(held_invoice_ids),
+        approver=APPROVER,
+        decided_at=datetime.now(UTC),
+        source_ip="203.0.113.7",
+        user_agent="Mozilla/5.0",
+    )
+
+
 def _held_audit(platform: Platform, invoice_id: str) -> dict[str, str]:
     (held,) = [
         entry for entry in platform.store.audit_trail(invoice_id) if entry["event"] == "held"
@@ -55,14 +67,7 @@ def test_rule_hold_and_approver_hold_are_told_apart_in_audit_and_run_report(
     approver_held = draft_invoice("ACC-CHECKED", run_id=RUN.run_id)
     approved = draft_invoice("ACC-OK", run_id=RUN.run_id)
     _awaiting_approval(platform, rule_held, approver_held, approved)
-    decision = ApprovalDecision(
-        decision="approve",
-        held_invoice_ids=[approver_held.invoice_id],
-        approver=APPROVER,
-        decided_at=datetime.now(UTC),
-        source_ip="203.0.113.7",
-        user_agent="Mozilla/5.0",
-    )
+    decision = _approval_holding(approver_held.invoice_id)
 
     run = platform.store.get_run(RUN.run_id)
     assert run is not None
@@ -86,14 +91,7 @@ def test_forged_form_holding_a_rule_held_draft_leaves_it_the_rule_s_hold(
 ) -> None:
     rule_held = _zero_total_draft("ACC-RULE")
     _awaiting_approval(platform, rule_held)
-    decision = ApprovalDecision(
-        decision="approve",
-        held_invoice_ids=[rule_held.invoice_id],
-        approver=APPROVER,
-        decided_at=datetime.now(UTC),
-        source_ip="203.0.113.7",
-        user_agent="Mozilla/5.0",
-    )
+    decision = _approval_holding(rule_held.invoice_id)
 
     run = platform.store.get_run(RUN.run_id)
     assert run is not None
