@@ -14,6 +14,9 @@ time at 10,000 accounts as at 1,000 (within 1.3x), under 2 GB. For each run it r
 * Lambda GB-seconds per invoice per function: the handler thread's CPU time times the
   function's MemorySize in ``infra/template.yaml``. moto answers in-process, so this
   CPU time includes moto's work where AWS would spend network time: an estimate;
+* DynamoDB write units by item kind (INVOICE, RUN, SERIES, RATE, ...). The local run's
+  unpaced senders reserve send slots far more often than paced ones: the cost replaces
+  its RATE writes with one write per ``BLOCK_SECONDS`` of paced sending (below);
 * SES pacing: locally SES is unpaced (``--ses-max-send-rate 0``; moto never throttles).
   On AWS the DispatchInvoices Lambdas share the template's ``SesMaxSendRate`` in
   ``SesSendLanes`` lanes: modelled as lanes/rate seconds of DispatchInvoices duration per
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import LAYER_PATH, REPO_ROOT
+from invoice_dispatch.adapters.send_rate import BLOCK_SECONDS
 from invoice_dispatch.billing import (
     AnomalyThresholds,
     BillingContext,
@@ -86,6 +90,7 @@ PRICES = {
     "dynamodb_rru": 0.125 / 1_000_000,
     "s3_put": 0.005 / 1_000,
     "s3_get": 0.0004 / 1_000,
+    "sns_publish": 0.50 / 1_000_000,
     "ses_message": 0.10 / 1_000,
     "ses_attachment_gb": 0.12,
 }
@@ -196,6 +201,10 @@ def _run_figures(
         "state_machine_calls_per_invoice": _per(calls["state machine"], invoices, 4),
         "dynamodb_wru_per_invoice": round(capacity["wru"] / invoices, 2),
         "dynamodb_wru_of_which_gsi_per_invoice": round(capacity["gsi_wru"] / invoices, 2),
+        "dynamodb_wru_per_invoice_by_item": _per(capacity["by_item"], invoices),
+        "send_slot_wru_per_invoice_at_template_rate": round(
+            _send_slot_writes(lambda_usage) / invoices, 3
+        ),
         "dynamodb_rru_per_invoice": round(capacity["rru"] / invoices, 2),
         "lambda_gb_seconds_per_invoice": {
             name: round(gb_seconds / invoices, 5)
@@ -231,13 +240,14 @@ def _handler_calls(run: dict[str, Any], functions: set[str]) -> dict[str, Counte
     return {"handlers": handlers, "operations": operations, "state machine": machine}
 
 
-def _capacity(run: dict[str, Any], functions: set[str]) -> dict[str, float]:
-    totals = {"wru": 0.0, "gsi_wru": 0.0, "rru": 0.0}
+def _capacity(run: dict[str, Any], functions: set[str]) -> dict[str, Any]:
+    totals: dict[str, Any] = {"wru": 0.0, "gsi_wru": 0.0, "rru": 0.0, "by_item": Counter()}
     for actor, used in run["capacity"].items():
         if actor in functions:
             totals["wru"] += used["write_units"] + used["index_write_units"]
             totals["gsi_wru"] += used["index_write_units"]
             totals["rru"] += used["read_units"]
+            totals["by_item"].update(used["write_units_by_item"])
     return totals
 
 
@@ -307,15 +317,29 @@ def _costs(
         * PRICES["lambda_gb_second_arm64"],
         "lambda_ses_pacing_wait": pacing_gb_seconds * PRICES["lambda_gb_second_arm64"],
         "lambda_requests": lambda_usage["requests"] * PRICES["lambda_request"],
-        "dynamodb_writes": capacity["wru"] * PRICES["dynamodb_wru"],
+        # The local run is unpaced, so its senders reserve slots far more often than on
+        # AWS: its RATE writes are replaced by the template rate's (send_rate.py).
+        "dynamodb_writes": (capacity["wru"] - capacity["by_item"].get("RATE", 0))
+        * PRICES["dynamodb_wru"],
+        "dynamodb_send_slot_writes": _send_slot_writes(lambda_usage) * PRICES["dynamodb_wru"],
         "dynamodb_reads": capacity["rru"] * PRICES["dynamodb_rru"],
         "s3_requests": s3_puts * PRICES["s3_put"] + s3_gets * PRICES["s3_get"],
+        # The configuration set publishes one event per e-mail (its outcome) to SNS; the
+        # handlers' own alerts and notifications are publishes too.
+        "sns_publishes": (run["ses_messages"] + calls["handlers"].get("sns", 0))
+        * PRICES["sns_publish"],
         "ses_messages": run["ses_messages"] * PRICES["ses_message"],
         "ses_attachments": run["ses_raw_bytes"] / 1024**3 * PRICES["ses_attachment_gb"],
     }
     per_thousand = {name: round(cost / invoices * 1000, 5) for name, cost in itemized.items()}
     per_thousand["total"] = round(sum(itemized.values()) / invoices * 1000, 4)
     return per_thousand
+
+
+def _send_slot_writes(lambda_usage: dict[str, Any]) -> float:
+    """On AWS a paced sender reserves about ``BLOCK_SECONDS`` of its lane's slots per
+    write (one write unit: the RATE item is small), for as long as it is alive."""
+    return float(lambda_usage["pacing_seconds"]) / BLOCK_SECONDS
 
 
 def _lambda_payloads(run: dict[str, Any]) -> dict[str, list[int]]:

@@ -100,6 +100,7 @@ def _assert_everything_done_exactly_once(stack: Crashable, last: RunResult) -> N
     assert last.report is not None and last.report["status"] == "completed"
     assert last.report["reconciliation"]["complete"] is True
     assert list(store.unfinished_invoice_ids("live")) == []
+    assert list(store.unsettled_runs("live")) == []
 
 
 def store_bucket() -> str:
@@ -130,6 +131,28 @@ def test_a_crash_is_finished_exactly_once(crashable: Crashable, point: str, reco
         assert crashed.report["reconciliation"]["unreconciled"]
     finished = crashable.env.run(next_input)
     _assert_everything_done_exactly_once(crashable, finished)
+
+
+def test_a_run_that_dies_before_its_summary_is_finished_by_the_next_run(
+    crashable: Crashable,
+) -> None:
+    """No summary entered the unfinished invoices in the index: the run's own entry,
+    written with its record, is what the next run finds and opens."""
+    store = get_platform().store
+    with (
+        crashing(CrashPlan("after-claim")),
+        crashing(CrashPlan("before-summary")) as summary_crash,
+    ):
+        dead = crashable.env.run(START)
+    assert summary_crash is not None and summary_crash.fired == 1
+    assert dead.status == "FAILED" and dead.report is None
+    assert list(store.unsettled_runs("live")) == [(PERIOD, dead.run_id)]
+    assert list(store.unfinished_invoice_ids("live")) == []
+
+    finished = crashable.env.run({**START, "break_lock": dead.run_id})
+
+    _assert_everything_done_exactly_once(crashable, finished)
+    assert list(store.unsettled_runs("live")) == []
 
 
 def test_a_claim_whose_ses_answer_never_came_is_sent_again_and_counted(

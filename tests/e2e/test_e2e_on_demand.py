@@ -85,7 +85,9 @@ def test_bounced_invoice_is_resent_once_to_the_corrected_address(stack: Stack) -
     assert resend.status == again.status == "SUCCEEDED", (resend.error, again.error)
     assert _recipients(resend.out_dir) == ["accounts-payable@corrected.example.com"]
     assert _recipients(again.out_dir) == []
-    assert store.get_invoice(invoice_id).delivery_status is DeliveryStatus.SENT  # type: ignore[union-attr]
+    resent = store.get_invoice(invoice_id)
+    assert resent is not None and resent.delivery_status is DeliveryStatus.DELIVERED  # local SES
+    assert resent.ses_message_id != stored.ses_message_id
 
 
 def test_erp_refusal_is_queued_readably_and_the_replay_books_it_once(stack: Stack) -> None:

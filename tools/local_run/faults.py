@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
-from invoice_dispatch.workflow import erp_posting
+from invoice_dispatch.workflow import erp_posting, summary
 
 #: crash point -> (object that owns the call, attribute name, crash before the call?, moment)
 CRASH_POINTS: dict[str, tuple[Any, str, bool, str]] = {
@@ -34,6 +34,8 @@ CRASH_POINTS: dict[str, tuple[Any, str, bool, str]] = {
         "SES accepted an e-mail, before its message id was recorded",
     ),
     "after-erp": (erp_posting, "post_invoice_once", False, "the ERP accepted a booking"),
+    # Its first read: nothing of the summary happened, as when the execution itself dies.
+    "before-summary": (summary, "drafting_reports", True, "the run's summary was to begin"),
 }
 
 

@@ -5,7 +5,7 @@ one method with this router runs the real handler code without Docker (design.md
 handler's exception becomes a Lambda function error with the exception's class name as
 ``errorType``, exactly what Step Functions' Retry and Catch match on in AWS; a
 simulated crash (``faults.py``) reports the error type AWS gives a killed Lambda. After
-each invocation the SES Send events it caused reach DeliveryEvents (``ses_events.py``).
+each invocation the SES events it caused reach DeliveryEvents (``ses_events.py``).
 With a ``meter``, each invocation is timed and sized as it runs (``metering.py``).
 """
 

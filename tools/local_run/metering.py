@@ -94,6 +94,9 @@ class Capacity:
     write_units: float = 0.0
     index_write_units: float = 0.0
     read_units: float = 0.0
+    #: write units (index writes included) by the kind of item written: the partition
+    #: key's prefix (INVOICE, RUN, SERIES, RATE, ...), so each can be priced on its own
+    write_units_by_item: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -201,6 +204,7 @@ class Meter:
                 total.write_units += used.write_units
                 total.index_write_units += used.index_write_units
                 total.read_units += used.read_units
+                total.write_units_by_item.update(used.write_units_by_item)
         return total
 
     def figures(self) -> dict[str, Any]:
@@ -408,17 +412,21 @@ def _charge_writes(meter: Meter, writes: list[Any], failed: bool) -> None:
         return
     units = 0.0
     index_units = 0.0
+    by_item: Counter[str] = Counter()
     for table, key, transactional, before in writes:
         after = before if failed else _stored(table, key)
-        units += _units(max(_size(before), _size(after)), WRITE_UNIT_BYTES) * (
+        item_units = _units(max(_size(before), _size(after)), WRITE_UNIT_BYTES) * (
             2 if transactional else 1
         )
-        if not failed:
-            index_units += _index_write_units(table, before, after)
+        item_index_units = 0 if failed else _index_write_units(table, before, after)
+        units += item_units
+        index_units += item_index_units
+        by_item[str(key[0].value).partition("#")[0]] += item_units + item_index_units
     with meter._lock:
         used = meter.capacity[current_actor()]
         used.write_units += units
         used.index_write_units += index_units
+        used.write_units_by_item.update(by_item)
 
 
 def _charge_reads(meter: Meter, handler: Any, operation: str, result: Any) -> None:

@@ -1,10 +1,11 @@
-"""The SES configuration set's event stream, locally: a *Send* event for every accepted message.
+"""The SES configuration set's event stream, locally: a *Delivery* event for every message.
 
-On AWS the configuration set publishes a Send event (with the message's tags) to SNS,
-and DeliveryEvents receives it seconds later, after the sender's call returned. moto
-publishes nothing, so without this the local stack could never show how a message id
-lost in a crash is recovered. Each message SES v2 accepts is queued here with its tags;
-the Lambda router delivers the queue to the real DeliveryEvents handler after the
+On AWS the configuration set publishes each message's outcome (with the message's
+tags) to SNS, and DeliveryEvents receives it seconds later, after the sender's call
+returned. moto publishes nothing, so without this the local stack could never show the
+delivery tracking, nor how a message id lost in a crash is recovered. moto delivers
+every message it accepts, so each is queued here as delivered, with its tags; the
+Lambda router delivers the queue to the real DeliveryEvents handler after the
 invocation that sent it has ended (returned or crashed), as the asynchronous stream would.
 """
 
@@ -21,25 +22,31 @@ _pending: list[dict[str, Any]] = []
 _lock = threading.Lock()
 
 
-def _send_event(message_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def _delivery_event(message_id: str, params: dict[str, Any]) -> dict[str, Any]:
     tags = {tag["Name"]: [tag["Value"]] for tag in params.get("EmailTags") or []}
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    recipients = params.get("Destination", {}).get("ToAddresses", [])
     return {
-        "eventType": "Send",
+        "eventType": "Delivery",
         "mail": {
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "timestamp": now,
             "messageId": message_id,
             "source": params.get("FromEmailAddress"),
-            "destination": params.get("Destination", {}).get("ToAddresses", []),
+            "destination": recipients,
             "tags": tags,
         },
-        "send": {},
+        "delivery": {
+            "timestamp": now,
+            "recipients": recipients,
+            "smtpResponse": "250 2.0.0 OK (local stack)",
+        },
     }
 
 
 def install() -> None:
-    """Queue a Send event for every message moto's SES v2 accepts (idempotent)."""
+    """Queue a Delivery event for every message moto's SES v2 accepts (idempotent)."""
     original = SESV2Response.send_email
-    if getattr(original, "_publishes_send_events", False):
+    if getattr(original, "_publishes_events", False):
         return
 
     def send_email(self: SESV2Response) -> str:
@@ -47,10 +54,10 @@ def install() -> None:
         params = json.loads(self.body)
         if params.get("ConfigurationSetName"):
             with _lock:
-                _pending.append(_send_event(json.loads(answer)["MessageId"], params))
+                _pending.append(_delivery_event(json.loads(answer)["MessageId"], params))
         return answer
 
-    send_email._publishes_send_events = True  # type: ignore[attr-defined]
+    send_email._publishes_events = True  # type: ignore[attr-defined]
     SESV2Response.send_email = send_email  # type: ignore[method-assign]
 
 

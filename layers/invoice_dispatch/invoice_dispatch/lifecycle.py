@@ -18,18 +18,19 @@ What an invoice in each intermediate stage still needs (``remaining_work``):
 * numbered, no PDF stored     -> render and store the PDF, then e-mail, then book
 * stored, e-mail not claimed  -> e-mail, book
 * claimed, no SES message id  -> in doubt: SES may have accepted it. The configuration
-  set's *Send* event (tagged with the invoice) recovers the message id; if none arrived
-  when the claim's lease ran out, the e-mail is sent again and counted "possibly sent
-  twice" (SES has no idempotency key; this is the one at-least-once window).
+  set's next event for the message (delivery, bounce, delay; tagged with the invoice)
+  recovers the message id; if none arrived when the claim's lease ran out, the e-mail is
+  sent again and counted "possibly sent twice" (SES has no idempotency key; this is the
+  one at-least-once window).
 * sent, ERP not booked        -> book (skipped in shadow runs or without an ERP)
-
-An approved draft that its run could not number (the numbering step failed after its
-retries) is put in the same index by the run's summary, and the next run numbers it.
 
 An invoice is *finished* when its e-mail has an SES message id (or failed in a way a
 person was told about) and its ERP track is booked, skipped or refused (refusals sit in
-the ERP error queue for replay). Unfinished finalized invoices carry an index entry that
-every run reads first, so nothing numbered is ever left behind.
+the ERP error queue for replay). Nothing numbered is ever left behind: every run is in
+the store's unfinished index from its record's creation until its summary has put there
+each invoice it left unfinished (and each approved draft it could not number); a run
+that died before its summary is opened the same way by the next run, which reads the
+index first (``workflow/resume.py``).
 """
 
 from __future__ import annotations

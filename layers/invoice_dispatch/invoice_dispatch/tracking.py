@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, Invoice
 
 #: The SES message tag that ties a sent message to its invoice, even when the sender died
-#: before recording SES's message id (the configuration set's Send event carries tags).
+#: before recording SES's message id (the configuration set's events carry the tags).
 INVOICE_TAG = "invoice_key"
 
 

@@ -21,7 +21,7 @@ from invoice_dispatch.workflow.delivery import record_chunk_failure
 from invoice_dispatch.workflow.erp_posting import post_chunk
 from invoice_dispatch.workflow.finalize import finalize_chunk
 from invoice_dispatch.workflow.redo import plan_redo
-from invoice_dispatch.workflow.resume import plan_resume
+from invoice_dispatch.workflow.resume import plan_resume, settle_ended_runs
 from tests.conftest import draft_invoice
 from tools.erp.http_erp_server import HttpErpState, running_http_erp
 
@@ -47,6 +47,7 @@ def erp(platform: Platform) -> Iterator[HttpErpState]:
 
 
 def _finalized(platform: Platform, count: int) -> list[str]:
+    platform.store.create_run(RUN, "2026-12-01T00:00:00Z")
     ids = []
     for index in range(count):
         draft = draft_invoice(f"ACC-{index:03d}")
@@ -79,6 +80,7 @@ def test_erp_outage_leaves_invoices_pending_and_the_next_run_books_each_once(
         for s in pending
         if s
     )
+    settle_ended_runs(NEXT_RUN, platform)  # run-1 ended here, without its summary
     assert set(platform.store.unfinished_invoice_ids("live")) == set(ids)  # none e-mailed yet
 
     erp.fail_next(0)
@@ -131,4 +133,5 @@ def test_unsent_emails_of_a_failed_chunk_stay_unfinished_for_the_next_run(
     assert unsent is not None and stage_of(unsent) is Stage.STORED
     assert unsent.delivery_status is DeliveryStatus.NOT_QUEUED
     assert "DispatchInvoices stopped (TransientError): SES throttled" in (unsent.failure or "")
+    settle_ended_runs(NEXT_RUN, platform)  # run-1 ended here, without its summary
     assert set(platform.store.unfinished_invoice_ids("live")) == set(ids)

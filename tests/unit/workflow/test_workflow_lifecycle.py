@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from invoice_dispatch.run import RunContext
 from invoice_dispatch.tracking import INVOICE_TAG, invoice_id_from_tag, invoice_tag_value
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
 from invoice_dispatch.workflow.finalize import finalize_chunk
-from invoice_dispatch.workflow.resume import plan_resume
+from invoice_dispatch.workflow.resume import plan_resume, settle_ended_runs
 from invoice_dispatch.workflow.start import start_run
 from tests.conftest import draft_invoice
 
@@ -25,6 +26,8 @@ AT_SEVEN = "2026-12-01T07:00:00Z"
 
 
 def _finalized(platform: Platform) -> str:
+    """A finalized invoice of run-1, a run that then ended without its summary."""
+    platform.store.create_run(RUN, "2026-12-01T06:00:00Z")
     draft = draft_invoice("ACC-L1")
     platform.store.create_draft(draft)
     finalize_chunk(RUN, [draft.invoice_id], platform, NOW)
@@ -48,6 +51,11 @@ def test_each_intermediate_stage_says_what_is_left(platform: Platform) -> None:
 
     platform.store.record_sent(invoice_id, "msg-1", finished=False)
     assert stage_of(_stored(platform, invoice_id)) is Stage.SENT
+    # Its run's own entry covers it until a later run opens the run that ended unsettled.
+    assert list(platform.store.unfinished_invoice_ids("live")) == []
+    assert list(platform.store.unsettled_runs("live")) == [("2026-11", RUN.run_id)]
+    settle_ended_runs(LATER, platform)
+    assert list(platform.store.unsettled_runs("live")) == []
     assert list(platform.store.unfinished_invoice_ids("live")) == [invoice_id]
 
     platform.store.record_erp(invoice_id, ErpStatus.POSTED, "erp-1", None, finished=True)
@@ -56,21 +64,54 @@ def test_each_intermediate_stage_says_what_is_left(platform: Platform) -> None:
     assert list(platform.store.unfinished_invoice_ids("live")) == []
 
 
-def test_the_send_event_records_a_message_id_the_sender_never_wrote(platform: Platform) -> None:
+def _ses_event(event_type: str, invoice_id: str, message_id: str = "msg-lost") -> dict[str, Any]:
+    tags = {INVOICE_TAG: [invoice_tag_value(invoice_id)]}
+    return {"eventType": event_type, "mail": {"messageId": message_id, "tags": tags}}
+
+
+def test_the_delivery_event_records_a_message_id_the_sender_never_wrote(
+    platform: Platform,
+) -> None:
     invoice_id = _finalized(platform)
     platform.store.claim_dispatch(invoice_id)  # then the sender died after SES accepted
-    send_event = {
-        "eventType": "Send",
-        "mail": {"messageId": "msg-lost", "tags": {INVOICE_TAG: [invoice_tag_value(invoice_id)]}},
-    }
+    delivered = {**_ses_event("Delivery", invoice_id), "delivery": {"recipients": ["a@b.example"]}}
 
-    first = apply_ses_event(send_event, platform)
-    again = apply_ses_event(send_event, platform)
+    first = apply_ses_event(delivered, platform)
+    again = apply_ses_event(delivered, platform)
 
     stored = _stored(platform, invoice_id)
     assert first.applied and not again.applied
-    assert stored.delivery_status is DeliveryStatus.SENT and stored.ses_message_id == "msg-lost"
+    assert stored.delivery_status is DeliveryStatus.DELIVERED
+    assert stored.ses_message_id == "msg-lost"
     assert plan_resume(LATER, platform, NOW + timedelta(days=1)).invoice_count == 1  # only ERP
+    assert "SES message msg-lost, recorded from SES's report on it" in {
+        event["detail"] for event in platform.store.audit_trail(invoice_id)
+    }
+
+
+def test_a_delay_event_records_the_message_id_without_moving_the_status(
+    platform: Platform,
+) -> None:
+    invoice_id = _finalized(platform)
+    platform.store.claim_dispatch(invoice_id)
+
+    delayed = apply_ses_event(_ses_event("DeliveryDelay", invoice_id), platform)
+    later = apply_ses_event(_ses_event("DeliveryDelay", invoice_id, "msg-other"), platform)
+
+    stored = _stored(platform, invoice_id)
+    assert delayed.applied and not later.applied
+    assert stored.delivery_status is DeliveryStatus.SENT and stored.ses_message_id == "msg-lost"
+
+
+def test_a_delivery_keeps_the_message_id_the_sender_recorded(platform: Platform) -> None:
+    invoice_id = _finalized(platform)
+    platform.store.claim_dispatch(invoice_id)
+    platform.store.record_sent(invoice_id, "msg-1", finished=False, recipient="a@b.example")
+
+    assert apply_ses_event(_ses_event("Delivery", invoice_id, "msg-1"), platform).applied
+
+    stored = _stored(platform, invoice_id)
+    assert stored.delivery_status is DeliveryStatus.DELIVERED and stored.ses_message_id == "msg-1"
 
 
 def test_invoice_tags_survive_any_account_id() -> None:

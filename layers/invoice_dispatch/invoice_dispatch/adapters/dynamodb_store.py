@@ -12,9 +12,14 @@ Item shapes (PK / SK):
 GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
 GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's; both
 project keys only, and a page of keys is read back with one batch read;
-GSI3, sparse and keys-only (``GSI3PK`` = ``UNFINISHED#<mode>``, ``GSI3SK`` = period and
-id), the finalized invoices that still need work (``lifecycle.py``): the entry is written
-in the numbering transaction and removed by the write that finishes the invoice.
+GSI3, sparse and keys-only, is the unfinished index (``lifecycle.py``) in two partitions:
+``UNSETTLED#<mode>`` holds every run from its record's creation until its summary has
+settled it (``GSI3SK`` = period and run id), and ``UNFINISHED#<mode>`` the invoices a
+settled (or crashed) run left with work to do (``GSI3SK`` = period and invoice id). An
+invoice numbered and finished inside its own run, the normal case, never enters the
+index: its run's entry covers it while the run lives, and the summary (or, after a
+crash, the next run) enters only those still unfinished. That saves the two index
+writes per invoice that entering at numbering and leaving at the finishing write cost.
 
 Every state change is a conditional write, never check-then-write: that is what makes
 a retried Lambda or an overlapping run unable to create a second draft, number or email
@@ -36,7 +41,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -71,6 +76,10 @@ def _period_pk(mode: str, period: str) -> str:
 
 def _unfinished_pk(mode: str) -> str:
     return f"UNFINISHED#{mode}"
+
+
+def _unsettled_pk(mode: str) -> str:
+    return f"UNSETTLED#{mode}"
 
 
 #: Set by an update that leaves an invoice with work to do: it enters the unfinished index.
@@ -173,12 +182,19 @@ class DynamoStore:
         return self.get_invoices([invoice_id]).get(invoice_id)
 
     def get_invoices(self, invoice_ids: list[str]) -> dict[str, StoredInvoice]:
-        """Batch reads (100 keys per call): the state items, then the documents they name."""
-        unique_ids = dict.fromkeys(invoice_ids)  # a batch read refuses a repeated key
-        states = self._batch_get([_doc_key(invoice_id) for invoice_id in unique_ids])
-        bodies = self._batch_get(
-            [{"PK": state["PK"], "SK": state["body_sk"]} for state in states.values()]
-        )
+        """Batch reads (100 keys per call): the state items, then the documents they name.
+
+        States are read strongly consistent: they decide what a step does. Documents are
+        written once, before the state that names them, so an eventually consistent read
+        (half the price) finds them; the rare one written too recently to be seen yet is
+        read again, strongly.
+        """
+        states = self._states(invoice_ids)
+        body_keys = [{"PK": state["PK"], "SK": state["body_sk"]} for state in states.values()]
+        bodies = self._batch_get(body_keys, consistent=False)
+        unseen = [key for key in body_keys if (key["PK"], key["SK"]) not in bodies]
+        if unseen:
+            bodies.update(self._batch_get(unseen, consistent=True))
         found: dict[str, StoredInvoice] = {}
         for (pk, _sk), state in states.items():
             body = bodies.get((pk, state["body_sk"]))
@@ -187,11 +203,17 @@ class DynamoStore:
                 found[stored.invoice_id] = stored
         return found
 
-    def _batch_get(self, keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    def _states(self, invoice_ids: Iterable[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        unique_ids = dict.fromkeys(invoice_ids)  # a batch read refuses a repeated key
+        return self._batch_get([_doc_key(invoice_id) for invoice_id in unique_ids], consistent=True)
+
+    def _batch_get(
+        self, keys: list[dict[str, str]], *, consistent: bool
+    ) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for start in range(0, len(keys), 100):
             request: dict[str, Any] = {
-                self._table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}
+                self._table.name: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}
             }
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
@@ -202,14 +224,33 @@ class DynamoStore:
 
     def run_invoices(self, run_id: str) -> Iterator[StoredInvoice]:
         """Every invoice a run drafted (or re-claimed), in account order."""
-        return self._query_index("GSI1", Key("GSI1PK").eq(_run_pk(run_id)))
+        for page_ids in self._index_pages("GSI1", Key("GSI1PK").eq(_run_pk(run_id))):
+            yield from self._in_order(page_ids, self.get_invoices(page_ids))
+
+    def run_invoice_statuses(self, run_id: str) -> Iterator[tuple[str, InvoiceStatus]]:
+        """(id, status) of a run's invoices, in account order: the state items only, for a
+        step that needs no document (PlanDelivery)."""
+        for page_ids in self._index_pages("GSI1", Key("GSI1PK").eq(_run_pk(run_id))):
+            states = self._states(page_ids)
+            for invoice_id in page_ids:
+                if (state := states.get((_invoice_pk(invoice_id), _DOC))) is not None:
+                    yield invoice_id, InvoiceStatus(state["status"])
 
     def period_invoices(self, mode: str, period: str) -> Iterator[StoredInvoice]:
         """Every invoice of a billing period, whichever run made it."""
-        return self._query_index("GSI2", Key("GSI2PK").eq(_period_pk(mode, period)))
+        for page_ids in self._index_pages("GSI2", Key("GSI2PK").eq(_period_pk(mode, period))):
+            yield from self._in_order(page_ids, self.get_invoices(page_ids))
 
-    def _query_index(self, index: str, condition: Any) -> Iterator[StoredInvoice]:
-        """Page through a keys-only index and read each page's invoices in one batch.
+    @staticmethod
+    def _in_order(
+        page_ids: list[str], stored_by_id: dict[str, StoredInvoice]
+    ) -> Iterator[StoredInvoice]:
+        for invoice_id in page_ids:
+            if (stored := stored_by_id.get(invoice_id)) is not None:
+                yield stored
+
+    def _index_pages(self, index: str, condition: Any) -> Iterator[list[str]]:
+        """Page through a keys-only index: the invoice ids of one page at a time.
 
         The indexes project keys only: an index write then happens only when an invoice
         enters or leaves it, not on every lifecycle update (issue 15 measured both indexes
@@ -223,11 +264,7 @@ class DynamoStore:
         }
         while True:
             response = self._table.query(**query)
-            page_ids = [str(item["PK"]).removeprefix("INVOICE#") for item in response["Items"]]
-            stored_by_id = self.get_invoices(page_ids)
-            for invoice_id in page_ids:
-                if (stored := stored_by_id.get(invoice_id)) is not None:
-                    yield stored
+            yield [str(item["PK"]).removeprefix("INVOICE#") for item in response["Items"]]
             if "LastEvaluatedKey" not in response:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -376,7 +413,7 @@ class DynamoStore:
             "TableName": self._table.name,
             "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
             "UpdateExpression": "SET #status = :finalized, #number = :number, "
-            "issue_date = :issued, due_date = :due, numbered_at = :now, " + _ENTER_UNFINISHED_INDEX,
+            "issue_date = :issued, due_date = :due, numbered_at = :now",
             "ConditionExpression": "#status = :draft AND run_id = :run",
             "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
             "ExpressionAttributeValues": {
@@ -387,7 +424,6 @@ class DynamoStore:
                 ":due": finalized.due_date.isoformat() if finalized.due_date else None,
                 ":now": _now_iso(),
                 ":run": run_id,
-                **_unfinished_entry(finalized),
             },
         }
 
@@ -456,7 +492,8 @@ class DynamoStore:
         """Give up a claim whose sender died and whose SES answer never came: send again.
 
         The condition pins the very claim that expired and the absence of a message id,
-        so a Send event recovered meanwhile, or another resume, wins over this release.
+        so a message id an SES event recovered meanwhile, or another resume, wins over this
+        release.
         """
         return _written(
             lambda: self._table.update_item(
@@ -474,15 +511,17 @@ class DynamoStore:
         )
 
     def mark_unfinished(self, invoice: Invoice) -> None:
-        """An approved draft its run could not number: the next run numbers it."""
+        """Enter the unfinished index: a finalized invoice its run left with work to do,
+        or an approved draft it could not number. The next run finishes it."""
         self._table.update_item(
             Key={"PK": _invoice_pk(invoice.invoice_id), "SK": _DOC},
             UpdateExpression=f"SET {_ENTER_UNFINISHED_INDEX}",
-            ConditionExpression="#status = :draft",
+            ConditionExpression="#status IN (:draft, :finalized)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 **_unfinished_entry(invoice),
                 ":draft": InvoiceStatus.DRAFT.value,
+                ":finalized": InvoiceStatus.FINALIZED.value,
             },
         )
 
@@ -493,15 +532,32 @@ class DynamoStore:
         )
 
     def unfinished_invoice_ids(self, mode: str) -> Iterator[str]:
-        """Finalized invoices of a mode that still need work, oldest period first."""
+        """Invoices of a mode that settled runs left with work to do, oldest period first."""
+        for item in self._query_unfinished_index(_unfinished_pk(mode)):
+            yield str(item["PK"]).removeprefix("INVOICE#")
+
+    def unsettled_runs(self, mode: str) -> Iterator[tuple[str, str]]:
+        """(period, run id) of every run of a mode not settled yet: alive, or crashed."""
+        for item in self._query_unfinished_index(_unsettled_pk(mode)):
+            period, _, run_id = str(item["GSI3SK"]).partition("#")
+            yield period, run_id
+
+    def settle_run(self, run_id: str) -> None:
+        """The run's unfinished invoices are in the index on their own: its entry leaves."""
+        self._table.update_item(
+            Key={"PK": _run_pk(run_id), "SK": "RUN"},
+            UpdateExpression=_LEAVE_UNFINISHED_INDEX.strip(),
+            ConditionExpression="attribute_exists(PK)",
+        )
+
+    def _query_unfinished_index(self, partition: str) -> Iterator[dict[str, Any]]:
         query: dict[str, Any] = {
             "IndexName": "GSI3",
-            "KeyConditionExpression": Key("GSI3PK").eq(_unfinished_pk(mode)),
+            "KeyConditionExpression": Key("GSI3PK").eq(partition),
         }
         while True:
             response = self._table.query(**query)
-            for item in response["Items"]:
-                yield str(item["PK"]).removeprefix("INVOICE#")
+            yield from response["Items"]
             if "LastEvaluatedKey" not in response:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -564,7 +620,7 @@ class DynamoStore:
     ) -> bool:
         """SES accepted the message: the invoice is sent, with SES's message id.
 
-        ``from_event`` is the recovery path (the configuration set's Send event, tagged with
+        ``from_event`` is the recovery path (an SES event that moves no status, tagged with
         the invoice, after the sender died before recording): it applies only while the
         invoice still waits for its message id. ``finished`` means the ERP track is done
         too, so the invoice leaves the unfinished index in the same write. SES's later
@@ -574,7 +630,6 @@ class DynamoStore:
         values: dict[str, Any] = {
             ":sent": DeliveryStatus.SENT.value,
             ":mid": message_id,
-            ":none": None,
             ":now": _now_iso(),
             ":to": recipient,
         }
@@ -586,27 +641,41 @@ class DynamoStore:
             lambda: self._table.update_item(
                 Key={"PK": _invoice_pk(invoice_id), "SK": _DOC},
                 UpdateExpression="SET delivery_status = :sent, ses_message_id = :mid, "
-                "delivery_detail = :none, sent_at = :now, sent_to = :to"
-                + (_LEAVE_UNFINISHED_INDEX if finished else ""),
+                "sent_at = :now, sent_to = :to REMOVE delivery_detail, dispatch_claimed_at"
+                + (_LEAVE_UNFINISHED_INDEX.replace(" REMOVE", ",") if finished else ""),
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
             )
         )
 
-    def record_delivery_status(self, invoice_id: str, status: DeliveryStatus, detail: str) -> bool:
+    def record_delivery_status(
+        self, invoice_id: str, status: DeliveryStatus, detail: str, message_id: str | None = None
+    ) -> bool:
         """Move the e-mail only along the lifecycle's arrows (events arrive out of order).
 
-        A delivery also keeps its own time and detail: later events (a complaint) do not
-        erase from the audit trail that it arrived.
+        A delivery keeps only its time (``delivered_at``, the audit line: it went to
+        ``sent_to``), so later events (a complaint) do not erase that it arrived; a failure
+        keeps its detail for the report, and its audit item says when. The event's message
+        id is recorded if the sender died before recording it (``sent_at`` then says when
+        SES reported it). What is not needed is not stored: past 1 KB every later write of
+        the state item would cost two write units instead of one.
         """
-        values: dict[str, Any] = {":new": status.value, ":detail": detail, ":now": _now_iso()}
+        values: dict[str, Any] = {":new": status.value, ":now": _now_iso()}
         placeholders = []
         for index, previous in enumerate(delivery_entered_from(status)):
             values[f":p{index}"] = previous
             placeholders.append(f":p{index}")
-        update = "SET delivery_status = :new, delivery_detail = :detail, delivery_at = :now"
         if status is DeliveryStatus.DELIVERED:
-            update += ", delivered_at = :now, delivered_detail = :detail"
+            update = "SET delivery_status = :new, delivered_at = :now"
+        else:
+            update = "SET delivery_status = :new, delivery_detail = :detail"
+            values[":detail"] = detail
+        if message_id is not None:  # an SES event: it also recovers a message id never written
+            update += (
+                ", ses_message_id = if_not_exists(ses_message_id, :mid)"
+                ", sent_at = if_not_exists(sent_at, :now)"
+            )
+            values[":mid"] = message_id
         return _written(
             lambda: self._table.update_item(
                 Key=_doc_key(invoice_id),
@@ -692,12 +761,18 @@ class DynamoStore:
 
     # -------------------------------------------------------------------- runs
     def create_run(self, context: RunContext, started_at: str) -> None:
-        """Idempotent: a retried StartRun finds its own record and keeps it."""
+        """Idempotent: a retried StartRun finds its own record and keeps it.
+
+        The record enters the unfinished index as an unsettled run: until its summary
+        settles it, a crash at any later moment leaves it there for the next run to open.
+        """
         _written(
             lambda: self._table.put_item(
                 Item={
                     "PK": _run_pk(context.run_id),
                     "SK": "RUN",
+                    "GSI3PK": _unsettled_pk(context.mode),
+                    "GSI3SK": f"{context.period}#{context.run_id}",
                     "status": RunStatus.STARTED.value,
                     "context": context.model_dump_json(),
                     "started_at": started_at,
@@ -821,14 +896,13 @@ def _lifecycle_events(state: dict[str, Any], drafted: Invoice) -> list[dict[str,
     )
     recipient = state.get("sent_to")
     sent = f"SES message {state.get('ses_message_id')}"
-    sent += f" to {recipient}" if recipient else ", recorded from SES's Send event"
+    sent += f" to {recipient}" if recipient else ", recorded from SES's report on it"
     events.append(("emailed", sent, state.get("sent_at")))
     if state.get("erp_status") == ErpStatus.POSTED.value:
         posted = f"ERP entry {state.get('erp_id')} ({state.get('erp_detail')})"
         events.append(("posted_to_erp", posted, state.get("erp_at")))
-    events.append(
-        ("delivery_delivered", state.get("delivered_detail") or "", state.get("delivered_at"))
-    )
+    delivered = f"Delivered to {recipient}" if recipient else "Delivered"
+    events.append(("delivery_delivered", delivered, state.get("delivered_at")))
     return [
         {
             "event": event,

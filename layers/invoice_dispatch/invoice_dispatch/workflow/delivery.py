@@ -33,9 +33,9 @@ def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
     their period's prefix, that is also id order), so no list of the run is ever held.
     """
     approved_ids = (
-        stored.invoice_id
-        for stored in platform.store.run_invoices(context.run_id)
-        if stored.invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.FINALIZED)
+        invoice_id
+        for invoice_id, status in platform.store.run_invoice_statuses(context.run_id)
+        if status in (InvoiceStatus.DRAFT, InvoiceStatus.FINALIZED)
     )
     return write_delivery_plan(context, approved_ids, platform)
 

@@ -4,9 +4,13 @@ Events can arrive twice or out of order; each status may only be entered from th
 states that precede it, so a late "delivery" never overwrites a "bounce" and a repeated
 event changes nothing the second time.
 
-The *Send* event closes the e-mail's ambiguity window: it carries the message's tags,
+Every event also closes the e-mail's ambiguity window: it carries the message's tags,
 so when the sender died after SES accepted a message and before recording its id, the
-tag names the invoice and the id is recorded here, exactly as the sender would have.
+tag names the invoice and the event's message id is recorded with its status, in the
+same write. That is why the configuration set publishes no *Send* event: the outcome
+(delivery, bounce, ...) or a *DeliveryDelay* arrives within minutes, well inside the
+claim's lease, and each Send event would have cost an SNS publish, an invocation and a
+read per e-mail for the rare crash it covers.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from invoice_dispatch.invoice import DeliveryStatus
-from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES, erp_settled
+from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.tracking import INVOICE_TAG, invoice_id_from_tag
 
@@ -66,23 +70,17 @@ def _tagged_invoice_id(event: dict[str, Any]) -> str | None:
     return invoice_id_from_tag(tag_values[0]) if tag_values[0] else None
 
 
-def _recover_send(message_id: str, invoice_id: str | None, platform: Platform) -> DeliveryUpdate:
-    """Record a message id the sender never wrote, from the invoice tag on the Send event.
-
-    Read first: nearly every Send event finds its id already recorded, and a refused
-    conditional write would still be billed as a write.
-    """
-    stored = platform.store.get_invoice(invoice_id) if invoice_id else None
-    applied = (
-        stored is not None
-        and stored.ses_message_id is None
-        and platform.store.record_sent(
-            stored.invoice_id, message_id, finished=erp_settled(stored), from_event=True
-        )
+def _recover_message_id(
+    message_id: str, event_type: str, invoice_id: str | None, platform: Platform
+) -> DeliveryUpdate:
+    """An event that moves no status (a delivery delay): record the message id if the
+    sender never did. The write's condition is the check: no read first."""
+    applied = invoice_id is not None and platform.store.record_sent(
+        invoice_id, message_id, finished=False, from_event=True
     )
     return DeliveryUpdate(
         message_id=message_id,
-        event_type="Send",
+        event_type=event_type,
         invoice_id=invoice_id,
         new_status=DeliveryStatus.SENT if applied else None,
         applied=applied,
@@ -93,9 +91,9 @@ def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate
     event_type = event.get("eventType") or event.get("notificationType") or ""
     message_id = event.get("mail", {}).get("messageId", "")
     invoice_id = _tagged_invoice_id(event)
-    if event_type == "Send" and message_id:
-        return _recover_send(message_id, invoice_id, platform)
     new_status = EVENT_STATUSES.get(event_type)
+    if new_status is None and message_id:
+        return _recover_message_id(message_id, event_type, invoice_id, platform)
     if invoice_id is None or new_status is None:
         return DeliveryUpdate(
             message_id=message_id,
@@ -105,7 +103,7 @@ def apply_ses_event(event: dict[str, Any], platform: Platform) -> DeliveryUpdate
             applied=False,
         )
     detail = _detail(event)
-    applied = platform.store.record_delivery_status(invoice_id, new_status, detail)
+    applied = platform.store.record_delivery_status(invoice_id, new_status, detail, message_id)
     if applied and new_status is not DeliveryStatus.DELIVERED:  # a delivery keeps its own
         platform.store.append_audit(invoice_id, f"delivery_{new_status.value}", detail, "ses")
     return DeliveryUpdate(

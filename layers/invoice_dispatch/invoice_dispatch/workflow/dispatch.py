@@ -4,8 +4,8 @@ Odoo #195327 marked invoices sent although the send call failed. Here the invoic
 claimed first (a conditional write: one sender ever), SES is called, and only SES's
 message id turns it to ``sent``; throttling leaves it queued with the reason and the
 chunk is retried by the state machine, skipping what was already sent. Each message is
-tagged with its invoice, so SES's Send event can record the message id if this Lambda
-dies between SES's answer and the write (``lifecycle.py`` names the window that is left).
+tagged with its invoice, so SES's next event about it can record the message id if this
+Lambda dies between SES's answer and the write (``lifecycle.py`` names the window that is left).
 A refusal that retrying cannot fix (a malformed address) is a failed delivery, reported
 and re-opened by an on-demand resend once the address is fixed.
 """

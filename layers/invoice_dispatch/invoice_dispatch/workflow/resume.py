@@ -2,14 +2,18 @@
 
 A Lambda killed after the number commit, a crash between the e-mail claim and SES, an
 ERP down past every retry: each leaves finalized invoices in an intermediate stage of
-``lifecycle.py``, listed in the store's unfinished index. This step hands them to the
+``lifecycle.py``. A run's summary enters those it left in the store's unfinished index;
+a run that died before its summary is still in the index itself, as unsettled, and is
+opened here first: its unfinished invoices enter the index, then it is settled. This
+step then hands every invoice in the index to the
 current run, which takes them through the same Finalize / Dispatch / PostToErp chunk
 steps (each does only what is missing, with the same conditional writes), so they are
 finished exactly once and reconciled in this run's report.
 
 Invoices of a period whose own run is still active are left to that run. An e-mail
 claim still inside its lease is left alone (its sender may be alive); one whose lease
-ran out with no SES Send event is released, sent again and counted "possibly sent twice".
+ran out with no SES event about its message is released, sent again and counted
+"possibly sent twice".
 """
 
 from __future__ import annotations
@@ -58,6 +62,26 @@ def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform:
     return platform.store.release_expired_claim(stored.invoice_id, stored.dispatch_claimed_at)
 
 
+def settle_ended_runs(context: RunContext, platform: Platform) -> None:
+    """Open every unsettled run that has ended without its summary: a crashed execution.
+
+    A run still holding its period's lock is alive (or its lock was never broken) and is
+    left alone, as is this run. Each invoice the dead run left unfinished enters the
+    index before the run's own entry leaves it, so a crash here loses nothing either.
+    """
+    for period, run_id in platform.store.unsettled_runs(context.mode):
+        if run_id == context.run_id:
+            continue
+        if platform.store.period_lock_holder(context.mode, period) == run_id:
+            continue
+        for stored in platform.store.run_invoices(run_id):
+            if stored.invoice.status is InvoiceStatus.FINALIZED and not lifecycle.is_finished(
+                stored
+            ):
+                platform.store.mark_unfinished(stored.invoice)
+        platform.store.settle_run(run_id)
+
+
 def plan_resume(context: RunContext, platform: Platform, now: datetime) -> DeliveryPlan:
     """Claim what earlier runs left and write it as this run's resume manifest.
 
@@ -66,6 +90,7 @@ def plan_resume(context: RunContext, platform: Platform, now: datetime) -> Deliv
     is ordered by period and id, so the manifest lists ids in id order. A retry claims
     again what a first attempt claimed (the claim is idempotent), so none is lost.
     """
+    settle_ended_runs(context, platform)
     lease = timedelta(seconds=platform.settings.dispatch_claim_lease_seconds)
     lock_holders: dict[str, str | None] = {}
 

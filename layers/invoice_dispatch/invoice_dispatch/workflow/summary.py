@@ -27,7 +27,7 @@ from typing import Any
 
 from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
-from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES
+from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES, is_finished
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
 from invoice_dispatch.tracking import StoredInvoice
@@ -291,8 +291,9 @@ def summarize_run(
         planned.seen(stored.invoice_id)
         tally.add(stored)
         reconciler.add(stored)
-        # Approved drafts it could not number: the next run does.
-        if outcome == "completed" and stored.invoice.status is InvoiceStatus.DRAFT:
+        # Approved drafts it could not number, and invoices it numbered but could not
+        # finish: they enter the unfinished index, and the next run does the rest.
+        if _left_unfinished(stored, outcome):
             platform.store.mark_unfinished(stored.invoice)
     latencies = _erp_latencies(platform, context.run_id)
     reconciliation = _reconciliation(outcome, run, reports, reconciler, planned)
@@ -341,5 +342,12 @@ def summarize_run(
         Subject=f"Invoice run {context.period} ({context.mode}): {status.value}"[:100],
         Message=json.dumps(alert, indent=2),
     )
+    platform.store.settle_run(context.run_id)
     platform.store.release_period_lock(context.mode, context.period, context.run_id)
     return report
+
+
+def _left_unfinished(stored: StoredInvoice, outcome: str) -> bool:
+    if stored.invoice.status is InvoiceStatus.DRAFT:
+        return outcome == "completed"
+    return stored.invoice.status is InvoiceStatus.FINALIZED and not is_finished(stored)
