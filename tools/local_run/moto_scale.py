@@ -28,17 +28,25 @@ the list of a response class's methods, the attribute names its serializer tries
 each member of a response shape, S3's URL table (re-imported per request), and the full
 MIME parse of an SES raw message of which moto reads only the headers.
 
+And one answers DynamoDB's item reads (``GetItem``, ``BatchGetItem``, ``Query``, ``Scan``)
+with ``json.dumps`` of moto's result, which is already DynamoDB's wire format, instead of
+walking every attribute of every item through the response shape: that walk was an
+eighth of a local run's time. Binary values are base64, as on the wire; members the
+shape does not know (moto's unrequested ``ConsumedCapacity``) are ignored by botocore.
+
 Each ``make_*`` function installs its patch once; calling it again changes nothing.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import bisect
 import copy
 import functools
 import inspect
 import itertools
+import json
 import shutil
 import tempfile
 import threading
@@ -66,6 +74,7 @@ def make_moto_scale() -> None:
     make_moto_ses_keep_messages_on_disk()
     make_moto_s3_keep_objects_on_disk()
     make_moto_requests_skip_repeated_work()
+    make_moto_dynamodb_items_answer_as_plain_json()
 
 
 # ------------------------------------------------------------- the patches kept
@@ -735,3 +744,31 @@ def make_moto_requests_skip_repeated_work() -> None:
         "make",
         classmethod(lambda cls, expression: parse_update(cls, expression)),
     )
+
+
+# ------------------------------------------------------------ DynamoDB answers
+#: The operations whose answer is items, already in DynamoDB's JSON wire format.
+_ITEM_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
+
+
+def _binary_as_base64(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} in a DynamoDB item answer")
+
+
+def make_moto_dynamodb_items_answer_as_plain_json() -> None:
+    """Serialize item reads with ``json.dumps`` (see the module docstring)."""
+    if not _first_install("dynamodb item answers"):
+        return
+    from moto.dynamodb.responses import DynamoResult
+
+    shape_serialized = DynamoResult.execute_result
+
+    def execute_result(self: DynamoResult, context: Any) -> Any:
+        if context.operation_model.name not in _ITEM_READS:
+            return shape_serialized(self, context)
+        body = json.dumps(self.result, default=_binary_as_base64)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    _replace(DynamoResult, "execute_result", execute_result)

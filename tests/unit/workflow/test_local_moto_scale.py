@@ -290,6 +290,63 @@ def test_queries_page_and_order_as_moto_does_after_every_kind_of_write() -> None
     assert patched == stock
 
 
+def item_reads() -> dict[str, Any]:
+    """Every attribute type DynamoDB has, read back by each operation that returns items."""
+    create_table()
+    client = dynamodb()
+    every_type = {
+        "S": {"S": "Grüße & <ok>"},
+        "N": {"N": "1234.5600"},
+        "B": {"B": bytes(range(256))},
+        "BOOL": {"BOOL": False},
+        "NULL": {"NULL": True},
+        "M": {"M": {"nested": {"L": [{"N": "1"}, {"B": b"\x00\xff"}, {"M": {}}]}}},
+        "SS": {"SS": ["a", "b"]},
+        "NS": {"NS": ["1", "2.5"]},
+        "BS": {"BS": [b"x", b"\x01"]},
+    }
+    for index in range(5):
+        item = {"PK": {"S": "P"}, "SK": {"S": f"{index:02d}"}, "GSI1PK": {"S": "A"}}
+        client.put_item(TableName=TABLE, Item={**item, "GSI1SK": {"S": str(index)}, **every_type})
+    key = {"PK": {"S": "P"}, "SK": {"S": "01"}}
+    answers = {
+        "get": client.get_item(TableName=TABLE, Key=key),
+        "get missing": client.get_item(TableName=TABLE, Key={**key, "SK": {"S": "zz"}}),
+        "batch": client.batch_get_item(
+            RequestItems={
+                TABLE: {"Keys": [key, {**key, "SK": {"S": "zz"}}], "ConsistentRead": True}
+            }
+        ),
+        "batch projected": client.batch_get_item(
+            RequestItems={TABLE: {"Keys": [key], "ProjectionExpression": "B, M, SK"}}
+        ),
+        "query page": client.query(
+            TableName=TABLE,
+            KeyConditionExpression="PK = :p",
+            ExpressionAttributeValues={":p": {"S": "P"}},
+            Limit=2,
+        ),
+        "gsi query": client.query(
+            TableName=TABLE,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :a",
+            ExpressionAttributeValues={":a": {"S": "A"}},
+            ScanIndexForward=False,
+        ),
+        "scan": client.scan(TableName=TABLE, Limit=3),
+    }
+    for answer in answers.values():
+        answer.pop("ResponseMetadata")
+    return answers
+
+
+def test_item_reads_answer_as_moto_does_with_every_attribute_type() -> None:
+    stock, patched = stock_and_patched(item_reads)
+
+    assert patched == stock
+    assert patched["batch"]["Responses"][TABLE][0]["B"] == {"B": bytes(range(256))}
+
+
 def test_a_gsi_query_reads_only_its_partition(monkeypatch: pytest.MonkeyPatch) -> None:
     narrowed: list[int] = []
     candidates = moto_scale._query_candidates
