@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
+from invoice_dispatch.adapters.ledger_store import LedgerStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
 from invoice_dispatch.adapters.send_rate import SharedSendRate
 from invoice_dispatch.adapters.ses_mailer import SesMailer
@@ -45,6 +46,11 @@ class Platform:
                 self.settings.ses_send_lanes,
             ),
         )
+
+    @cached_property
+    def ledger(self) -> LedgerStore:
+        """Receivables, their entries and payment postings, on the same billing table."""
+        return LedgerStore(self.clients.dynamodb_table(self.settings.table_name))
 
     @cached_property
     def renderer(self) -> InvoiceRenderer:

@@ -26,6 +26,7 @@ from invoice_dispatch.receivables.entries import (
     LedgerEntry,
     applied_amount,
 )
+from invoice_dispatch.receivables.posting import Allocation, Posting, PostingOutcome
 from invoice_dispatch.receivables.receivable import (
     SETTLED,
     NotReceivable,
@@ -39,12 +40,15 @@ __all__ = [
     "ERP_BOOKED_KINDS",
     "SETTLED",
     "AgingReport",
+    "Allocation",
     "BucketTotal",
     "CurrencyAging",
     "EntryKind",
     "InvalidEntry",
     "LedgerEntry",
     "NotReceivable",
+    "Posting",
+    "PostingOutcome",
     "Receivable",
     "ReceivableStatus",
     "age_receivables",
