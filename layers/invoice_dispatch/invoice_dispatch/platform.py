@@ -102,6 +102,12 @@ class Platform:
     def approval_key(self) -> bytes:
         return self.clients.secret_bytes(self.settings.approval_key_secret_id)
 
+    def payments_webhook_secret(self) -> bytes:
+        secret_id = self.settings.payments_webhook_secret_id
+        if not secret_id:
+            raise PermanentError("PAYMENTS_WEBHOOK_SECRET_ID is not configured")
+        return self.clients.secret_bytes(secret_id)
+
 
 @lru_cache(maxsize=1)
 def get_platform() -> Platform:
