@@ -22,7 +22,7 @@ from invoice_dispatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from invoice_dispatch.billing import AnomalyThresholds, Catalog, TaxTable
-    from invoice_dispatch.erp import ErpClient, ErpMapping
+    from invoice_dispatch.erp import ErpClient, ErpMapping, ErpPaymentClient
     from invoice_dispatch.rendering import InvoiceRenderer
 
 
@@ -95,6 +95,13 @@ class Platform:
 
     @cached_property
     def erp_client(self) -> ErpClient:
+        from invoice_dispatch.adapters.erp_factory import build_erp_client
+
+        return build_erp_client(self.settings)
+
+    @cached_property
+    def erp_payment_client(self) -> ErpPaymentClient:
+        """The same kind of adapter as ``erp_client``, for payments and write-offs."""
         from invoice_dispatch.adapters.erp_factory import build_erp_client
 
         return build_erp_client(self.settings)
