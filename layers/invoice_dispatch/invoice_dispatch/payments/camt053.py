@@ -149,6 +149,7 @@ def _entry_payments(
         for details in _children(entry_details, "TxDtls")
     ]
     amounts = [_first(details, "Amt", "AmtDtls/TxAmt/Amt") for details in transfers]
+    parts: list[tuple[Element | None, Decimal, str, str]]
     if len(transfers) > 1 and all(found is not None for found in amounts):
         parts = [
             (details, *_amount(found, what), _remittance(details))
