@@ -28,7 +28,13 @@ def lambda_handler(event: StatementImportEvent, context: LambdaContext) -> list[
         for name, content in statement_files(event, platform)
     ]
     for report in reports:
-        logger.info("Statement imported", extra=report.model_dump(exclude={"payments"}))
+        logger.info(
+            "Statement imported",
+            extra={
+                "statement": report.name,
+                **report.model_dump(include={"applied", "exceptions", "duplicates", "skipped"}),
+            },
+        )
         metrics.add_metric(
             name="PaymentsMatchedAutomatically", unit=MetricUnit.Count, value=report.applied
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -13,12 +14,16 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.receivables import ReceivableStatus
 from invoice_dispatch.workflow.payments_in import import_statement
 from tests.unit.receivables.receivable_factories import DUE, receivable
-from tools.local_run.wiring import REPO_ROOT
+from tools.approval_server import LocalLambdaContext
+from tools.local_run.lambda_router import load_handler
+from tools.local_run.wiring import REPO_ROOT, Template
 
 SAMPLES = REPO_ROOT / "events" / "payments"
 CAMT = (SAMPLES / "statement-2026-12-eur.camt053.xml").read_bytes()
 CSV = (SAMPLES / "statement-2026-12-usd.csv").read_bytes()
 IBAN = "DE89370400440532013000"
+#: Loaded at collection, as Lambda loads it at cold start (Powertools' tracer opens its socket).
+IMPORT_HANDLER = load_handler(Template().functions()["ImportStatementFunction"])
 #: The demo's invoices the samples pay (number, gross, currency), as `make demo` issues them.
 DEMO_INVOICES = [
     ("INV-2026-000001", "203.49", "EUR"),
@@ -155,3 +160,23 @@ def test_a_csv_statement_ends_each_payment_in_a_defined_state(platform: Platform
         ("ambiguous", []),
     ]
     assert report.skipped == ["Row 5 (US-20261212-0004, -25.00) is a debit, not a payment"]
+
+
+def test_a_statement_dropped_into_s3_or_named_on_demand_is_imported_by_the_handler(
+    platform: Platform,
+) -> None:
+    platform.ledger.open_receivables(
+        receivable(n, gross, currency) for n, gross, currency in DEMO_INVOICES
+    )
+    for sample in ("statement-2026-12-eur.camt053.xml", "statement-2026-12-usd.csv"):
+        platform.documents.put_bytes(
+            f"statements/inbox/{sample}", (SAMPLES / sample).read_bytes(), "text/plain", {}
+        )
+
+    for event_file in ("statement-dropped.json", "import-statement-on-demand.json"):
+        event = json.loads((SAMPLES / event_file).read_text())
+        (report,) = IMPORT_HANDLER(event, LocalLambdaContext())
+        assert report["name"] == event.get(
+            "key", event.get("detail", {}).get("object", {}).get("key")
+        )
+    assert len(list(platform.ledger.payment_exceptions())) == 2  # unmatched EUR, ambiguous USD
