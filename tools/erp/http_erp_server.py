@@ -2,10 +2,11 @@
 
 It implements the contract of ``invoice_dispatch.adapters.erp_http``: ``POST /bookings``
 with ``Idempotency-Key`` stores a booking once (a repeated key returns the first answer
-with ``created: false``), ``GET /bookings?external_id=`` looks one up. It can be told to
-fail the next N requests with 503 (``fail_next``) to exercise retries, rejects bookings
-whose totals do not add up with 422 and a readable message, and can dump what it holds to
-a directory (``out/<run>/erp/``), one JSON file per booking with the ERP's own id.
+with ``created: false``), ``GET /bookings?external_id=`` looks one up; ``/payments`` does
+the same for payments and write-offs, refusing one (422) for an invoice it never booked.
+It can be told to fail the next N requests with 503 (``fail_next``) to exercise retries,
+rejects bookings whose totals do not add up with 422 and a readable message, and can dump
+what it holds to a directory (``out/<run>/erp/``), one JSON file per booking with the ERP's own id.
 
 CLI: ``python tools/erp/http_erp_server.py --port 8765 --dump-dir out/demo/erp``.
 """
@@ -31,6 +32,8 @@ class HttpErpState:
         self.lock = threading.Lock()
         self.bookings: dict[str, dict[str, Any]] = {}
         self.erp_ids: dict[str, str] = {}
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.payment_ids: dict[str, str] = {}
         self.failures_left = 0
         self.requests_seen = 0
         #: Customers whose bookings the ERP refuses (422), as finance blocks an account.
@@ -66,6 +69,20 @@ def _validation_error(booking: dict[str, Any]) -> str | None:
     return None
 
 
+def _payment_error(payment: dict[str, Any], state: HttpErpState) -> str | None:
+    try:
+        amount = Decimal(str(payment["amount"]))
+        number = str(payment["invoice_number"])
+    except (KeyError, ArithmeticError) as error:
+        return f"Payment is incomplete: missing or malformed field {error}"
+    if amount <= 0:
+        return f"Payment {payment.get('external_id')} has a non-positive amount {amount}"
+    with state.lock:
+        if number not in state.erp_ids:
+            return f"There is no booked invoice {number} to pay"
+    return None
+
+
 def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -91,10 +108,12 @@ def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
             if self._should_fail():
                 self._answer(503, {"message": "ERP is under maintenance, try again later"})
                 return
-            query = parse_qs(urlsplit(self.path).query)
+            url = urlsplit(self.path)
+            query = parse_qs(url.query)
             external_id = (query.get("external_id") or [""])[0]
+            ids = state.payment_ids if url.path.endswith("/payments") else state.erp_ids
             with state.lock:
-                erp_id = state.erp_ids.get(external_id)
+                erp_id = ids.get(external_id)
             if erp_id is None:
                 self._answer(404, {"message": f"No booking with external id {external_id}"})
             else:
@@ -113,20 +132,35 @@ def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
             except (ValueError, TypeError, KeyError):
                 self._answer(400, {"message": "Body is not JSON"})
                 return
+            if urlsplit(self.path).path.endswith("/payments"):
+                self._store(key, booking, _payment_error(booking, state), "PAY", state.payments)
+                return
             problem = _validation_error(booking)
             customer = str(booking.get("customer", {}).get("account_id", ""))
             if problem is None and customer in state.blocked_customers:
                 problem = f"Customer {customer} is blocked for posting in this ERP"
+            self._store(key, booking, problem, "JE", state.bookings)
+
+        def _store(
+            self,
+            key: str,
+            document: dict[str, Any],
+            problem: str | None,
+            prefix: str,
+            documents: dict[str, dict[str, Any]],
+        ) -> None:
+            """Once per idempotency key: a repeated key gets the first answer back."""
             if problem:
                 self._answer(422, {"message": problem})
                 return
+            ids = state.payment_ids if documents is state.payments else state.erp_ids
             with state.lock:
-                if key in state.erp_ids:
-                    self._answer(200, {"erp_id": state.erp_ids[key], "created": False})
+                if key in ids:
+                    self._answer(200, {"erp_id": ids[key], "created": False})
                     return
-                erp_id = f"JE-{len(state.erp_ids) + 1:06d}"
-                state.erp_ids[key] = erp_id
-                state.bookings[key] = booking
+                erp_id = f"{prefix}-{len(ids) + 1:06d}"
+                ids[key] = erp_id
+                documents[key] = document
             self._answer(201, {"erp_id": erp_id, "created": True})
 
     return Handler

@@ -218,10 +218,14 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
     (revenue_parent,) = Account.find([("code", "=", "4.0.0")])
     (asset_parent,) = Account.find([("code", "=", "1.0.0")])
     (liability_parent,) = Account.find([("code", "=", "2.0.0")])
+    (cash_type,) = AccountType.find([("name", "=", "Cash and Cash Equivalents")], limit=1)
+    (expense,) = Account.find([("type.expense", "=", True)], limit=1)
     kinds = {
         "revenue": (revenue_type, revenue_parent, False),
         "receivable": (receivable_type, asset_parent, True),
         "tax": (tax_type, liability_parent, False),
+        "bank": (cash_type, asset_parent, False),
+        "expense": (expense.type, expense.parent, False),
     }
     accounts = {}
     for code, spec in mapping["accounts"].items():
@@ -244,7 +248,6 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
         accounts[code] for code, spec in mapping["accounts"].items() if spec["kind"] == "revenue"
     )
     chart.form.category_account_revenue = first_revenue
-    (expense,) = Account.find([("type.expense", "=", True)], limit=1)
     chart.form.category_account_expense = expense
     chart.execute("create_properties")
 
@@ -263,6 +266,20 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
     account_configuration.currency_exchange_credit_account = exchange_gain
     account_configuration.currency_exchange_debit_account = exchange_loss
     account_configuration.save()
+
+    # Payments and write-offs are booked with the "pay invoice" wizard: one payment method
+    # per bank or write-off account of the mapping, found by its account's code.
+    Journal = Model.get("account.journal")
+    PaymentMethod = Model.get("account.invoice.payment.method")
+    (cash_journal,) = Journal.find([("type", "=", "cash")], limit=1)
+    for code, spec in mapping["accounts"].items():
+        if spec["kind"] in ("bank", "expense"):
+            PaymentMethod(
+                name=spec["name"],
+                journal=cash_journal,
+                credit_account=accounts[code],
+                debit_account=accounts[code],
+            ).save()
 
     Tax = Model.get("account.tax")
     for spec in mapping["taxes"]:

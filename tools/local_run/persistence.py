@@ -116,7 +116,11 @@ class StackState:
         secrets = boto3.client("secretsmanager", region_name=REGION)
         return {
             name: secrets.get_secret_value(SecretId=name)["SecretString"]
-            for name in (self.names.approval_secret, self.names.erp_secret)
+            for name in (
+                self.names.approval_secret,
+                self.names.erp_secret,
+                self.names.payments_webhook_secret,
+            )
         }
 
     # -------------------------------------------------------------- restore

@@ -61,6 +61,10 @@ class LocalStack:
             "SesConfigurationSet": self.names.configuration_set,
             "ApprovalKeySecret": self.names.approval_secret,
             "ErpCredentialsSecret": self.names.erp_secret,
+            "PaymentsWebhookSecret": self.names.payments_webhook_secret,
+            "MonthlyRunStateMachine": (
+                f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{self.names.monthly_run}"
+            ),
             "ApprovalHttpApi": "local",
         }
         if logical_id in local:
@@ -166,6 +170,9 @@ class LocalStack:
             Name=self.names.approval_secret, SecretString=secrets.token_hex(32)
         )
         secrets_client.create_secret(Name=self.names.erp_secret, SecretString="{}")
+        secrets_client.create_secret(
+            Name=self.names.payments_webhook_secret, SecretString=secrets.token_hex(32)
+        )
         self.store_erp_credentials()
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=str(self.parameter("SenderEmail")))
@@ -182,7 +189,7 @@ class LocalStack:
     def create_state_machine(self) -> str:
         definition = self.template.state_machine_definition(self.resolve)
         response = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name="MonthlyRun",
+            name=self.names.monthly_run,
             definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/local-monthly-run",
             type="STANDARD",

@@ -50,6 +50,8 @@ class LocalNames:
     configuration_set: str = "invoice-dispatch"
     approval_secret: str = "invoice-dispatch/approval-key"
     erp_secret: str = "invoice-dispatch/erp-credentials"
+    payments_webhook_secret: str = "invoice-dispatch/payments-webhook"
+    monthly_run: str = "MonthlyRun"
 
 
 class Template:

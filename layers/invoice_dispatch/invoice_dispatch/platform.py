@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
+from invoice_dispatch.adapters.ledger_store import LedgerStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
 from invoice_dispatch.adapters.send_rate import SharedSendRate
 from invoice_dispatch.adapters.ses_mailer import SesMailer
@@ -21,7 +22,7 @@ from invoice_dispatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from invoice_dispatch.billing import AnomalyThresholds, Catalog, TaxTable
-    from invoice_dispatch.erp import ErpClient, ErpMapping
+    from invoice_dispatch.erp import ErpClient, ErpMapping, ErpPaymentClient
     from invoice_dispatch.rendering import InvoiceRenderer
 
 
@@ -45,6 +46,11 @@ class Platform:
                 self.settings.ses_send_lanes,
             ),
         )
+
+    @cached_property
+    def ledger(self) -> LedgerStore:
+        """Receivables, their entries and payment postings, on the same billing table."""
+        return LedgerStore(self.clients.dynamodb_table(self.settings.table_name))
 
     @cached_property
     def renderer(self) -> InvoiceRenderer:
@@ -93,8 +99,21 @@ class Platform:
 
         return build_erp_client(self.settings)
 
+    @cached_property
+    def erp_payment_client(self) -> ErpPaymentClient:
+        """The same kind of adapter as ``erp_client``, for payments and write-offs."""
+        from invoice_dispatch.adapters.erp_factory import build_erp_client
+
+        return build_erp_client(self.settings)
+
     def approval_key(self) -> bytes:
         return self.clients.secret_bytes(self.settings.approval_key_secret_id)
+
+    def payments_webhook_secret(self) -> bytes:
+        secret_id = self.settings.payments_webhook_secret_id
+        if not secret_id:
+            raise PermanentError("PAYMENTS_WEBHOOK_SECRET_ID is not configured")
+        return self.clients.secret_bytes(secret_id)
 
 
 @lru_cache(maxsize=1)

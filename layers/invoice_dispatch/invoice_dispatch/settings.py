@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     #: works on) and its Lambda's work stay small (tests/e2e/test_e2e_payload_limits.py).
     chunk_size: int = Field(default=100, ge=1, le=MAX_CHUNK_SIZE)
     portal_link_ttl_hours: int = 168
+    #: The secret payment providers sign webhook events with (``payments/webhook.py``).
+    payments_webhook_secret_id: str | None = None
+    #: The monthly run's state machine: receivables are admitted from its finished runs.
+    monthly_run_state_machine_arn: str | None = None
     #: How long an e-mail claim may wait for SES's answer before a resume sends it again.
     #: Longer than the Dispatch function's timeout (a test checks against the template),
     #: so a live sender never loses its claim.

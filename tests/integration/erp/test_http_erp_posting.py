@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from invoice_dispatch.erp import (
     ErpPermanentError,
     ErpTransientError,
     build_booking,
+    build_payment,
     load_erp_mapping,
     post_invoice_once,
+    post_payment_once,
 )
+from invoice_dispatch.receivables import EntryKind, LedgerEntry, Receivable
 from tests.unit.erp.invoice_factory import make_finalized_invoice
 from tools.erp.http_erp_server import HttpErpState
 from tools.erp.tryton_server import free_port
@@ -110,3 +114,47 @@ def test_dump_shows_what_was_booked_with_the_erps_ids(
     record = json.loads((dump_dir / "INV-2026-000501.json").read_text(encoding="utf-8"))
     assert record["erp_id"] == receipt.erp_id
     assert record["booking"]["customer"]["account_id"] == "ACC-0501"
+
+
+def test_a_payment_posted_twice_is_one_payment_document_in_the_erp(
+    http_client: HttpErpClient, http_erp: tuple[str, HttpErpState, Path]
+) -> None:
+    _url, state, _dump = http_erp
+    invoice = make_finalized_invoice(601)
+    post_invoice_once(invoice, load_erp_mapping(), http_client)
+    receivable = Receivable.opened_for(invoice)
+    entry = LedgerEntry(
+        entry_key="webhook:evt_601",
+        kind=EntryKind.PAYMENT,
+        currency=invoice.currency,
+        amount=Decimal("50.00"),
+        booked_on=date(2026, 11, 20),
+    )
+    payment = build_payment(receivable, entry, load_erp_mapping())
+
+    state.fail_next(1)  # the first attempt times out on the ERP's side: retried
+    with pytest.raises(ErpTransientError):
+        post_payment_once(payment, http_client)
+    first = post_payment_once(payment, http_client)
+    again = http_client.record_payment(payment)  # even without the lookup: the key holds
+
+    assert (first.created, again.created, again.erp_id) == (True, False, first.erp_id)
+    assert list(state.payments) == [f"webhook:evt_601#{invoice.number}"]
+    assert state.payments[payment.external_id]["amount"] == "50.00"
+    assert state.payments[payment.external_id]["offset_account"] == "1200"
+
+
+def test_a_payment_for_an_invoice_the_erp_never_booked_is_refused(
+    http_client: HttpErpClient,
+) -> None:
+    invoice = make_finalized_invoice(602)
+    entry = LedgerEntry(
+        entry_key="bank:X:1",
+        kind=EntryKind.WRITE_OFF,
+        currency=invoice.currency,
+        amount=invoice.gross_total,
+        booked_on=date(2026, 11, 20),
+    )
+    payment = build_payment(Receivable.opened_for(invoice), entry, load_erp_mapping())
+    with pytest.raises(ErpPermanentError, match=f"There is no booked invoice {invoice.number}"):
+        post_payment_once(payment, http_client)

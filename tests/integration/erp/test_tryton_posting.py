@@ -203,7 +203,7 @@ def test_missing_mapping_is_a_sentence_and_books_nothing(tryton_client: TrytonEr
     with pytest.raises(MissingMapping) as raised:
         post_invoice_once(invoice, _mapping_without("SMS"), tryton_client)
     assert str(raised.value) == (
-        "Invoice INV-2026-000612: product 'SMS' has no GL revenue account in ERP mapping v4;"
+        "Invoice INV-2026-000612: product 'SMS' has no GL revenue account in ERP mapping v5;"
         " add it to the mapping and replay."
     )
     assert _booked(tryton_client, "INV-2026-000612") == []

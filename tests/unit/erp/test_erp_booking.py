@@ -62,7 +62,7 @@ class RecordingErp:
 
 def test_shipped_mapping_covers_every_product_the_billing_engine_emits() -> None:
     mapping = load_erp_mapping()
-    assert mapping.version == 4
+    assert mapping.version == 5
     assert sorted(mapping.products) == sorted(BILLING_ENGINE_PRODUCTS)
 
 
@@ -111,7 +111,7 @@ def test_missing_product_mapping_reads_as_a_sentence_for_finance() -> None:
     with pytest.raises(MissingMapping) as raised:
         build_booking(make_finalized_invoice(12), _mapping_without("SMS"))
     assert str(raised.value) == (
-        "Invoice INV-2026-000012: product 'SMS' has no GL revenue account in ERP mapping v4;"
+        "Invoice INV-2026-000012: product 'SMS' has no GL revenue account in ERP mapping v5;"
         " add it to the mapping and replay."
     )
 

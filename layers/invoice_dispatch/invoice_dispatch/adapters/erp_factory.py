@@ -7,7 +7,6 @@ import json
 from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.adapters.erp_tryton import TrytonErpClient
-from invoice_dispatch.erp import ErpClient
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.settings import Settings
 
@@ -19,7 +18,8 @@ def _credentials(settings: Settings) -> dict[str, str]:
     return {str(key): str(value) for key, value in secret.items()}
 
 
-def build_erp_client(settings: Settings) -> ErpClient:
+def build_erp_client(settings: Settings) -> HttpErpClient | TrytonErpClient:
+    """Either adapter books invoices (``ErpClient``) and payments (``ErpPaymentClient``)."""
     if not settings.erp_endpoint:
         raise PermanentError(
             f"ERP adapter '{settings.erp_adapter}' is selected but ERP_ENDPOINT is empty"

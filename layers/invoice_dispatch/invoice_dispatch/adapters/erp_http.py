@@ -2,10 +2,13 @@
 
 Contract: ``POST <url>`` with the booking and ``Idempotency-Key: <invoice number>``
 answers ``{"erp_id": ..., "created": bool}``; ``GET <url>?external_id=<number>`` answers
-200 with the same shape or 404. The bearer token is passed in by the caller (read from
-Secrets Manager by the handler), never read here. A timeout or 5xx is transient (the
-state machine retries; the lookup and the idempotency key make the retry harmless); any
-other 4xx is permanent and carries the ERP's own message.
+200 with the same shape or 404. Payments and write-offs go the same way to the sibling
+``payments`` resource (``<url>`` = ``…/bookings`` -> ``…/payments``, or ``payments_url``):
+the payment document as JSON, ``Idempotency-Key: <ledger entry key>#<invoice number>``.
+The bearer token is passed in by the caller (read from Secrets Manager by the handler),
+never read here. A timeout or 5xx is transient (the state machine retries; the lookup
+and the idempotency key make the retry harmless); any other 4xx is permanent and carries
+the ERP's own message.
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from typing import Any
 
 import requests
 
-from invoice_dispatch.erp import ErpBooking, ErpPermanentError, ErpReceipt, ErpTransientError
+from invoice_dispatch.erp import (
+    ErpBooking,
+    ErpPayment,
+    ErpPermanentError,
+    ErpReceipt,
+    ErpTransientError,
+)
 
 
 class HttpErpClient:
@@ -26,8 +35,10 @@ class HttpErpClient:
         bearer_token: str | None = None,
         timeout_seconds: float = 10.0,
         http: requests.Session | None = None,
+        payments_url: str | None = None,
     ) -> None:
         self._url = url
+        self._payments_url = payments_url or f"{url.rstrip('/').rpartition('/')[0]}/payments"
         self._timeout = timeout_seconds
         self._http = http or requests.Session()
         self._headers = {"Accept": "application/json"}
@@ -35,7 +46,21 @@ class HttpErpClient:
             self._headers["Authorization"] = f"Bearer {bearer_token}"
 
     def find_by_external_id(self, external_id: str) -> ErpReceipt | None:
-        response = self._send("GET", params={"external_id": external_id})
+        return self._find(self._url, external_id)
+
+    def create_invoice(self, booking: ErpBooking) -> ErpReceipt:
+        return self._create(self._url, booking.external_id, booking.model_dump(mode="json"))
+
+    def find_payment(self, external_id: str) -> ErpReceipt | None:
+        return self._find(self._payments_url, external_id)
+
+    def record_payment(self, payment: ErpPayment) -> ErpReceipt:
+        return self._create(
+            self._payments_url, payment.external_id, payment.model_dump(mode="json")
+        )
+
+    def _find(self, url: str, external_id: str) -> ErpReceipt | None:
+        response = self._send("GET", url, params={"external_id": external_id})
         if response.status_code == 404:
             return None
         self._raise_for_status(response, f"looking up {external_id}")
@@ -43,38 +68,34 @@ class HttpErpClient:
             external_id=external_id, erp_id=str(response.json()["erp_id"]), created=False
         )
 
-    def create_invoice(self, booking: ErpBooking) -> ErpReceipt:
-        response = self._send(
-            "POST",
-            json=booking.model_dump(mode="json"),
-            headers={"Idempotency-Key": booking.external_id},
-        )
-        self._raise_for_status(response, f"booking {booking.external_id}")
+    def _create(self, url: str, external_id: str, document: dict[str, Any]) -> ErpReceipt:
+        response = self._send("POST", url, json=document, headers={"Idempotency-Key": external_id})
+        self._raise_for_status(response, f"booking {external_id}")
         answer = response.json()
         return ErpReceipt(
-            external_id=booking.external_id,
+            external_id=external_id,
             erp_id=str(answer["erp_id"]),
             created=bool(answer.get("created", True)),
         )
 
     def _send(
-        self, method: str, headers: dict[str, str] | None = None, **kwargs: Any
+        self, method: str, url: str, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> requests.Response:
         try:
             return self._http.request(
                 method,
-                self._url,
+                url,
                 headers={**self._headers, **(headers or {})},
                 timeout=self._timeout,
                 **kwargs,
             )
         except requests.Timeout as error:
             raise ErpTransientError(
-                f"The ERP at {self._url} did not answer within {self._timeout:.0f} s"
+                f"The ERP at {url} did not answer within {self._timeout:.0f} s"
             ) from error
         except requests.ConnectionError as error:
             raise ErpTransientError(
-                f"The ERP at {self._url} is unreachable (connection refused or reset)"
+                f"The ERP at {url} is unreachable (connection refused or reset)"
             ) from error
 
     @staticmethod

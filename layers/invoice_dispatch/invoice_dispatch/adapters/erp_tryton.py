@@ -30,6 +30,7 @@ import requests
 from invoice_dispatch.erp import (
     ErpBooking,
     ErpBookingLine,
+    ErpPayment,
     ErpPermanentError,
     ErpReceipt,
     ErpTransientError,
@@ -56,6 +57,11 @@ def _decode(mapping: dict[str, Any]) -> Any:
     if kind == "date":
         return date(mapping["year"], mapping["month"], mapping["day"])
     return mapping
+
+
+def _field_values(defaults: dict[str, Any]) -> dict[str, Any]:
+    """A wizard form's defaults without the display helpers (``party.``, ``rec_name``)."""
+    return {name: value for name, value in defaults.items() if "." not in name}
 
 
 def _readable_tryton_error(error: Any) -> str:
@@ -142,6 +148,86 @@ class TrytonErpClient:
         self._check_totals(invoice_id, booking)
         posted = self._post(invoice_id)
         return ErpReceipt(external_id=booking.external_id, erp_id=posted["number"], created=True)
+
+    def find_payment(self, external_id: str) -> ErpReceipt | None:
+        """The posted payment move whose description is our external id."""
+        found = self._call(
+            "model.account.move.search_read",
+            [("description", "=", external_id), ("state", "=", "posted")],
+            0,
+            1,
+            [("id", "ASC")],
+            ["id", "number"],
+        )
+        if not found:
+            return None
+        return ErpReceipt(external_id=external_id, erp_id=str(found[0]["number"]), created=False)
+
+    def record_payment(self, payment: ErpPayment) -> ErpReceipt:
+        """Pay the invoice with Tryton's own "pay invoice" wizard, in one server transaction.
+
+        The wizard books the payment move (the mapped bank or write-off account against
+        the receivable, in the invoice's currency), adds it to the invoice's payment lines
+        and reconciles them once the invoice is fully paid, which turns it ``paid``. A part
+        payment stays an open payment line (``partial``); more than is open is booked as
+        an overpayment that stays on the customer's account.
+        """
+        invoice = self._invoice(payment.invoice_number)
+        method = self._id(
+            "account.invoice.payment.method", "debit_account.code", payment.offset_account
+        )
+        context = {
+            "active_model": "account.invoice",
+            "active_id": invoice["id"],
+            "active_ids": [invoice["id"]],
+        }
+        wizard = "wizard.account.invoice.pay"
+        session, _start, _end = self._call(f"{wizard}.create")
+        try:
+            shown = self._call_in(context, f"{wizard}.execute", session, {}, "start")
+            start = {
+                **_field_values(shown["view"]["defaults"]),
+                "amount": payment.amount,
+                "payment_method": method,
+                "date": payment.booked_on,
+                "description": payment.external_id,
+            }
+            asked = self._call_in(context, f"{wizard}.execute", session, {"start": start}, "choice")
+            if "view" in asked:  # the amount is not exactly what is open
+                ask = {
+                    **_field_values(asked["view"]["defaults"]),
+                    "type": "overpayment"
+                    if payment.amount > invoice["amount_to_pay"]
+                    else "partial",
+                }
+                self._call_in(
+                    context, f"{wizard}.execute", session, {"start": start, "ask": ask}, "pay"
+                )
+        finally:
+            self._call(f"{wizard}.delete", session)
+        booked = self.find_payment(payment.external_id)
+        if booked is None:
+            raise ErpPermanentError(
+                f"Tryton did not book the {payment.kind.replace('_', '-')} {payment.external_id} "
+                f"on {payment.invoice_number}"
+            )
+        return booked.model_copy(update={"created": True})
+
+    def _invoice(self, number: str) -> dict[str, Any]:
+        found = self._call(
+            "model.account.invoice.search_read",
+            [("reference", "=", number), ("type", "=", "out"), ("state", "in", ["posted", "paid"])],
+            0,
+            1,
+            None,
+            ["id", "state", "amount_to_pay"],
+        )
+        if not found:
+            raise ErpPermanentError(
+                f"Tryton has no posted invoice {number}: the invoice must be booked before a "
+                "payment against it"
+            )
+        return dict(found[0])
 
     def rpc(self, method: str, *params: Any) -> Any:
         """Any Tryton model call with our session: for reconciliation scripts and tests."""
@@ -318,13 +404,17 @@ class TrytonErpClient:
 
     def _call(self, method: str, *params: Any) -> Any:
         """Call a model method with the user's context, logging in (again) when needed."""
+        return self._call_in({}, method, *params)
+
+    def _call_in(self, extra_context: dict[str, Any], method: str, *params: Any) -> Any:
+        """``_call`` with more context (a wizard's active record)."""
         if self._authorization is None:
             self._login()
         try:
-            return self._rpc(method, [*params, self._context])
+            return self._rpc(method, [*params, {**self._context, **extra_context}])
         except _SessionExpired:
             self._login()
-            return self._rpc(method, [*params, self._context])
+            return self._rpc(method, [*params, {**self._context, **extra_context}])
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
         self._request_id += 1

@@ -20,6 +20,12 @@ from invoice_dispatch.erp.errors import (
     MissingMapping,
 )
 from invoice_dispatch.erp.mapping import ErpMapping, load_erp_mapping, parse_erp_mapping
+from invoice_dispatch.erp.payments import (
+    ErpPayment,
+    ErpPaymentClient,
+    build_payment,
+    post_payment_once,
+)
 from invoice_dispatch.erp.posting import ErpClient, post_invoice_once
 
 __all__ = [
@@ -29,6 +35,8 @@ __all__ = [
     "ErpCustomer",
     "ErpError",
     "ErpMapping",
+    "ErpPayment",
+    "ErpPaymentClient",
     "ErpPermanentError",
     "ErpReceipt",
     "ErpTaxLine",
@@ -36,7 +44,9 @@ __all__ = [
     "InvalidErpMapping",
     "MissingMapping",
     "build_booking",
+    "build_payment",
     "load_erp_mapping",
     "parse_erp_mapping",
     "post_invoice_once",
+    "post_payment_once",
 ]

@@ -27,7 +27,15 @@ class _Frozen(BaseModel):
 
 class GlAccount(_Frozen):
     name: str
-    kind: Literal["receivable", "revenue", "tax"]
+    kind: Literal["receivable", "revenue", "tax", "bank", "expense"]
+
+
+class PaymentAccounts(_Frozen):
+    """Where money in and money given up land: the bank account a payment is booked to
+    (against the receivable) and the expense account a write-off is booked to."""
+
+    bank_account: str
+    write_off_account: str
 
 
 class ProductMapping(_Frozen):
@@ -51,6 +59,8 @@ class ErpMapping(_Frozen):
     cost_centers: dict[str, str]
     products: dict[str, ProductMapping]
     taxes: tuple[TaxMapping, ...]
+    #: Optional: without it invoices are booked, but payments and write-offs are not.
+    payments: PaymentAccounts | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ErpMapping:
@@ -65,6 +75,9 @@ class ErpMapping(_Frozen):
                 problems.append(f"{used_by} needs a {kind} account but {code} is {account.kind}")
 
         expect(self.receivable_account, "receivable", "receivable_account")
+        if self.payments is not None:
+            expect(self.payments.bank_account, "bank", "payments.bank_account")
+            expect(self.payments.write_off_account, "expense", "payments.write_off_account")
         for product_code, product in self.products.items():
             expect(product.revenue_account, "revenue", f"product '{product_code}'")
             if product.cost_center not in self.cost_centers:
