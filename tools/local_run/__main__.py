@@ -42,8 +42,12 @@ from tools.synthetic_accounts import write_accounts
 DEFAULT_ACCOUNTS = REPO_ROOT / "events" / "accounts" / "sample-accounts.json"
 DEFAULT_PERIOD = "2026-11"  # the period the bundled sample accounts describe
 STATE_FOLDER = ".local-stack"
-#: What "--ses-max-send-rate 0" sets: a rate no local run reaches (the rate must be > 0).
-UNPACED_SEND_RATE = 1_000_000.0
+#: What "--ses-max-send-rate 0" sets (the rate must be > 0): a thousand a second, far above
+#: the tens a second the local stack sends, so it never waits on a slot, while its senders
+#: still reserve slots in blocks of many, as paced ones do on AWS. (At a million a second
+#: each block's slots were microseconds apart and gone before the next e-mail: one
+#: reservation per e-mail.)
+UNPACED_SEND_RATE = 1_000.0
 SYNTHETIC_FOLDER = ".synthetic"
 #: A run may take this long whatever its size (the bundled demo takes seconds) ...
 BASE_TIMEOUT_SECONDS = 900.0
