@@ -25,6 +25,8 @@ time at 10,000 accounts as at 1,000 (within 1.3x), under 2 GB. For each run it r
   (one transition each); the Express drafting children, one request each, billed for
   their Lambda's time at 64 MB;
 * cost per 1,000 invoices, itemized, at the list prices in ``PRICES``;
+* each whole-run step's CPU time scaled to 100,000 invoices, against its timeout at its
+  share of a vCPU (``WHOLE_RUN_STEPS``);
 * the largest payloads (Lambda input and output, state input and output, Map items, the
   results a Distributed Map collects into its parent) at 1k and 10k, and extrapolated
   linearly to 100k against their limits (a state's 256 KB; 6 MB for the approval API);
@@ -98,6 +100,18 @@ PRICES = {
 EXPRESS_MEMORY_GB = 64 / 1024
 #: The one Map whose children are Express (the template's DraftingChildExecutionType).
 EXPRESS_CHILD_FUNCTION = "GenerateDraftsFunction"
+#: Steps that go through the whole run in one invocation (NumberInvoices stops in time
+#: and is called again, so it has no such limit).
+WHOLE_RUN_STEPS = (
+    "GatherAccountsFunction",
+    "ReviewDraftsFunction",
+    "RequestApprovalFunction",
+    "AutoApproveFunction",
+    "PlanDeliveryFunction",
+    "SummarizeRunFunction",
+)
+#: Lambda gives one full vCPU at 1,769 MB, and a share of one below it.
+FULL_VCPU_MB = 1769
 S3_PUT_CLASS = {"PutObject", "CopyObject", "ListObjectsV2", "ListObjects", "PostObject"}
 S3_GET_CLASS = {"GetObject", "HeadObject"}
 
@@ -216,6 +230,7 @@ def _run_figures(
         "map_children": run["map_children"],
         "map_child_transitions_per_invoice": round(run["child_states_entered"] / invoices, 3),
         "cost_usd_per_1000_invoices": costs,
+        f"whole_run_steps_at_{_label(EXTRAPOLATE_TO)}": _whole_run_steps(run, template, invoices),
         "largest_payload_bytes": {kind: seen[0] for kind, seen in run["largest"].items()},
         "largest_lambda_payload_bytes": _lambda_payloads(run),
     }
@@ -334,6 +349,24 @@ def _costs(
     per_thousand = {name: round(cost / invoices * 1000, 5) for name, cost in itemized.items()}
     per_thousand["total"] = round(sum(itemized.values()) / invoices * 1000, 4)
     return per_thousand
+
+
+def _whole_run_steps(run: dict[str, Any], template: Template, invoices: int) -> dict[str, str]:
+    """Each whole-run step's CPU time, scaled to 100,000 invoices, against what its timeout
+    allows at its share of a vCPU. The local CPU time includes moto's answers, which AWS
+    spends elsewhere: an upper bound."""
+    memory = template.function_memory_mb()
+    timeout = template.function_timeout_seconds()
+    figures = {}
+    for name in WHOLE_RUN_STEPS:
+        if name not in run["functions"]:
+            continue
+        seconds = run["functions"][name]["cpu_seconds"] / invoices * EXTRAPOLATE_TO
+        vcpu = min(1.0, memory[name] / FULL_VCPU_MB)
+        allowed = timeout[name] * vcpu
+        verdict = "fits" if seconds <= allowed else "TOO SLOW"
+        figures[name] = f"{seconds:.0f} s of a vCPU; {allowed:.0f} s allowed ({verdict})"
+    return figures
 
 
 def _send_slot_writes(lambda_usage: dict[str, Any]) -> float:

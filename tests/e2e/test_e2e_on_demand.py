@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
+from invoice_dispatch.observability import metrics
 from invoice_dispatch.platform import get_platform
 from tests.conftest import ses_sample_event
 from tests.e2e.conftest import SAMPLE_ACCOUNTS, Stack
@@ -153,3 +154,13 @@ def test_template_declares_every_function_the_state_machine_calls() -> None:
     ]
     for name in substitutions:
         assert "${" + name + "}" in definition, name
+
+
+def test_each_local_invocation_starts_with_no_metrics(stack: Stack) -> None:
+    """Metrics are disabled locally; one invocation's values must not pile up into the next
+    (Powertools' auto-flush at 100 values fails where no namespace is configured)."""
+    for _ in range(120):
+        result, error = stack.env.router.invoke("DeliveryEventsFunction", {"Records": []})
+        assert error is None, result
+
+    assert not metrics.metric_set

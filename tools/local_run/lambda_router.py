@@ -24,6 +24,7 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from invoice_dispatch.observability import metrics
 from tools.approval_server import LocalLambdaContext
 from tools.local_run import ses_events
 from tools.local_run.faults import SimulatedCrash
@@ -46,6 +47,17 @@ def load_handler(spec: FunctionSpec) -> Handler:
         sys.modules[unique_name] = module
         file_spec.loader.exec_module(module)
     return getattr(module, attribute)  # type: ignore[no-any-return]
+
+
+def _drop_unpublished_metrics() -> None:
+    """Start the next invocation's metrics empty, as Lambda does.
+
+    Metrics are disabled locally, so Powertools' flush at the end of an invocation
+    publishes nothing and clears nothing: without this the values of every invocation one
+    process hosts pile up in the shared ``Metrics`` until Powertools' auto-flush at 100
+    values of one metric, which fails where no namespace was configured (a test session).
+    """
+    metrics.clear_metrics()
 
 
 class LambdaRouter:
@@ -90,6 +102,7 @@ class LambdaRouter:
                     self.invocations.append((spec.logical_id, False))
                     return failure, "Unhandled"
         finally:
+            _drop_unpublished_metrics()
             self.deliver_ses_events()
         self.invocations.append((spec.logical_id, True))
         return result, None
@@ -106,10 +119,13 @@ class LambdaRouter:
         if (sns_event := ses_events.drain_as_sns_event()) is None:
             return
         _spec, handler = self.handler_for("DeliveryEventsFunction")
-        with self._metered("DeliveryEventsFunction", sns_event, SNS) as outcome:
-            outcome["result"] = handler(
-                sns_event, LocalLambdaContext(function_name="DeliveryEventsFunction")
-            )
+        try:
+            with self._metered("DeliveryEventsFunction", sns_event, SNS) as outcome:
+                outcome["result"] = handler(
+                    sns_event, LocalLambdaContext(function_name="DeliveryEventsFunction")
+                )
+        finally:
+            _drop_unpublished_metrics()
 
     def install(self) -> None:
         router = self

@@ -17,7 +17,11 @@ moto answers exactly as it was and removes only the cost that grows with history
   partitions are kept in an index (hash key value -> primary keys) that follows every
   write: put, update, delete and a transaction's roll-back re-read the written item.
   A GSI query that pages skips, as moto does, the items before the start key, without
-  walking them; the partition's order is cached until one of its items is written.
+  walking them, and hands moto only the page's ``Limit`` items and the next one (all of
+  them where a range-key comparison or a legacy filter may skip some): moto sorts and
+  walks every candidate for each page, so paging through a partition of n items cost
+  n²/Limit. The partition's order is cached as keys, until an item joins or leaves it or
+  one of its keys changes.
 * SES keeps every message it accepted in ``sent_messages``, the raw MIME with the PDF
   attached (~90 KB an invoice). Here each message's ``raw_data`` lives in a file.
 * S3 keeps every object's bytes in memory (moto spools only objects over ~5 MB). Here
@@ -432,35 +436,49 @@ class PartitionIndex:
 
     def __init__(self, table: Table) -> None:
         self.attributes = _gsi_hash_attributes(table)
+        #: every attribute a GSI query sorts by: all index keys and the table's keys
+        self.sort_attributes = _key_attribute_names(table)
         self.members: dict[str, dict[Any, dict[PrimaryKey, None]]] = {
             name: {} for name in self.attributes
         }
         self.entries: dict[PrimaryKey, tuple[tuple[str, Any], ...]] = {}
-        #: (attribute, value) -> (index name, sort attributes) -> the partition in moto's order;
-        #: dropped whenever one of its items is written.
-        self.ordered: dict[tuple[str, Any], dict[tuple[Any, ...], list[Item]]] = {}
+        self.sort_values: dict[PrimaryKey, tuple[Any, ...]] = {}
+        #: (attribute, value) -> (index name, sort attributes) -> the partition's keys in
+        #: moto's order; dropped when an item joins or leaves it or one of its keys changes.
+        self.ordered: dict[tuple[str, Any], dict[tuple[Any, ...], list[PrimaryKey]]] = {}
         for item in table.all_items():
             self.update((item.hash_key, item.range_key), item)
 
     def update(self, key: PrimaryKey, item: Item | None) -> None:
+        """Follow one write. A write that moves no key (a status, a time) keeps the cached
+        orders: they hold keys, and the items are read from the table when queried."""
+        entries: list[tuple[str, Any]] = []
+        sort_values: tuple[Any, ...] = ()
+        if item is not None:
+            for name in self.attributes:
+                value = item.attrs.get(name)
+                if value is None:
+                    continue
+                try:
+                    hash(value)
+                except TypeError:
+                    value = _UNHASHABLE
+                entries.append((name, value))
+            sort_values = tuple(item.attrs.get(name) for name in self.sort_attributes)
+        previous = self.entries.get(key)
+        if previous == tuple(entries) and self.sort_values.get(key) == sort_values:
+            return
         for entry in self.entries.pop(key, ()):
             self.members[entry[0]].get(entry[1], {}).pop(key, None)
             self._touch(entry)
+        self.sort_values.pop(key, None)
         if item is None:
             return
-        entries = []
-        for name in self.attributes:
-            value = item.attrs.get(name)
-            if value is None:
-                continue
-            try:
-                hash(value)
-            except TypeError:
-                value = _UNHASHABLE
+        for name, value in entries:
             self.members[name].setdefault(value, {})[key] = None
-            entries.append((name, value))
             self._touch((name, value))
         self.entries[key] = tuple(entries)
+        self.sort_values[key] = sort_values
 
     def _touch(self, partition: tuple[str, Any]) -> None:
         if partition[1] is _UNHASHABLE:  # a candidate of every partition of its attribute
@@ -476,6 +494,13 @@ class PartitionIndex:
 
 
 _indexes: weakref.WeakKeyDictionary[Table, PartitionIndex] = weakref.WeakKeyDictionary()
+
+
+def _key_attribute_names(table: Table) -> tuple[str, ...]:
+    names = [table.hash_key_attr, table.range_key_attr]
+    for index in table.all_indexes():
+        names += [key["AttributeName"] for key in index.schema]
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def _gsi_hash_attributes(table: Table) -> tuple[str, ...]:
@@ -555,37 +580,63 @@ def _ordered_partition(
     """
     attributes = _sort_attributes(table, arguments["index_name"])
     orders = index.ordered.setdefault((name, value), {})
-    ordered = orders.get((arguments["index_name"], *attributes))
-    if ordered is None:
-        items = [_stored_item(table, key) for key in index.candidates(name, value)]
-        found = [item for item in items if item is not None]
-        ordered = _moto_sort(found, attributes)
+    ordered_keys = orders.get((arguments["index_name"], *attributes))
+    if ordered_keys is None:
+        found = [
+            (key, item)
+            for key in index.candidates(name, value)
+            if (item := _stored_item(table, key)) is not None
+        ]
+        ordered = _moto_sort([item for _key, item in found], attributes)
         if ordered is None:
-            return _by_table_order(found)
-        orders[(arguments["index_name"], *attributes)] = ordered
+            return _by_table_order([item for _key, item in found])
+        key_of = {id(item): key for key, item in found}
+        ordered_keys = [key_of[id(item)] for item in ordered]
+        orders[(arguments["index_name"], *attributes)] = ordered_keys
+    if arguments.get("scan_index_forward") is False:
+        return _items(table, ordered_keys)
+    start = _first_kept(table, ordered_keys, arguments)
+    return _items(table, ordered_keys[start : _page_end(start, len(ordered_keys), arguments)])
+
+
+def _items(table: Table, keys: list[PrimaryKey]) -> list[Item]:
+    return [item for key in keys if (item := _stored_item(table, key)) is not None]
+
+
+def _first_kept(table: Table, ordered_keys: list[PrimaryKey], arguments: dict[str, Any]) -> int:
+    """How many items moto's loop would skip for the start key (0 without one)."""
     start_key = arguments.get("exclusive_start_key")
-    if start_key is None or arguments.get("scan_index_forward") is False:
-        return list(ordered)
+    if start_key is None:
+        return 0
     hash_attrs, range_attrs = _key_attributes(table, arguments["index_name"])
     try:
-        skipped = bisect.bisect_left(
+        return bisect.bisect_left(
             _Prefix(
-                ordered,
-                lambda item: table._item_comes_before_dct(
-                    item, start_key, hash_attrs, range_attrs, True
+                ordered_keys,
+                lambda key: table._item_comes_before_dct(
+                    _stored_item(table, key), start_key, hash_attrs, range_attrs, True
                 ),
             ),
             True,
         )
     except Exception:  # moto's loop meets the same problem and reports it
-        return list(ordered)
-    return ordered[skipped:]
+        return 0
+
+
+def _page_end(start: int, total: int, arguments: dict[str, Any]) -> int:
+    """Where moto's loop stops: after ``Limit`` items and the one that shows there are
+    more, when every candidate counts toward the limit (no range-key comparison and no
+    legacy filter skips any). A 1 MB page stops earlier, inside the window, as in moto."""
+    limit = arguments.get("limit")
+    if limit is None or arguments.get("range_comparison") or arguments.get("filter_kwargs"):
+        return total
+    return min(total, start + int(limit) + 1)
 
 
 class _Prefix:
     """A read-only view for ``bisect``: True for the items a start key skips."""
 
-    def __init__(self, items: list[Item], skipped: Callable[[Item], bool]) -> None:
+    def __init__(self, items: list[PrimaryKey], skipped: Callable[[PrimaryKey], bool]) -> None:
         self.items = items
         self.skipped = skipped
 

@@ -83,6 +83,14 @@ class Template:
             for name, resource in self.resources_of_type("AWS::Serverless::Function").items()
         }
 
+    def function_timeout_seconds(self) -> dict[str, int]:
+        """Timeout of each function (its own, else Globals')."""
+        default = int(self.document["Globals"]["Function"].get("Timeout", 3))
+        return {
+            name: int(resource["Properties"].get("Timeout", default))
+            for name, resource in self.resources_of_type("AWS::Serverless::Function").items()
+        }
+
     def state_machine_definition(self, resolve: Any) -> str:
         machine = next(iter(self.resources_of_type("AWS::Serverless::StateMachine").values()))
         properties = machine["Properties"]

@@ -376,7 +376,7 @@ def test_a_gsi_query_reads_only_its_partition(monkeypatch: pytest.MonkeyPatch) -
         )
 
     assert [page["Count"] for page in found] == [1]
-    assert narrowed == [300, 200, 100], "each page starts where the previous one ended"
+    assert narrowed == [101, 101, 100], "each page: its Limit and one more, from where it ended"
 
 
 def cancelled_transactions() -> list[Any]:
