@@ -29,6 +29,8 @@ LOCAL_PARAMETERS: dict[str, Any] = {
     "AccountSourceKey": "sources/accounts.json",
     "ShadowAccountIds": "ACC-1001,ACC-1002,ACC-1003,ACC-1023",
     "ErpEndpoint": "",
+    "CollectionsEmail": "collections@northwind.example",
+    "CollectionsOwners": "ACC-1002=claire.martin@northwind.example",
 }
 
 

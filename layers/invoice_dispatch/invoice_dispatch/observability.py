@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 if TYPE_CHECKING:
     from invoice_dispatch.collections.kpis import CollectionsReport
@@ -18,8 +18,9 @@ metrics = Metrics()
 def emit_collections_metrics(report: CollectionsReport) -> None:
     """The collections KPIs as CloudWatch metrics (EMF), one dimension set per figure.
 
-    Per-currency and per-stage figures each get their own metric document (Powertools'
-    ``single_metric``): the handler's shared ``metrics`` carries one set of dimensions.
+    Per-currency and per-stage figures each get their own metric document (an
+    ``EphemeralMetrics`` each): the handler's shared ``metrics`` carries one set of
+    dimensions for all it holds.
     """
     for currency, days in report.dso_days.items():
         if days is not None:
@@ -44,6 +45,8 @@ def emit_collections_metrics(report: CollectionsReport) -> None:
 
 
 def _one(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
-    with single_metric(name=name, unit=unit, value=value) as metric:
-        for dimension, dimension_value in dimensions.items():
-            metric.add_dimension(name=dimension, value=dimension_value)
+    document = EphemeralMetrics()
+    for dimension, dimension_value in dimensions.items():
+        document.add_dimension(name=dimension, value=dimension_value)
+    document.add_metric(name=name, unit=unit, value=value)
+    document.flush_metrics()

@@ -223,7 +223,8 @@ class LedgerStore:
                 }
             }
         ]
-        if posting.source in PAYMENT_SOURCES:
+        refund = any(a.entry.kind is EntryKind.REFUND for a in posting.allocations)
+        if posting.source in PAYMENT_SOURCES and not refund:
             items.append({"Update": self._matching_tally(posting)})
         for allocation in posting.allocations:
             before = receivables[allocation.number]
