@@ -377,9 +377,8 @@ def collections_main(arguments: argparse.Namespace) -> int:
     print(f"\n{text}")
     print(f"Collections done in {time.monotonic() - started:.1f} s; output in {out_dir}/")
     print("  report.json, report.txt, report.html   the KPIs of the last day")
-    print(
-        f"  outbox/   {len(list((out_dir / 'outbox').glob('*.eml')))} reminder and escalation e-mail(s)"
-    )
+    sent = len(list((out_dir / "outbox").glob("*.eml")))
+    print(f"  outbox/   {sent} reminder and escalation e-mail(s)")
     return 0 if report else 1
 
 

@@ -64,15 +64,8 @@ def payment_arrivals() -> list[PaymentArrival]:
     return sorted(arrivals, key=lambda arrival: arrival.day)
 
 
-def feed(arrival: PaymentArrival, env: LocalEnvironment) -> list[str]:
-    """Hand one arrival to its real handler, as the HTTP API or an operator would."""
-    context = LocalLambdaContext()
-    if arrival.kind == "statement":
-        handler = env.router.handler_for("ImportStatementFunction")[1]
-        content = arrival.path.read_text(encoding="utf-8")
-        reports = handler({"name": arrival.path.name, "content": content}, context)
-        return [f"{p['outcome']}: {p['explanation']}" for r in reports for p in r["payments"]]
-    body = arrival.path.read_bytes()
+def post_webhook(env: LocalEnvironment, body: bytes) -> dict[str, str]:
+    """POST a payment event to the webhook handler, signed as the provider signs it now."""
     sent_at = int(time.time())
     header = f"t={sent_at},v1={sign(get_platform().payments_webhook_secret(), sent_at, body)}"
     event = build_http_api_event(
@@ -83,9 +76,23 @@ def feed(arrival: PaymentArrival, env: LocalEnvironment) -> list[str]:
         "127.0.0.1",
         "localhost",
     )
-    answer = json.loads(
-        env.router.handler_for("PaymentsWebhookFunction")[1](event, context)["body"]
-    )
+    handler = env.router.handler_for("PaymentsWebhookFunction")[1]
+    return json.loads(handler(event, LocalLambdaContext())["body"])  # type: ignore[no-any-return]
+
+
+def import_statement(env: LocalEnvironment, name: str, content: str) -> list[dict[str, Any]]:
+    """Hand a statement to the import handler, as its on-demand input carries one."""
+    handler = env.router.handler_for("ImportStatementFunction")[1]
+    reports = handler({"name": name, "content": content}, LocalLambdaContext())
+    return [payment for report in reports for payment in report["payments"]]
+
+
+def feed(arrival: PaymentArrival, env: LocalEnvironment) -> list[str]:
+    if arrival.kind == "statement":
+        content = arrival.path.read_text(encoding="utf-8")
+        payments = import_statement(env, arrival.path.name, content)
+        return [f"{payment['outcome']}: {payment['explanation']}" for payment in payments]
+    answer = post_webhook(env, arrival.path.read_bytes())
     return [f"{answer['status']}: {answer.get('message') or answer.get('reason', '')}"]
 
 
