@@ -184,7 +184,7 @@ def test_after_three_skipped_days_only_the_latest_due_stage_goes_out_once(walk: 
 
 def test_the_reminder_states_what_is_still_open_after_a_partial_payment(walk: Walk) -> None:
     number = walk.numbers["ACC-1003"]
-    stored = get_platform().store.get_invoice(f"2026-11:ACC-1003")
+    stored = get_platform().store.get_invoice("2026-11:ACC-1003")
     assert stored is not None
     final = [s for s in walk.sent_per_day[walk.d + timedelta(days=14)] if number in s[1]]
     assert final == [

@@ -80,7 +80,9 @@ class Decision(BaseModel):
         return self
 
     def same_as(self, other: Decision) -> bool:
-        return self.model_dump(exclude={"note"}) == other.model_dump(exclude={"note"})
+        """The same decision, whatever its note says or when it was recorded."""
+        fields = set(Decision.model_fields) - {"note"}
+        return self.model_dump(include=fields) == other.model_dump(include=fields)
 
 
 class RecordedDecision(Decision):

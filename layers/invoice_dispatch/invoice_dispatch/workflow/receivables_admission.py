@@ -165,10 +165,10 @@ def admit_invoices(platform: Platform, now: datetime) -> AdmissionResult:
             for invoice in invoices:
                 sale = (invoice.issue_date or date.min, invoice.currency)
                 sales[sale] = sales.get(sale, Decimal(0)) + invoice.gross_total
-        if sales:  # DSO's credit sales (collections/kpis.py): the run's whole, each pass
-            platform.collections.record_run_sales(run_id, sales)
             for credit_note in (i for i in page if i.credited_invoice_number is not None):
                 apply_credit_note(credit_note, platform)
                 result.credit_notes += 1
+        if sales:  # DSO's credit sales (collections/kpis.py): the run's whole, each pass
+            platform.collections.record_run_sales(run_id, sales)
     ledger.set_admission_cursor(now)
     return result
