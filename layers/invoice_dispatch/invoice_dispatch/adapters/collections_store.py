@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from invoice_dispatch.adapters.ledger_store import (
     MATCHING_PK,
     receivable_from_item,
+    receivable_items,
     work_list,
 )
 from invoice_dispatch.collections.escalation import Escalation, RecordedDecision, ReminderRecord
@@ -92,7 +93,6 @@ def state_from_item(item: dict[str, Any]) -> CollectionState:
 class CollectionsStore:
     def __init__(self, table: Any) -> None:
         self._table = table
-        self._client = table.meta.client
 
     # ------------------------------------------------------------- the plan
     def unsettled(
@@ -108,18 +108,10 @@ class CollectionsStore:
 
     def states(self, numbers: Iterable[str]) -> dict[str, tuple[Receivable, CollectionState]]:
         """Fresh (strongly consistent) receivables and states: a sender checks again."""
-        keys = [_receivable_key(number) for number in dict.fromkeys(numbers)]
-        found: dict[str, tuple[Receivable, CollectionState]] = {}
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table.name, []):
-                    found[item["number"]] = (receivable_from_item(item), state_from_item(item))
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        return {
+            item["number"]: (receivable_from_item(item), state_from_item(item))
+            for item in receivable_items(self._table, numbers)
+        }
 
     # ------------------------------------------------------------ reminders
     def claim_reminder(

@@ -149,21 +149,10 @@ class LedgerStore:
 
     def receivables(self, numbers: Iterable[str]) -> dict[str, Receivable]:
         """Batch reads, 100 keys per call, strongly consistent (a payment reads its version)."""
-        keys = [
-            {"PK": _receivable_pk(number), "SK": _RECEIVABLE} for number in dict.fromkeys(numbers)
-        ]
-        found: dict[str, Receivable] = {}
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table.name, []):
-                    receivable = receivable_from_item(item)
-                    found[receivable.number] = receivable
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        return {
+            item["number"]: receivable_from_item(item)
+            for item in receivable_items(self._table, numbers)
+        }
 
     def unsettled_receivables(self, due_until: date | None = None) -> Iterator[Receivable]:
         """Receivables with an open amount (owed or overpaid), oldest due date first."""
@@ -329,6 +318,19 @@ class LedgerStore:
     # ------------------------------------------------------------------ helpers
     def _work_list(self, condition: Any) -> Iterator[dict[str, Any]]:
         return work_list(self._table, condition)
+
+
+def receivable_items(table: Any, numbers: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The receivables' items, batch-read 100 keys per call, strongly consistent."""
+    keys = [{"PK": _receivable_pk(number), "SK": _RECEIVABLE} for number in dict.fromkeys(numbers)]
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {
+            table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}
+        }
+        while request:
+            response = table.meta.client.batch_get_item(RequestItems=request)
+            yield from response["Responses"].get(table.name, [])
+            request = response.get("UnprocessedKeys") or {}
 
 
 def work_list(table: Any, condition: Any) -> Iterator[dict[str, Any]]:
