@@ -264,3 +264,32 @@ def test_the_report_of_the_last_day_shows_the_kpis(walk: Walk) -> None:
     assert (report["payments"]["automatic"], report["payments"]["needs_person"]) == (3, 0)
     assert set(report["aging"]["currencies"]) == {"EUR"}
     assert report["dso_days"]["USD"] == "0.0"
+
+
+def test_a_decision_given_as_the_state_machines_input_closes_the_escalation_once(
+    stack: Stack, walk: Walk
+) -> None:
+    escalation_id = f"ACC-1003:{walk.d + timedelta(days=17)}"
+    decision = {
+        "escalation_decision": {
+            "escalation_id": escalation_id,
+            "decision": "dispute",
+            "decided_by": "claire.martin@northwind.example",
+            "note": "Service outage in December",
+        }
+    }
+    first = stack.env.run_collections(decision, "decision-1")
+    again = stack.env.run_collections(decision, "decision-2")
+    other = {"escalation_decision": {**decision["escalation_decision"], "decision": "x"}}
+    refused = stack.env.run_collections(other, "decision-3")
+
+    assert first[0] == "SUCCEEDED" and first[1]["decision"]["Payload"]["recorded"] is True
+    assert again[0] == "SUCCEEDED" and again[1]["decision"]["Payload"]["recorded"] is False
+    assert refused[0] == "FAILED"
+    assert refused[2] is not None and refused[2].startswith(
+        "DecisionRefused: The escalation decision is not valid: decision: Input should be"
+    )
+    receivable = get_platform().ledger.receivable(walk.numbers["ACC-1003"])
+    assert receivable is not None and receivable.dispute_open
+    open_ids = [e.escalation_id for e in get_platform().collections.open_escalations()]
+    assert escalation_id not in open_ids

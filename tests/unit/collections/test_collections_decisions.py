@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.receivables import EntryKind, ReceivableStatus
 from invoice_dispatch.workflow.collections_escalation import escalate, record_decision
 from tests.unit.collections.test_collections_reminders import _receivable
+from tools.local_run.wiring import REPO_ROOT
 
 
 def _escalated(platform: Platform, account_id: str) -> tuple[str, str, date]:
@@ -141,3 +143,13 @@ def test_a_promise_without_a_date_is_refused_in_words() -> None:
                 "decided_by": "claire@northwind.example",
             }
         )
+
+
+def test_the_sample_decision_inputs_are_valid() -> None:
+    samples = sorted((REPO_ROOT / "events" / "collections").glob("decision-*.json"))
+    decisions = [parse_decision(json.loads(p.read_text())["escalation_decision"]) for p in samples]
+    assert sorted(d.decision.value for d in decisions) == [
+        "dispute",
+        "promise_to_pay",
+        "write_off_request",
+    ]
