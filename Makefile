@@ -20,7 +20,7 @@ LAYER_BUDGET_MB := 80
 export SAM_CLI_TELEMETRY := 0
 export BC_SKIP_MAPPING := TRUE
 
-.PHONY: demo test bench lint format typecheck cfn-lint runtime-deps bench-deps test-deps pr clean deploy package checkov
+.PHONY: demo collections test bench lint format typecheck cfn-lint runtime-deps bench-deps test-deps pr clean deploy package checkov
 
 $(INSTALLED): requirements-dev.txt layers/invoice_dispatch/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ runtime-deps bench-deps test-deps:
 
 demo: $(INSTALLED) runtime-deps
 	$(PY) -m tools.local_run $(ARGS)
+
+# The daily collections run, day by day on a simulated clock (AS_OF: its last day).
+collections: $(INSTALLED) runtime-deps
+	$(PY) -m tools.local_run --collections $(if $(AS_OF),--as-of $(AS_OF)) $(ARGS)
 
 test: $(INSTALLED) test-deps cfn-lint checkov package
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \

@@ -1,4 +1,4 @@
-"""DeliveryEvents: SES events (via SNS) move each invoice's delivery state."""
+"""DeliveryEvents: SES events (via SNS) move each invoice's (or reminder's) delivery state."""
 
 import json
 from typing import Any
@@ -11,6 +11,7 @@ from invoice_dispatch.adapters.aws_errors import retryable_aws_errors
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
+from invoice_dispatch.workflow.reminder_events import apply_reminder_event, reminder_tag
 
 
 @logger.inject_lambda_context
@@ -22,7 +23,11 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     platform = get_platform()
     applied = 0
     for record in event.records:
-        update = apply_ses_event(json.loads(record.sns.message), platform)
+        ses_event = json.loads(record.sns.message)
+        if reminder_tag(ses_event):
+            applied += int(apply_reminder_event(ses_event, platform).applied)
+            continue
+        update = apply_ses_event(ses_event, platform)
         applied += int(update.applied)
         if update.is_failure:
             metrics.add_metric(name="FailedDeliveries", unit=MetricUnit.Count, value=1)

@@ -4,6 +4,7 @@ python -m tools.local_run [--accounts FILE | --accounts-count N] [--period YYYY-
                           [--mode live|shadow] [--wait-for-approval] [--erp http|tryton|none]
                           [--out DIR] [--fresh] [--fail-at POINT] [--resume]
                           [--ses-max-send-rate R] [--timeout-seconds S] [--metering FILE]
+                          [--collections [--as-of YYYY-MM-DD]]
 
 The stack's data (table, bucket, queue, secrets) is kept in DIR/.local-stack/ between
 runs, as a deployed stack keeps it; --fresh starts from an empty stack. --fail-at kills
@@ -15,6 +16,10 @@ file. --ses-max-send-rate replaces the template's SES rate (0: unpaced; moto nev
 throttles, so a big local run need not wait for the rate an AWS account has). The run
 is given time in proportion to its accounts unless --timeout-seconds says otherwise.
 --metering writes what the run would use on AWS (tools/local_run/metering.py) as JSON.
+
+--collections bills the sample accounts on a fresh stack and then runs the daily
+collections state machine once per simulated day up to --as-of, with the bundled
+payments arriving on their days (tools/local_run/collections_demo.py).
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
+from invoice_dispatch.platform import get_platform
+from tools.local_run.collections_demo import run_collections_days
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
 from tools.local_run.persistence import StackState
@@ -244,8 +252,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--metering", type=Path, metavar="FILE", help="write what the run would use on AWS"
     )
+    parser.add_argument(
+        "--collections",
+        action="store_true",
+        help="then run the daily collections run day by day (simulated clock) up to --as-of",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the collections demo's last day (default: the first escalation's day)",
+    )
     arguments = parser.parse_args(argv)
     use_two_malloc_arenas()
+    if arguments.as_of and not arguments.collections:
+        parser.error("--as-of is the collections demo's clock: use it with --collections")
+    if arguments.collections:
+        return collections_main(arguments)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", arguments.period):
         parser.error(f"--period must look like 2026-11, not '{arguments.period}'")
     if arguments.accounts_count is not None:
@@ -323,6 +346,44 @@ def main(argv: list[str] | None = None) -> int:
         arguments.metering.write_text(json.dumps(figures, indent=1), encoding="utf-8")
         print(f"  metering   {arguments.metering}")
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def collections_main(arguments: argparse.Namespace) -> int:
+    """Bill the sample accounts on a fresh stack, then walk the collections days."""
+    started = time.monotonic()
+    print(
+        f"Collections demo: the monthly run for {arguments.period}, then one collections run a day"
+    )
+    os.environ.setdefault("DISPATCH_CLAIM_LEASE_SECONDS", "5")
+    with (
+        erp_for(arguments.erp, Path(tempfile.mkdtemp())) as erp,
+        LocalEnvironment(arguments.accounts, arguments.out, erp) as env,
+    ):
+        monthly = env.run({"period": arguments.period, "mode": "live"}, ApprovalPlan())
+        print_summary(monthly, time.monotonic() - started)
+        if monthly.status != "SUCCEEDED":
+            return 1
+        schedule = get_platform().reminder_schedule
+        due_dates = [
+            stored.invoice.due_date
+            for stored in get_platform().store.run_invoices(monthly.run_id)
+            if stored.invoice.due_date
+        ]
+        first_day = min(due_dates) + timedelta(days=schedule.stages[0].offset)
+        as_of = arguments.as_of or schedule.escalation_day(min(due_dates), None)
+        if as_of < first_day:
+            print(f"\n--as-of {as_of} is before the first reminder day ({first_day})")
+            return 1
+        print(f"\nCollections from {first_day} to {as_of} (simulated clock)\n")
+        out_dir = arguments.out / "collections"
+        report = run_collections_days(env, first_day, as_of, out_dir)
+        text = (out_dir / "report.txt").read_text()
+    print(f"\n{text}")
+    print(f"Collections done in {time.monotonic() - started:.1f} s; output in {out_dir}/")
+    print("  report.json, report.txt, report.html   the KPIs of the last day")
+    sent = len(list((out_dir / "outbox").glob("*.eml")))
+    print(f"  outbox/   {sent} reminder and escalation e-mail(s)")
+    return 0 if report else 1
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from tools.local_run.lambda_router import LambdaRouter
 from tools.local_run.metering import HTTP_API, Meter, acting_as
 from tools.local_run.persistence import SavedCounts, StackState
 from tools.local_run.stack import LocalStack
-from tools.local_run.wiring import ACCOUNT_ID, REGION, Template
+from tools.local_run.wiring import ACCOUNT_ID, COLLECTIONS_RUN, MONTHLY_RUN, REGION, Template
 
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 logging.getLogger("moto").setLevel(logging.CRITICAL)
@@ -82,6 +82,14 @@ STEP_NAMES = {
     "PostToErpFunction": "Booking in the ERP",
     "RecordChunkFailureFunction": "Recording a failed chunk",
     "SummarizeRunFunction": "Summarizing",
+    "AdmitInvoicesFunction": "Admitting invoices",
+    "PlanRemindersFunction": "Planning reminders",
+    "SendRemindersFunction": "Sending reminders",
+    "EscalateFunction": "Escalating",
+    "NotifyCollectionsFunction": "Notifying due and paid",
+    "PostLedgerToErpFunction": "Booking payments in the ERP",
+    "CollectionsReportFunction": "Reporting collections",
+    "RecordEscalationDecisionFunction": "Recording a decision",
 }
 
 
@@ -115,6 +123,14 @@ class RunResult:
     error: str | None = None
 
 
+def failure_of(status: str, description: dict[str, Any]) -> str | None:
+    """The sentence of a failed execution's error, without the Lambda's stack trace."""
+    if status == "SUCCEEDED":
+        return None
+    failure = StepError(Error=description.get("error", ""), Cause=description.get("cause", ""))
+    return f"{failure.Error}: {failure.message}"
+
+
 class LocalEnvironment:
     def __init__(
         self,
@@ -146,6 +162,7 @@ class LocalEnvironment:
             erp_credentials=self.erp.credentials,
         )
         self.state_machine_arn = ""
+        self.collections_arn = ""
         self.state = StackState(state_dir, self.stack.names) if state_dir else None
         self.restored: SavedCounts | None = None
         self.meter = meter
@@ -168,7 +185,8 @@ class LocalEnvironment:
                 self.stack.store_erp_credentials()
         self.upload_accounts(self.accounts_file)
         self.router.install()
-        self.state_machine_arn = self.stack.create_state_machine()
+        self.state_machine_arn = self.stack.create_state_machine(MONTHLY_RUN)
+        self.collections_arn = self.stack.create_state_machine(COLLECTIONS_RUN)
         if self.meter:  # after the stack's own patches, which it must not undo when it goes
             self.meter.install()
             self.router.meter = self.meter
@@ -240,41 +258,63 @@ class LocalEnvironment:
             stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(start_input)
         )["executionArn"]
         approval_link: str | None = None
-        deadline = time.monotonic() + timeout_seconds
-        status = "RUNNING"
-        description: dict[str, Any] = {}
-        polls = 0
-        while time.monotonic() < deadline:
-            description = sfn.describe_execution(executionArn=execution_arn)
-            status = description["status"]
-            if status != "RUNNING":
-                break
+
+        def answer_approval() -> None:
+            nonlocal approval_link
             run = get_platform().store.get_run(run_id) if approval_link is None else None
             if approval_link is None and run and run.get("status") == "awaiting_approval":
                 try:
                     approval_link = self.approval_link_from_outbox(run_id)
                 except LookupError:  # the e-mail leaves just after the token is stored
-                    time.sleep(POLL_SECONDS)
-                    continue
+                    return
                 self.progress(f"Approval requested: {approval_link}")
                 if approval.on_link:
                     approval.on_link(approval_link)
                 if not approval.wait_for_person:
                     self.click_approval(approval_link, approval)
-            polls += 1
-            time.sleep(min(POLL_SECONDS * 1.1**polls, MAX_POLL_SECONDS))
-        else:
-            raise TimeoutError(f"Run {run_id} did not finish within {timeout_seconds} s")
+
+        status, description = self.wait_for(execution_arn, timeout_seconds, answer_approval)
         out_dir = self.export(run_id, first_message)
         report_path = out_dir / "run.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else None
-        error = None
-        if status != "SUCCEEDED":
-            failure = StepError(
-                Error=description.get("error", ""), Cause=description.get("cause", "")
-            )
-            error = f"{failure.Error}: {failure.message}"
-        return RunResult(run_id, status, report, out_dir, approval_link, error)
+        return RunResult(
+            run_id, status, report, out_dir, approval_link, failure_of(status, description)
+        )
+
+    def wait_for(
+        self,
+        execution_arn: str,
+        timeout_seconds: float,
+        on_poll: Callable[[], None] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Poll the execution until it stops; ``on_poll`` acts between looks (approvals)."""
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        deadline = time.monotonic() + timeout_seconds
+        polls = 0
+        while time.monotonic() < deadline:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] != "RUNNING":
+                return str(description["status"]), description
+            if on_poll:
+                on_poll()
+            polls += 1
+            time.sleep(min(POLL_SECONDS * 1.1**polls, MAX_POLL_SECONDS))
+        raise TimeoutError(f"{execution_arn} did not finish within {timeout_seconds} s")
+
+    def run_collections(
+        self, start_input: dict[str, Any], run_id: str, timeout_seconds: float = 600
+    ) -> tuple[str, dict[str, Any], str | None]:
+        """One execution of the collections state machine: (status, its output, error)."""
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.router.on_invoke = lambda logical_id: self.progress(
+            STEP_NAMES.get(logical_id, logical_id)
+        )
+        execution_arn = sfn.start_execution(
+            stateMachineArn=self.collections_arn, name=run_id, input=json.dumps(start_input)
+        )["executionArn"]
+        status, description = self.wait_for(execution_arn, timeout_seconds)
+        output = json.loads(description.get("output") or "{}")
+        return status, output, failure_of(status, description)
 
     # ------------------------------------------------------------- approval
     def sent_messages(self) -> list[Any]:

@@ -24,7 +24,11 @@ REGION = "eu-central-1"
 LOCAL_SUBSTITUTION_OVERRIDES = {
     "DraftingChildExecutionType": "STANDARD",
     "DeliveryChildExecutionType": "STANDARD",
+    "CollectionsChildExecutionType": "STANDARD",
 }
+#: The template's state machines, and the name each gets locally (``LocalNames``).
+MONTHLY_RUN = "MonthlyRunStateMachine"
+COLLECTIONS_RUN = "CollectionsRunStateMachine"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,11 @@ class LocalNames:
     erp_secret: str = "invoice-dispatch/erp-credentials"
     payments_webhook_secret: str = "invoice-dispatch/payments-webhook"
     monthly_run: str = "MonthlyRun"
+    collections_run: str = "CollectionsRun"
+    collections_topic: str = "invoice-dispatch-collections"
+
+    def state_machine(self, logical_id: str) -> str:
+        return {MONTHLY_RUN: self.monthly_run, COLLECTIONS_RUN: self.collections_run}[logical_id]
 
 
 class Template:
@@ -91,9 +100,8 @@ class Template:
             for name, resource in self.resources_of_type("AWS::Serverless::Function").items()
         }
 
-    def state_machine_definition(self, resolve: Any) -> str:
-        machine = next(iter(self.resources_of_type("AWS::Serverless::StateMachine").values()))
-        properties = machine["Properties"]
+    def state_machine_definition(self, resolve: Any, logical_id: str = MONTHLY_RUN) -> str:
+        properties = self.resources[logical_id]["Properties"]
         definition = (self.path.parent / properties["DefinitionUri"]).read_text(encoding="utf-8")
         substitutions = {k: resolve(v) for k, v in properties["DefinitionSubstitutions"].items()}
         substitutions.update(LOCAL_SUBSTITUTION_OVERRIDES)

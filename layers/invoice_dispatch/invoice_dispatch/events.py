@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -65,3 +66,36 @@ class ChunkFailureEvent(BaseModel):
     step: str
     invoice_ids: list[str]
     error: StepError
+
+
+class CollectionsStartEvent(BaseModel):
+    """The collections run's start: the scheduler's fire time, or a day given on demand.
+
+    ``as_of`` is the simulated clock of a local run or a catch-up run for a missed day;
+    otherwise the day is the scheduled time's (or the execution's start) date in the legal
+    entity's time zone, so a retried execution keeps its day.
+    """
+
+    input: dict[str, Any] = Field(default_factory=dict)
+    execution_name: str
+    started_at: str
+
+
+class CollectionsRun(BaseModel):
+    run_id: str
+    as_of: date
+
+
+class ReminderChunkEvent(BaseModel):
+    run: CollectionsRun
+    chunk_index: int
+    reminders: list[tuple[str, int]] = Field(description="(invoice number, stage offset)")
+
+
+class EscalateEvent(BaseModel):
+    run: CollectionsRun
+    escalation_plan_key: str
+
+
+class CollectionsStepEvent(BaseModel):
+    run: CollectionsRun

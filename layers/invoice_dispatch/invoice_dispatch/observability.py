@@ -2,8 +2,51 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+if TYPE_CHECKING:
+    from invoice_dispatch.collections.kpis import CollectionsReport
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+def emit_collections_metrics(report: CollectionsReport) -> None:
+    """The collections KPIs as CloudWatch metrics (EMF), one dimension set per figure.
+
+    Per-currency and per-stage figures each get their own metric document (an
+    ``EphemeralMetrics`` each): the handler's shared ``metrics`` carries one set of
+    dimensions for all it holds.
+    """
+    for currency, days in report.dso_days.items():
+        if days is not None:
+            _one("DaysSalesOutstanding", MetricUnit.NoUnit, float(days), currency=currency)
+    for currency, row in report.aging.currencies.items():
+        for bucket, total in row.buckets.items():
+            _one(
+                "ReceivablesAging",
+                MetricUnit.NoUnit,
+                float(total.amount),
+                currency=currency,
+                bucket=bucket,
+            )
+    for stage, count in report.reminders_sent.items():
+        _one("RemindersSentPerStage", MetricUnit.Count, count, stage=stage)
+    rate = report.payments.success_rate_percent
+    if rate is not None:
+        _one("AutomatedCollectionSuccessRate", MetricUnit.Percent, float(rate))
+    _one("PaymentsMatchedAutomatically", MetricUnit.Count, report.payments.automatic)
+    _one("PaymentsMatchedByHand", MetricUnit.Count, report.payments.needs_person)
+    _one("OpenEscalations", MetricUnit.Count, len(report.open_escalations))
+
+
+def _one(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
+    document = EphemeralMetrics()
+    for dimension, dimension_value in dimensions.items():
+        document.add_dimension(name=dimension, value=dimension_value)
+    document.add_metric(name=name, unit=unit, value=value)
+    document.flush_metrics()

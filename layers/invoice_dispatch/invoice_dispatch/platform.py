@@ -11,11 +11,13 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from invoice_dispatch.adapters import aws_clients
+from invoice_dispatch.adapters.collections_store import CollectionsStore
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
 from invoice_dispatch.adapters.ledger_store import LedgerStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
 from invoice_dispatch.adapters.send_rate import SharedSendRate
 from invoice_dispatch.adapters.ses_mailer import SesMailer
+from invoice_dispatch.collections.stages import ReminderSchedule
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
 from invoice_dispatch.settings import Settings, get_settings
@@ -51,6 +53,15 @@ class Platform:
     def ledger(self) -> LedgerStore:
         """Receivables, their entries and payment postings, on the same billing table."""
         return LedgerStore(self.clients.dynamodb_table(self.settings.table_name))
+
+    @cached_property
+    def collections(self) -> CollectionsStore:
+        """Reminders, escalations and the collections KPIs' tallies, on the same table."""
+        return CollectionsStore(self.clients.dynamodb_table(self.settings.table_name))
+
+    @cached_property
+    def reminder_schedule(self) -> ReminderSchedule:
+        return ReminderSchedule(self.settings.reminder_stages, self.settings.escalation_grace_days)
 
     @cached_property
     def renderer(self) -> InvoiceRenderer:

@@ -75,12 +75,51 @@ class Settings(BaseSettings):
     #: Longer than the Dispatch function's timeout (a test checks against the template),
     #: so a live sender never loses its claim.
     dispatch_claim_lease_seconds: int = 1200
+    #: Days around the due date on which a reminder goes out (``collections/stages.py``).
+    reminder_stages: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [-7, 0, 7, 14])
+    #: Days after the last reminder before a person is asked to act (``collections/``).
+    escalation_grace_days: int = Field(default=3, ge=0, le=60)
+    #: Where an escalation goes when its account has no owner in ``collections_owners``.
+    collections_email: str | None = None
+    #: ``ACC-1=owner@example.com,ACC-2=...``: the person who owns each account's collections.
+    collections_owners: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    #: The collections run's own topic (due, paid, escalations); the alert topic stays for
+    #: what needs a person now.
+    collections_topic_arn: str | None = None
+    #: ``event=topic`` pairs, topic one of ``alert``, ``notification``, ``none``.
+    collections_notify: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: {"due": "notification", "paid": "notification"}
+    )
+    #: The trailing window DSO and the matching rate are measured over, in days.
+    kpi_period_days: int = Field(default=90, ge=1, le=366)
 
     @field_validator("approver_emails", "shadow_account_ids", "anomaly_hold_codes", mode="before")
     @classmethod
     def _comma_separated(cls, value: str | list[str]) -> list[str]:
         """CloudFormation parameters are strings, so lists arrive comma-separated."""
         return _split_csv(value)
+
+    @field_validator("reminder_stages", mode="before")
+    @classmethod
+    def _day_offsets(cls, value: str | list[int]) -> list[int]:
+        """``-7,0,7,14``: distinct offsets, sent in increasing order whatever the input order."""
+        offsets = [int(item) for item in _split_csv(value)] if isinstance(value, str) else value
+        if not offsets or len(set(offsets)) != len(offsets):
+            raise ValueError(f"REMINDER_STAGES needs distinct day offsets, got {value!r}")
+        return sorted(offsets)
+
+    @field_validator("collections_owners", "collections_notify", mode="before")
+    @classmethod
+    def _pairs(cls, value: str | dict[str, str]) -> dict[str, str]:
+        if isinstance(value, dict):
+            return value
+        pairs = {}
+        for item in _split_csv(value):
+            name, separator, target = item.partition("=")
+            if not separator or not name.strip() or not target.strip():
+                raise ValueError(f"Expected name=value pairs separated by commas, got {item!r}")
+            pairs[name.strip()] = target.strip()
+        return pairs
 
 
 @lru_cache(maxsize=1)

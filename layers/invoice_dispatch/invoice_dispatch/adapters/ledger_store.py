@@ -23,6 +23,10 @@ GSI4 (``GSI4PK``, ``GSI4SK``), sparse, projecting ALL: the receivables' work lis
       has not booked yet; removed by the write that records the ERP's receipt.
   ``PAYMENTS#exceptions`` / ``<received on>#<key>``  postings no invoice could take
       (unmatched or ambiguous): the payments exception list.
+  ``RECEIVABLES#newly_settled`` / ``<settled at>#<number>``  receivables an entry has just
+      settled, until the collections run announces them ("paid"; ``collections_store``).
+  ``PAYMENTS#MATCHING`` / ``DAY#<received on>#<shard>`` (no index): how many payments were
+  matched automatically and how many went to a person, written in the posting's transaction.
 Why a sparse index rather than a scan or a query per period: the collections run reads
 only what is unsettled, and what is settled leaves the index (it costs nothing to keep
 a paid invoice). Why ALL rather than keys only (the invoice indexes project keys only):
@@ -45,6 +49,7 @@ step (``workflow/receivables_admission.py``), outside the run's per-invoice writ
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -63,15 +68,22 @@ from invoice_dispatch.receivables import (
     Receivable,
 )
 
-#: One item for the posting, then an update and an entry per invoice: 1 + 2 x 49 <= 100.
+#: One item for the posting and one for the day's matching tally, then an update and an
+#: entry per invoice: 2 + 2 x 49 <= 100.
 MAX_INVOICES_PER_POSTING = 49
+#: Payments (not credit notes) are tallied per day, spread over this many items so that
+#: payments arriving together seldom contend for one item in their transactions.
+MATCHING_SHARDS = 8
+PAYMENT_SOURCES = frozenset({"bank statement", "payments webhook"})
 
 _RECEIVABLE = "RECEIVABLE"
 _POSTING = "POSTING"
 _UNSETTLED = "RECEIVABLES#unsettled"
 _ERP_PENDING = "LEDGER#erp_pending"
 _EXCEPTIONS = "PAYMENTS#exceptions"
+_SETTLED_NEWS = "RECEIVABLES#newly_settled"
 _CURSOR_KEY = {"PK": "RECEIVABLES#ADMISSION", "SK": "CURSOR"}
+MATCHING_PK = "PAYMENTS#MATCHING"
 #: Items per page of a work list: a page of ALL-projected receivables stays near 40 KB.
 _PAGE = 100
 
@@ -137,21 +149,10 @@ class LedgerStore:
 
     def receivables(self, numbers: Iterable[str]) -> dict[str, Receivable]:
         """Batch reads, 100 keys per call, strongly consistent (a payment reads its version)."""
-        keys = [
-            {"PK": _receivable_pk(number), "SK": _RECEIVABLE} for number in dict.fromkeys(numbers)
-        ]
-        found: dict[str, Receivable] = {}
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table.name, []):
-                    receivable = _receivable_from(item)
-                    found[receivable.number] = receivable
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        return {
+            item["number"]: receivable_from_item(item)
+            for item in receivable_items(self._table, numbers)
+        }
 
     def unsettled_receivables(self, due_until: date | None = None) -> Iterator[Receivable]:
         """Receivables with an open amount (owed or overpaid), oldest due date first."""
@@ -159,7 +160,7 @@ class LedgerStore:
         if due_until is not None:
             condition = condition & Key("GSI4SK").lt(f"{due_until.isoformat()}#\uffff")
         for item in self._work_list(condition):
-            yield _receivable_from(item)
+            yield receivable_from_item(item)
 
     def entries(self, number: str) -> list[LedgerEntry]:
         """The invoice's ledger, in the order its entries were recorded."""
@@ -211,6 +212,9 @@ class LedgerStore:
                 }
             }
         ]
+        refund = any(a.entry.kind is EntryKind.REFUND for a in posting.allocations)
+        if posting.source in PAYMENT_SOURCES and not refund:
+            items.append({"Update": self._matching_tally(posting)})
         for allocation in posting.allocations:
             before = receivables[allocation.number]
             after = before.record(allocation.entry)
@@ -240,6 +244,20 @@ class LedgerStore:
             return Recorded.CONFLICT
         return Recorded.WRITTEN
 
+    def _matching_tally(self, posting: Posting) -> dict[str, Any]:
+        """One more payment matched automatically, or one more a person must match, on the
+        day it was received: the automated collection success rate's two counts
+        (``collections/kpis.py``). In the posting's transaction, so a replay adds nothing."""
+        shard = int(hashlib.sha256(posting.key.encode()).hexdigest(), 16) % MATCHING_SHARDS
+        counter = "needs_person" if posting.is_exception else "automatic"
+        return {
+            "TableName": self._table.name,
+            "Key": {"PK": MATCHING_PK, "SK": f"DAY#{posting.received_on.isoformat()}#{shard}"},
+            "UpdateExpression": "ADD #counter :one",
+            "ExpressionAttributeNames": {"#counter": counter},
+            "ExpressionAttributeValues": {":one": 1},
+        }
+
     def _versioned_update(self, before: Receivable, after: Receivable) -> dict[str, Any]:
         """The receivable's new totals, on the condition that it is still at ``before``."""
         values: dict[str, Any] = {
@@ -252,10 +270,14 @@ class LedgerStore:
         update = "SET totals = :totals, dispute_open = :dispute, entry_count = :count, "
         update += "open_amount = :open"
         index_entry = _unsettled_entry(after)
+        if not index_entry and before.open_amount != 0:
+            # Settled by this entry: on the newly-settled list until the collections run
+            # has announced it (its "paid" notification), then off every list.
+            index_entry = {"GSI4PK": _SETTLED_NEWS, "GSI4SK": f"{_now_iso()}#{after.number}"}
         if index_entry:
             update += ", GSI4PK = :list, GSI4SK = :sort"
             values.update({":list": index_entry["GSI4PK"], ":sort": index_entry["GSI4SK"]})
-        else:
+        elif before.open_amount != 0:
             update += " REMOVE GSI4PK, GSI4SK"
         return {
             "TableName": self._table.name,
@@ -295,17 +317,35 @@ class LedgerStore:
 
     # ------------------------------------------------------------------ helpers
     def _work_list(self, condition: Any) -> Iterator[dict[str, Any]]:
-        query: dict[str, Any] = {
-            "IndexName": "GSI4",
-            "KeyConditionExpression": condition,
-            "Limit": _PAGE,
+        return work_list(self._table, condition)
+
+
+def receivable_items(table: Any, numbers: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The receivables' items, batch-read 100 keys per call, strongly consistent."""
+    keys = [{"PK": _receivable_pk(number), "SK": _RECEIVABLE} for number in dict.fromkeys(numbers)]
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {
+            table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}
         }
-        while True:
-            response = self._table.query(**query)
-            yield from response["Items"]
-            if "LastEvaluatedKey" not in response:
-                return
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        while request:
+            response = table.meta.client.batch_get_item(RequestItems=request)
+            yield from response["Responses"].get(table.name, [])
+            request = response.get("UnprocessedKeys") or {}
+
+
+def work_list(table: Any, condition: Any) -> Iterator[dict[str, Any]]:
+    """The items of one GSI4 work list, a page at a time (the lists are sparse, ALL-projected)."""
+    query: dict[str, Any] = {
+        "IndexName": "GSI4",
+        "KeyConditionExpression": condition,
+        "Limit": _PAGE,
+    }
+    while True:
+        response = table.query(**query)
+        yield from response["Items"]
+        if "LastEvaluatedKey" not in response:
+            return
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def _receivable_item(receivable: Receivable) -> dict[str, Any]:
@@ -339,7 +379,7 @@ def _unsettled_entry(receivable: Receivable) -> dict[str, str]:
     }
 
 
-def _receivable_from(item: dict[str, Any]) -> Receivable:
+def receivable_from_item(item: dict[str, Any]) -> Receivable:
     """DynamoDB hands numbers back normalized (119.00 as 119): back to the minor unit."""
     unit = quantum(item["currency"])
     return Receivable(

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from invoice_dispatch.rendering.email import RenderedEmail, render_invoice_email
+from invoice_dispatch.rendering.email import (
+    RenderedEmail,
+    render_invoice_email,
+    render_reminder_email,
+)
 from invoice_dispatch.rendering.facturx_xml import NotFinalizedError, build_facturx_xml
 from invoice_dispatch.rendering.formatting import format_date, format_money
 from invoice_dispatch.rendering.templates import templates_dir
@@ -29,6 +33,7 @@ __all__ = [
     "format_date",
     "format_money",
     "render_invoice_email",
+    "render_reminder_email",
     "templates_dir",
 ]
 

@@ -1,4 +1,4 @@
-"""The words on the invoice and in its e-mail, in each language the product supports.
+"""The words on the invoice, its e-mail and its reminders, in each language we support.
 
 A dict rather than gettext catalogues: three languages and a few dozen labels do not
 justify a build step, and a billing person can correct a word here in a review.
@@ -70,6 +70,22 @@ LABELS: dict[str, dict[str, str]] = {
         "{reference} as the payment reference.",
         "email_questions": "Questions about this invoice? Simply reply to this e-mail.",
         "email_closing": "Kind regards,",
+        "reminder_subject_upcoming": "Reminder: invoice {number} is due on {due_date}",
+        "reminder_subject_due_today": "Invoice {number} is due today",
+        "reminder_subject_overdue": "Overdue: invoice {number} ({days} days past due)",
+        "reminder_subject_final": "Final reminder: invoice {number} is {days} days overdue",
+        "reminder_intro_upcoming": "a friendly reminder that invoice {number} is due on "
+        "{due_date}.",
+        "reminder_intro_due_today": "invoice {number} is due for payment today.",
+        "reminder_intro_overdue": "we have not yet received full payment for invoice {number}, "
+        "which was due on {due_date}.",
+        "reminder_intro_final": "invoice {number} is now {days} days overdue. Please pay the "
+        "open amount within the next few days; otherwise our collections team will contact "
+        "you to settle it.",
+        "reminder_amount": "Amount still open: {open_amount} (invoice total {gross}).",
+        "reminder_open_amount": "Amount still open",
+        "reminder_paid_already": "If you have paid in the meantime, thank you, and please "
+        "disregard this message.",
     },
     "de": {
         "credit_note": "Rechnungskorrektur",
@@ -132,6 +148,24 @@ LABELS: dict[str, dict[str, str]] = {
         "Verwendungszweck {reference}.",
         "email_questions": "Fragen zu dieser Rechnung? Antworten Sie einfach auf diese E-Mail.",
         "email_closing": "Mit freundlichen Grüßen",
+        "reminder_subject_upcoming": "Erinnerung: Rechnung {number} ist am {due_date} fällig",
+        "reminder_subject_due_today": "Rechnung {number} ist heute fällig",
+        "reminder_subject_overdue": "Zahlungserinnerung: Rechnung {number} ist seit {days} "
+        "Tagen überfällig",
+        "reminder_subject_final": "Letzte Mahnung: Rechnung {number} ist seit {days} Tagen "
+        "überfällig",
+        "reminder_intro_upcoming": "wir möchten Sie freundlich daran erinnern, dass die "
+        "Rechnung {number} am {due_date} fällig wird.",
+        "reminder_intro_due_today": "die Rechnung {number} ist heute zur Zahlung fällig.",
+        "reminder_intro_overdue": "für die Rechnung {number}, fällig am {due_date}, ist bei "
+        "uns noch keine vollständige Zahlung eingegangen.",
+        "reminder_intro_final": "die Rechnung {number} ist seit {days} Tagen überfällig. "
+        "Bitte begleichen Sie den offenen Betrag in den nächsten Tagen; andernfalls wird sich "
+        "unser Forderungsmanagement bei Ihnen melden.",
+        "reminder_amount": "Noch offener Betrag: {open_amount} (Rechnungsbetrag {gross}).",
+        "reminder_open_amount": "Noch offen",
+        "reminder_paid_already": "Sollten Sie inzwischen bezahlt haben, danken wir Ihnen und "
+        "bitten Sie, diese Nachricht als gegenstandslos zu betrachten.",
     },
     "fr": {
         "credit_note": "Avoir",
@@ -193,6 +227,22 @@ LABELS: dict[str, dict[str, str]] = {
         "référence {reference}.",
         "email_questions": "Une question sur cette facture ? Répondez simplement à cet e-mail.",
         "email_closing": "Cordialement,",
+        "reminder_subject_upcoming": "Rappel : la facture {number} arrive à échéance le {due_date}",
+        "reminder_subject_due_today": "La facture {number} arrive à échéance aujourd'hui",
+        "reminder_subject_overdue": "Relance : facture {number} en retard de {days} jours",
+        "reminder_subject_final": "Dernière relance : facture {number} en retard de {days} jours",
+        "reminder_intro_upcoming": "nous vous rappelons que la facture {number} arrive à "
+        "échéance le {due_date}.",
+        "reminder_intro_due_today": "la facture {number} est payable aujourd'hui.",
+        "reminder_intro_overdue": "sauf erreur de notre part, nous n'avons pas encore reçu le "
+        "paiement complet de la facture {number}, échue le {due_date}.",
+        "reminder_intro_final": "la facture {number} est en retard de {days} jours. Merci de "
+        "régler le montant restant dû dans les prochains jours ; à défaut, notre service de "
+        "recouvrement prendra contact avec vous.",
+        "reminder_amount": "Montant restant dû : {open_amount} (total de la facture {gross}).",
+        "reminder_open_amount": "Restant dû",
+        "reminder_paid_already": "Si vous avez réglé entre-temps, merci, et veuillez ne pas "
+        "tenir compte de ce message.",
     },
 }
 

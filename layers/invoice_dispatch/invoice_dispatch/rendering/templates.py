@@ -11,6 +11,7 @@ folder, and every checkout, test and deployed function reads the same files.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -38,3 +39,9 @@ def jinja_environment(templates_path: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+@lru_cache(maxsize=4)
+def cached_environment(templates_path: Path | None = None) -> Environment:
+    """One environment per templates folder and process: Jinja caches compiled templates."""
+    return jinja_environment(templates_path or templates_dir())

@@ -17,35 +17,49 @@ from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus, InvoiceStatus
 from invoice_dispatch.lifecycle import erp_settled
 from invoice_dispatch.platform import Platform
-from invoice_dispatch.rendering import render_invoice_email
+from invoice_dispatch.rendering import RenderedEmail, render_invoice_email
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.tracking import INVOICE_TAG, StoredInvoice, invoice_tag_value
 from invoice_dispatch.workflow.finalize import ChunkOutcome
 from invoice_dispatch.workflow.mime import build_message
 
 
-def _message_for(stored: StoredInvoice, recipient: str, platform: Platform) -> bytes:
-    invoice = stored.invoice
-    settings = platform.settings
-    portal_url = None
-    attachment = None
-    if invoice.customer.delivery_method == "portal_link":
-        portal_url = platform.documents.presigned_url(
-            stored.pdf_key or "", settings.portal_link_ttl_hours * 3600
-        )
-    else:
-        attachment = platform.documents.get_bytes(stored.pdf_key or "")
-    email = render_invoice_email(invoice, platform.legal_entity, portal_url)
+def invoice_document(stored: StoredInvoice, platform: Platform) -> tuple[bytes | None, str | None]:
+    """(PDF to attach, portal link): the invoice as the customer chose to receive it.
+
+    The invoice e-mail and every reminder carry it the same way, so a customer who asked
+    for links never gets a 100 KB attachment with a reminder.
+    """
+    if stored.invoice.customer.delivery_method == "portal_link":
+        ttl_seconds = platform.settings.portal_link_ttl_hours * 3600
+        return None, platform.documents.presigned_url(stored.pdf_key or "", ttl_seconds)
+    return platform.documents.get_bytes(stored.pdf_key or ""), None
+
+
+def customer_message(
+    stored: StoredInvoice,
+    recipient: str,
+    email: RenderedEmail,
+    attachment: bytes | None,
+    platform: Platform,
+) -> bytes:
+    """The MIME message to the customer about ``stored``, replies going to the seller."""
     return build_message(
-        sender=settings.sender_email,
+        sender=platform.settings.sender_email,
         recipient=recipient,
         subject=email.subject,
         text_body=email.text_body,
         html_body=email.html_body,
-        attachment_name=f"{invoice.number}.pdf" if attachment else None,
+        attachment_name=f"{stored.invoice.number}.pdf" if attachment else None,
         attachment=attachment,
         reply_to=platform.legal_entity.email,
     )
+
+
+def _message_for(stored: StoredInvoice, recipient: str, platform: Platform) -> bytes:
+    attachment, portal_url = invoice_document(stored, platform)
+    email = render_invoice_email(stored.invoice, platform.legal_entity, portal_url)
+    return customer_message(stored, recipient, email, attachment, platform)
 
 
 def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platform) -> ChunkOutcome:

@@ -53,3 +53,29 @@ def erp_report(run_id: str, chunk_index: int) -> str:
 
 def erp_reports_prefix(run_id: str) -> str:
     return f"runs/{run_id}/erp/"
+
+
+# The daily collections run: everything under its day, so a second run the same day
+# writes beside the first and the report adds both up.
+def collections_reminder_chunks(as_of: str, run_id: str) -> str:
+    return f"collections/{as_of}/{run_id}/reminder-chunks.json"
+
+
+def collections_escalation_plan(as_of: str, run_id: str) -> str:
+    return f"collections/{as_of}/{run_id}/escalation-plan.json"
+
+
+def collections_plan_prefix(as_of: str) -> str:
+    return f"collections/{as_of}/plans/"
+
+
+def collections_reminders_prefix(as_of: str) -> str:
+    return f"collections/{as_of}/reminders/"
+
+
+def collections_escalations_prefix(as_of: str) -> str:
+    return f"collections/{as_of}/escalations/"
+
+
+def collections_report(as_of: str, extension: str) -> str:
+    return f"collections/reports/{as_of}.{extension}"

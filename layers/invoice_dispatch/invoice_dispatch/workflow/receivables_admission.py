@@ -24,7 +24,8 @@ payments exception list with a sentence.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -156,12 +157,18 @@ def admit_invoices(platform: Platform, now: datetime) -> AdmissionResult:
         if run is None or run["context"].mode != "live":
             continue
         result.runs.append(run_id)
+        sales: dict[tuple[date, str], Decimal] = {}
         for page in _pages(platform.store.run_invoices(run_id)):
             invoices = [invoice for invoice in page if invoice.credited_invoice_number is None]
             opened = ledger.open_receivables(Receivable.opened_for(i) for i in invoices)
             result.admitted += len(opened)
+            for invoice in invoices:
+                sale = (invoice.issue_date or date.min, invoice.currency)
+                sales[sale] = sales.get(sale, Decimal(0)) + invoice.gross_total
             for credit_note in (i for i in page if i.credited_invoice_number is not None):
                 apply_credit_note(credit_note, platform)
                 result.credit_notes += 1
+        if sales:  # DSO's credit sales (collections/kpis.py): the run's whole, each pass
+            platform.collections.record_run_sales(run_id, sales)
     ledger.set_admission_cursor(now)
     return result
