@@ -17,5 +17,5 @@ from invoice_dispatch.workflow.collections_escalation import record_decision
 @retryable_aws_errors
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = record_decision(parse_decision(event), get_platform(), datetime.now(UTC))
-    logger.info("Escalation decided", extra=result.model_dump(mode="json"))
+    logger.info("Escalation decided", extra={"decision": result.model_dump(mode="json")})
     return result.model_dump(mode="json")

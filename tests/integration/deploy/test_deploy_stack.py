@@ -41,6 +41,7 @@ NOT_CREATED_BY_MOTO = frozenset(
         "AWS::SNS::Subscription",
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",
+        "AWS::Scheduler::Schedule",
         "AWS::SecretsManager::Secret",
     }
 )
@@ -167,6 +168,24 @@ def test_asynchronous_functions_keep_what_they_fail_on(translated: dict[str, Any
             "TargetArn": {"Fn::GetAtt": ["AsyncFailuresQueue", "Arn"]}
         }
         assert properties["ReservedConcurrentExecutions"] > 0
+
+
+def test_the_daily_collections_schedule_starts_the_collections_state_machine(
+    translated: dict[str, Any],
+) -> None:
+    """On the translation: moto's CloudFormation cannot create a Scheduler schedule."""
+    resources = translated["Resources"]
+    schedules = {
+        name: resource["Properties"]
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Scheduler::Schedule"
+    }
+
+    assert list(schedules) == ["CollectionsRunStateMachineDailyCollections"]
+    target = schedules["CollectionsRunStateMachineDailyCollections"]["Target"]
+    assert target["Arn"] == {"Ref": "CollectionsRunStateMachine"}
+    role = target["RoleArn"]["Fn::GetAtt"][0]
+    assert resources[role]["Type"] == "AWS::IAM::Role"
 
 
 def test_types_moto_cannot_create_are_the_ones_named(stack: dict[str, Any]) -> None:
