@@ -13,7 +13,14 @@ import boto3
 
 from tools.local_run.moto_fidelity import make_moto_distributed_map_honour_failure_threshold
 from tools.local_run.moto_scale import make_moto_scale
-from tools.local_run.wiring import ACCOUNT_ID, REGION, LocalNames, Template
+from tools.local_run.wiring import (
+    ACCOUNT_ID,
+    CORRECTIONS_RUN,
+    MONTHLY_RUN,
+    REGION,
+    LocalNames,
+    Template,
+)
 
 #: Parameter values for the local stack; anything else takes the template's default.
 LOCAL_PARAMETERS: dict[str, Any] = {
@@ -62,9 +69,8 @@ class LocalStack:
             "ApprovalKeySecret": self.names.approval_secret,
             "ErpCredentialsSecret": self.names.erp_secret,
             "PaymentsWebhookSecret": self.names.payments_webhook_secret,
-            "MonthlyRunStateMachine": (
-                f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{self.names.monthly_run}"
-            ),
+            MONTHLY_RUN: self.state_machine_arn(MONTHLY_RUN),
+            CORRECTIONS_RUN: self.state_machine_arn(CORRECTIONS_RUN),
             "ApprovalHttpApi": "local",
         }
         if logical_id in local:
@@ -186,12 +192,17 @@ class LocalStack:
             SecretId=self.names.erp_secret, SecretString=json.dumps(self.erp_credentials)
         )
 
-    def create_state_machine(self) -> str:
-        definition = self.template.state_machine_definition(self.resolve)
+    def state_machine_arn(self, logical_id: str) -> str:
+        name = self.names.state_machine(logical_id)
+        return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
+
+    def create_state_machine(self, logical_id: str = MONTHLY_RUN) -> str:
+        definition = self.template.state_machine_definition(self.resolve, logical_id)
+        name = self.names.state_machine(logical_id)
         response = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name=self.names.monthly_run,
+            name=name,
             definition=definition,
-            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/local-monthly-run",
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/local-{name}",
             type="STANDARD",
         )
         return str(response["stateMachineArn"])

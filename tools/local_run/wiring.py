@@ -25,6 +25,9 @@ LOCAL_SUBSTITUTION_OVERRIDES = {
     "DraftingChildExecutionType": "STANDARD",
     "DeliveryChildExecutionType": "STANDARD",
 }
+#: The template's state machines, and the name each gets locally (``LocalNames``).
+MONTHLY_RUN = "MonthlyRunStateMachine"
+CORRECTIONS_RUN = "CorrectionsStateMachine"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class LocalNames:
     erp_secret: str = "invoice-dispatch/erp-credentials"
     payments_webhook_secret: str = "invoice-dispatch/payments-webhook"
     monthly_run: str = "MonthlyRun"
+    corrections_run: str = "Corrections"
+
+    def state_machine(self, logical_id: str) -> str:
+        return {MONTHLY_RUN: self.monthly_run, CORRECTIONS_RUN: self.corrections_run}[logical_id]
 
 
 class Template:
@@ -91,9 +98,8 @@ class Template:
             for name, resource in self.resources_of_type("AWS::Serverless::Function").items()
         }
 
-    def state_machine_definition(self, resolve: Any) -> str:
-        machine = next(iter(self.resources_of_type("AWS::Serverless::StateMachine").values()))
-        properties = machine["Properties"]
+    def state_machine_definition(self, resolve: Any, logical_id: str = MONTHLY_RUN) -> str:
+        properties = self.resources[logical_id]["Properties"]
         definition = (self.path.parent / properties["DefinitionUri"]).read_text(encoding="utf-8")
         substitutions = {k: resolve(v) for k, v in properties["DefinitionSubstitutions"].items()}
         substitutions.update(LOCAL_SUBSTITUTION_OVERRIDES)

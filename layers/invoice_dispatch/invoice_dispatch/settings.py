@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     #: Longer than the Dispatch function's timeout (a test checks against the template),
     #: so a live sender never loses its claim.
     dispatch_claim_lease_seconds: int = 1200
+    #: A write-off above this amount (in the invoice's currency) waits for a signed approval.
+    write_off_approval_threshold: Decimal = Field(default=Decimal(100), ge=0)
 
     @field_validator("approver_emails", "shadow_account_ids", "anomaly_hold_codes", mode="before")
     @classmethod
