@@ -13,6 +13,8 @@ import email
 import email.policy
 import io
 import json
+import sys
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +26,11 @@ from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.receivables import EntryKind, Receivable, ReceivableStatus
 from tests.e2e.conftest import Stack
-from tests.unit.rendering.einvoice_validation import embedded_xml, schematron_findings
+
+# The validators' helpers import their sibling sample module by its bare name, as pytest
+# does when it collects that folder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "rendering"))
+from tests.unit.rendering.einvoice_validation import embedded_xml, schematron_findings  # noqa: E402
 from tools.local_run.corrections import CorrectionResult, admit, run_correction
 
 pytestmark = pytest.mark.e2e

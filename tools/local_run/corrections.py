@@ -7,6 +7,8 @@ through the real approval HTTP handler, as for a batch (``LocalEnvironment.click
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import time
 from dataclasses import dataclass
@@ -50,10 +52,15 @@ def _machine_arn(env: LocalEnvironment) -> str:
 
 
 def _link(env: LocalEnvironment, request_id: str, first_message: int) -> str | None:
+    """The approver's link, read from the plain-text body of the e-mail SES was given."""
     for message in env.sent_messages()[first_message:]:
-        raw = getattr(message, "raw_data", "")
-        for word in raw.split():
-            if f"/corrections/{request_id}?" in word and word.startswith("http"):
+        parsed = email.message_from_string(
+            getattr(message, "raw_data", ""), policy=email.policy.default
+        )
+        body = parsed.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        for word in text.split():
+            if word.startswith("http") and f"/corrections/{request_id}?" in word:
                 return word
     return None
 
