@@ -26,7 +26,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from invoice_dispatch.adapters.aws_errors import transient_reason
-from invoice_dispatch.adapters.corrections_store import CorrectionStatus, now_iso
+from invoice_dispatch.adapters.corrections_store import (
+    ENDED_WITHOUT_EFFECT,
+    CorrectionStatus,
+    now_iso,
+)
 from invoice_dispatch.approval.correction_page import (
     CORRECTIONS,
     CorrectionSummary,
@@ -166,6 +170,16 @@ def start_correction(raw_input: dict[str, object], platform: Platform) -> Correc
     request_id = parsed.request_id
     request = parsed.request
     receivable = _receivable(request.invoice, platform)
+    state = CorrectionState(
+        request_id=request_id,
+        kind=parsed.kind,
+        invoice=receivable.number,
+        needs_approval=True,
+        approval_timeout_seconds=int(platform.settings.approval_ttl_hours * 3600),
+    )
+    existing = platform.corrections.get(request_id)
+    if existing is not None and CorrectionStatus(existing["status"]) not in ENDED_WITHOUT_EFFECT:
+        return _asked_again(state, existing)
     fields: dict[str, object] = {
         "kind": parsed.kind.value,
         "request": parsed.model_dump_json(exclude_none=True),
@@ -198,17 +212,16 @@ def start_correction(raw_input: dict[str, object], platform: Platform) -> Correc
         summary = _summary(parsed, request_id, receivable, (zero, zero, zero), [], zero)
     fields["summary"] = summary.model_dump_json()
     fields["needs_approval"] = needs_approval
+    state = state.model_copy(update={"needs_approval": needs_approval})
     existing = platform.corrections.open(request_id, fields)
-    state = CorrectionState(
-        request_id=request_id,
-        kind=parsed.kind,
-        invoice=receivable.number,
-        needs_approval=needs_approval,
-        approval_timeout_seconds=int(platform.settings.approval_ttl_hours * 3600),
-    )
-    if existing is None:
-        return state
-    status = CorrectionStatus(existing["status"])
+    return state if existing is None else _asked_again(state, existing)
+
+
+def _asked_again(state: CorrectionState, existing: Mapping[str, object]) -> CorrectionState:
+    """The same request once more: it waits for approval (refused), or this run finishes
+    what an approved one started (each step is idempotent), or it is done (nothing)."""
+    request_id = state.request_id
+    status = CorrectionStatus(str(existing["status"]))
     if status in (CorrectionStatus.REQUESTED, CorrectionStatus.AWAITING_APPROVAL):
         raise CorrectionRefused(
             f"Correction {request_id} was already requested at {existing['requested_at']} and "
