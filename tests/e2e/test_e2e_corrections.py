@@ -15,8 +15,8 @@ import io
 import json
 import re
 import sys
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +31,7 @@ from tests.e2e.conftest import Stack
 # The validators' helpers import their sibling sample module by its bare name, as pytest
 # does when it collects that folder.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "rendering"))
-from tests.unit.rendering.einvoice_validation import embedded_xml, schematron_findings  # noqa: E402
+from tests.unit.rendering.einvoice_validation import embedded_xml, schematron_findings
 from tools.local_run.corrections import CorrectionResult, admit, run_correction
 
 pytestmark = pytest.mark.e2e
@@ -194,9 +194,7 @@ def test_the_customer_gets_the_credit_note_by_email_once(
         for m in stack.env.sent_messages()
     ]
     to_customer = [
-        m
-        for m in sent
-        if m["To"] == invoice.customer.email and " CN-" in str(m["Subject"])
+        m for m in sent if m["To"] == invoice.customer.email and " CN-" in str(m["Subject"])
     ]
     assert sorted(re.search(r"CN-\d{4}-\d{6}", m["Subject"])[0] for m in to_customer) == sorted(
         credits[n].record["number"] for n in ("partial", "rest")

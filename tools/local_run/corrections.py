@@ -108,3 +108,33 @@ def run_correction(
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         pdf_path.write_bytes(get_platform().documents.get_bytes(str(record["pdf_key"])))
     return CorrectionResult(request_id, description["status"], error, link, record, pdf_path)
+
+
+def demo_credit_note(env: LocalEnvironment) -> list[str]:
+    """What ``make demo`` adds after the monthly run: the first invoice's first line credited,
+    approved through its own signed link; the lines it prints. A second demo on the kept
+    stack finds the same request done and shows the same credit note."""
+    admit(env)
+    receivables = sorted(get_platform().ledger.unsettled_receivables(), key=lambda r: r.number)
+    if not receivables:
+        return ["Credit note: no invoice on the ledger to credit"]
+    receivable = receivables[0]
+    stored = get_platform().store.get_invoice(receivable.invoice_id)
+    first_line = stored.invoice.lines[0].line_id if stored else "L001"
+    result = run_correction(
+        env,
+        {
+            "credit_note": {
+                "invoice": receivable.number,
+                "lines": [first_line],
+                "reason": "Demo: one line credited",
+            }
+        },
+    )
+    if result.status != "SUCCEEDED":
+        return [f"Credit note for {receivable.number}: {result.status} {result.error or ''}"]
+    return [
+        f"Credit note {result.record['number']} credits {receivable.number} line {first_line} "
+        f"(approved through {str(result.approval_link or 'an earlier approval').split('?')[0]})",
+        f"  PDF        {result.pdf_path}",
+    ]
