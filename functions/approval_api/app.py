@@ -1,4 +1,5 @@
-"""Approval HTTP API: the summary page (GET), draft previews (GET) and the decision (POST)."""
+"""Approval HTTP API: the summary page (GET), draft previews (GET) and the decision (POST);
+the same for one correction (a credit note, a write-off) under ``/corrections``."""
 
 import base64
 from urllib.parse import parse_qs
@@ -20,6 +21,7 @@ from invoice_dispatch.workflow.approval_web import (
     draft_preview,
     show_summary,
 )
+from invoice_dispatch.workflow.corrections_web import decide_correction, show_correction
 
 app = APIGatewayHttpResolver()
 
@@ -76,21 +78,32 @@ def get_draft_preview(run_id: str, invoice_id: str) -> Response:
     return _respond(draft_preview(run_id, invoice_id, _query(), get_platform()))
 
 
-@app.post("/approvals/<run_id>")
-def post_decision(run_id: str) -> Response:
+def _form() -> dict[str, list[str]]:
     event = app.current_event
     raw_body = event.body or ""
     if event.is_base64_encoded:
         raw_body = base64.b64decode(raw_body).decode("utf-8")
-    page = decide(
-        run_id,
-        _query(),
-        parse_qs(raw_body),
-        event.request_context.http.source_ip,
-        event.request_context.http.user_agent or "",
-        get_platform(),
-    )
-    return _respond(page)
+    return parse_qs(raw_body)
+
+
+def _client() -> tuple[str, str]:
+    http = app.current_event.request_context.http
+    return http.source_ip, http.user_agent or ""
+
+
+@app.post("/approvals/<run_id>")
+def post_decision(run_id: str) -> Response:
+    return _respond(decide(run_id, _query(), _form(), *_client(), get_platform()))
+
+
+@app.get("/corrections/<request_id>")
+def get_correction(request_id: str) -> Response:
+    return _respond(show_correction(request_id, _query(), get_platform()))
+
+
+@app.post("/corrections/<request_id>")
+def post_correction_decision(request_id: str) -> Response:
+    return _respond(decide_correction(request_id, _query(), _form(), *_client(), get_platform()))
 
 
 @logger.inject_lambda_context

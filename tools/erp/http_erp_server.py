@@ -3,7 +3,9 @@
 It implements the contract of ``invoice_dispatch.adapters.erp_http``: ``POST /bookings``
 with ``Idempotency-Key`` stores a booking once (a repeated key returns the first answer
 with ``created: false``), ``GET /bookings?external_id=`` looks one up; ``/payments`` does
-the same for payments and write-offs, refusing one (422) for an invoice it never booked.
+the same for payments and write-offs, refusing one (422) for an invoice it never booked;
+``/credit-notes`` keeps credit notes beside the bookings, each naming the booked invoice it
+credits (``credited_invoice``).
 It can be told to fail the next N requests with 503 (``fail_next``) to exercise retries,
 rejects bookings whose totals do not add up with 422 and a readable message, and can dump
 what it holds to a directory (``out/<run>/erp/``), one JSON file per booking with the ERP's own id.
@@ -83,6 +85,15 @@ def _payment_error(payment: dict[str, Any], state: HttpErpState) -> str | None:
     return None
 
 
+def _credited_invoice_error(credit_note: dict[str, Any], state: HttpErpState) -> str | None:
+    """A credit note settles an invoice this ERP holds, as an ERP's credit memo does."""
+    credited = str(credit_note.get("credited_invoice", ""))
+    with state.lock:
+        if credited not in state.erp_ids:
+            return f"There is no booked invoice {credited!r} for this credit note to credit"
+    return None
+
+
 def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -132,14 +143,17 @@ def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
             except (ValueError, TypeError, KeyError):
                 self._answer(400, {"message": "Body is not JSON"})
                 return
-            if urlsplit(self.path).path.endswith("/payments"):
+            path = urlsplit(self.path).path
+            if path.endswith("/payments"):
                 self._store(key, booking, _payment_error(booking, state), "PAY", state.payments)
                 return
             problem = _validation_error(booking)
+            if path.endswith("/credit-notes") and problem is None:
+                problem = _credited_invoice_error(booking, state)
             customer = str(booking.get("customer", {}).get("account_id", ""))
             if problem is None and customer in state.blocked_customers:
                 problem = f"Customer {customer} is blocked for posting in this ERP"
-            self._store(key, booking, problem, "JE", state.bookings)
+            self._store(key, booking, problem, "CN" if "/credit-" in path else "JE", state.bookings)
 
         def _store(
             self,

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from invoice_dispatch.platform import get_platform
 from tools.local_run.collections_demo import run_collections_days
+from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
 from tools.local_run.persistence import StackState
@@ -333,7 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         run_started = time.monotonic()
         result = env.run(start_input, approval, timeout_seconds=timeout)
         run_seconds = time.monotonic() - run_started
+        live = result.status == "SUCCEEDED" and arguments.mode == "live" and not crash
+        credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
     print_summary(result, time.monotonic() - started)
+    for line in credit_note:
+        print(line)
     if meter and arguments.metering:
         figures = {
             "run_seconds": round(run_seconds, 3),

@@ -16,6 +16,7 @@ from tools.local_run.moto_scale import make_moto_scale
 from tools.local_run.wiring import (
     ACCOUNT_ID,
     COLLECTIONS_RUN,
+    CORRECTIONS_RUN,
     MONTHLY_RUN,
     REGION,
     LocalNames,
@@ -74,6 +75,7 @@ class LocalStack:
             MONTHLY_RUN: self.state_machine_arn(MONTHLY_RUN),
             COLLECTIONS_RUN: self.state_machine_arn(COLLECTIONS_RUN),
             "CollectionsTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{self.names.collections_topic}",
+            CORRECTIONS_RUN: self.state_machine_arn(CORRECTIONS_RUN),
             "ApprovalHttpApi": "local",
         }
         if logical_id in local:

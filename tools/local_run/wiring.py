@@ -29,6 +29,7 @@ LOCAL_SUBSTITUTION_OVERRIDES = {
 #: The template's state machines, and the name each gets locally (``LocalNames``).
 MONTHLY_RUN = "MonthlyRunStateMachine"
 COLLECTIONS_RUN = "CollectionsRunStateMachine"
+CORRECTIONS_RUN = "CorrectionsStateMachine"
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,14 @@ class LocalNames:
     monthly_run: str = "MonthlyRun"
     collections_run: str = "CollectionsRun"
     collections_topic: str = "invoice-dispatch-collections"
+    corrections_run: str = "Corrections"
 
     def state_machine(self, logical_id: str) -> str:
-        return {MONTHLY_RUN: self.monthly_run, COLLECTIONS_RUN: self.collections_run}[logical_id]
+        return {
+            MONTHLY_RUN: self.monthly_run,
+            COLLECTIONS_RUN: self.collections_run,
+            CORRECTIONS_RUN: self.corrections_run,
+        }[logical_id]
 
 
 class Template:

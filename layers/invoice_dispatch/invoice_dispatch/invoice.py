@@ -159,6 +159,9 @@ class Invoice(Frozen):
     issue_date: date | None = None
     due_date: date | None = None
     credited_invoice_number: str | None = None
+    #: EN 16931 BT-26: the credited invoice's issue date, which a credit note states with
+    #: its number (BT-25) so the receiver can find the one invoice it corrects.
+    credited_invoice_issue_date: date | None = None
 
     @property
     def invoicing_period(self) -> tuple[date, date]:

@@ -57,6 +57,10 @@ class LegalEntity(BaseModel):
         description="Python format string; fields: year, sequence, entity",
     )
     shadow_number_format: str = "SHADOW-{year}-{sequence:06d}"
+    credit_note_number_format: str = Field(
+        default="CN-{year}-{sequence:06d}",
+        description="Credit notes count in their own gapless series; same fields",
+    )
     bank: BankAccount
     branding: Branding = Branding()
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.collections_store import CollectionsStore
+from invoice_dispatch.adapters.corrections_store import CorrectionsStore
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
 from invoice_dispatch.adapters.ledger_store import LedgerStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
@@ -24,7 +25,7 @@ from invoice_dispatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from invoice_dispatch.billing import AnomalyThresholds, Catalog, TaxTable
-    from invoice_dispatch.erp import ErpClient, ErpMapping, ErpPaymentClient
+    from invoice_dispatch.erp import ErpClient, ErpCreditNoteClient, ErpMapping, ErpPaymentClient
     from invoice_dispatch.rendering import InvoiceRenderer
 
 
@@ -62,6 +63,11 @@ class Platform:
     @cached_property
     def reminder_schedule(self) -> ReminderSchedule:
         return ReminderSchedule(self.settings.reminder_stages, self.settings.escalation_grace_days)
+
+    @cached_property
+    def corrections(self) -> CorrectionsStore:
+        """Credit notes, write-offs and disputes asked for on demand, on the same table."""
+        return CorrectionsStore(self.store)
 
     @cached_property
     def renderer(self) -> InvoiceRenderer:
@@ -113,6 +119,13 @@ class Platform:
     @cached_property
     def erp_payment_client(self) -> ErpPaymentClient:
         """The same kind of adapter as ``erp_client``, for payments and write-offs."""
+        from invoice_dispatch.adapters.erp_factory import build_erp_client
+
+        return build_erp_client(self.settings)
+
+    @cached_property
+    def erp_credit_note_client(self) -> ErpCreditNoteClient:
+        """The same kind of adapter as ``erp_client``, for credit notes."""
         from invoice_dispatch.adapters.erp_factory import build_erp_client
 
         return build_erp_client(self.settings)

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     )
     #: The trailing window DSO and the matching rate are measured over, in days.
     kpi_period_days: int = Field(default=90, ge=1, le=366)
+    #: A write-off above this amount (in the invoice's currency) waits for a signed approval.
+    write_off_approval_threshold: Decimal = Field(default=Decimal(100), ge=0)
 
     @field_validator("approver_emails", "shadow_account_ids", "anomaly_hold_codes", mode="before")
     @classmethod

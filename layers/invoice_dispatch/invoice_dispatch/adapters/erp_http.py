@@ -4,7 +4,9 @@ Contract: ``POST <url>`` with the booking and ``Idempotency-Key: <invoice number
 answers ``{"erp_id": ..., "created": bool}``; ``GET <url>?external_id=<number>`` answers
 200 with the same shape or 404. Payments and write-offs go the same way to the sibling
 ``payments`` resource (``<url>`` = ``…/bookings`` -> ``…/payments``, or ``payments_url``):
-the payment document as JSON, ``Idempotency-Key: <ledger entry key>#<invoice number>``.
+the payment document as JSON, ``Idempotency-Key: <ledger entry key>#<invoice number>``;
+credit notes to ``…/credit-notes``: the booking plus ``credited_invoice``,
+``Idempotency-Key: <credit note number>``.
 The bearer token is passed in by the caller (read from Secrets Manager by the handler),
 never read here. A timeout or 5xx is transient (the state machine retries; the lookup
 and the idempotency key make the retry harmless); any other 4xx is permanent and carries
@@ -38,7 +40,9 @@ class HttpErpClient:
         payments_url: str | None = None,
     ) -> None:
         self._url = url
-        self._payments_url = payments_url or f"{url.rstrip('/').rpartition('/')[0]}/payments"
+        base = url.rstrip("/").rpartition("/")[0]
+        self._payments_url = payments_url or f"{base}/payments"
+        self._credit_notes_url = f"{base}/credit-notes"
         self._timeout = timeout_seconds
         self._http = http or requests.Session()
         self._headers = {"Accept": "application/json"}
@@ -58,6 +62,13 @@ class HttpErpClient:
         return self._create(
             self._payments_url, payment.external_id, payment.model_dump(mode="json")
         )
+
+    def find_credit_note(self, external_id: str, credited_invoice: str) -> ErpReceipt | None:
+        return self._find(self._credit_notes_url, external_id)
+
+    def create_credit_note(self, booking: ErpBooking, credited_invoice: str) -> ErpReceipt:
+        document = {**booking.model_dump(mode="json"), "credited_invoice": credited_invoice}
+        return self._create(self._credit_notes_url, booking.external_id, document)
 
     def _find(self, url: str, external_id: str) -> ErpReceipt | None:
         response = self._send("GET", url, params={"external_id": external_id})

@@ -213,6 +213,64 @@ class TrytonErpClient:
             )
         return booked.model_copy(update={"created": True})
 
+    def find_credit_note(self, external_id: str, credited_invoice: str) -> ErpReceipt | None:
+        """Found, it is settled against its invoice too (a crash may have come in between)."""
+        found = self.find_by_external_id(external_id)
+        if found is not None:
+            self._settle_with_credit_note(external_id, credited_invoice)
+        return found
+
+    def create_credit_note(self, booking: ErpBooking, credited_invoice: str) -> ErpReceipt:
+        """An out invoice with negative lines is Tryton's credit note; then it settles the
+        invoice it credits."""
+        receipt = self.create_invoice(booking)
+        self._settle_with_credit_note(booking.external_id, credited_invoice)
+        return receipt
+
+    def _settle_with_credit_note(self, credit_note_reference: str, invoice_number: str) -> None:
+        """Pay the invoice with the credit note's receivable line, as Tryton's own payment
+        wizard pays it with a bank line; reconcile both once nothing is left open.
+
+        An invoice already paid keeps its payment: the credit note then stays open on the
+        customer's account, which is Tryton's customer credit.
+        """
+        invoice = self._invoice(invoice_number)
+        if invoice["state"] != "posted":
+            return
+        (note,) = self._call(
+            "model.account.invoice.search_read",
+            [("reference", "=", credit_note_reference), ("type", "=", "out")],
+            0,
+            1,
+            None,
+            ["id", "lines_to_pay"],
+        )
+        (current,) = self._call(
+            "model.account.invoice.read", [invoice["id"]], ["lines_to_pay", "payment_lines"]
+        )
+        missing = [line for line in note["lines_to_pay"] if line not in current["payment_lines"]]
+        if missing:
+            self._call(
+                "model.account.invoice.write",
+                [invoice["id"]],
+                {"payment_lines": [("add", missing)]},
+            )
+        (after,) = self._call(
+            "model.account.invoice.read",
+            [invoice["id"]],
+            ["amount_to_pay", "lines_to_pay", "payment_lines"],
+        )
+        if after["amount_to_pay"] != 0:
+            return
+        lines = [*after["lines_to_pay"], *after["payment_lines"]]
+        context = {"active_model": "account.move.line", "active_id": lines[0], "active_ids": lines}
+        wizard = "wizard.account.move.reconcile_lines"
+        session, _start, _end = self._call(f"{wizard}.create")
+        try:
+            self._call_in(context, f"{wizard}.execute", session, {}, "start")
+        finally:
+            self._call(f"{wizard}.delete", session)
+
     def _invoice(self, number: str) -> dict[str, Any]:
         found = self._call(
             "model.account.invoice.search_read",

@@ -53,8 +53,17 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_form_token(run_id: str, approver: str, key: bytes, now: datetime, ttl: timedelta) -> str:
-    """A token for one rendered page; ``ttl`` should not outlive the link that showed it."""
+def issue_form_token(
+    run_id: str,
+    approver: str,
+    key: bytes,
+    now: datetime,
+    ttl: timedelta,
+    purpose: str = _PURPOSE,
+) -> str:
+    """A token for one rendered page; ``ttl`` should not outlive the link that showed it.
+
+    ``purpose`` keeps the forms of different pages (a batch, a correction) apart."""
     require_aware(now, "now")
     if ttl <= timedelta(0):
         raise ValueError("A form token needs a positive lifetime")
@@ -62,10 +71,12 @@ def issue_form_token(run_id: str, approver: str, key: bytes, now: datetime, ttl:
         r=run_id, a=approver, e=int((now + ttl).timestamp()), n=secrets.token_urlsafe(12)
     )
     body = _b64(payload.model_dump_json().encode())
-    return f"{_VERSION}.{body}.{mac_hex(derive_key(key, _PURPOSE), _VERSION, body)}"
+    return f"{_VERSION}.{body}.{mac_hex(derive_key(key, purpose), _VERSION, body)}"
 
 
-def verify_form_token(token: str | None, run_id: str, key: bytes, now: datetime) -> FormClaims:
+def verify_form_token(
+    token: str | None, run_id: str, key: bytes, now: datetime, purpose: str = _PURPOSE
+) -> FormClaims:
     """Check a posted token; raise ``LinkRejected`` and let nothing change otherwise."""
     require_aware(now, "now")
     if not token:
@@ -81,7 +92,7 @@ def verify_form_token(token: str | None, run_id: str, key: bytes, now: datetime)
     )
     version, _, rest = token.partition(".")
     body, _, signature = rest.partition(".")
-    expected = mac_hex(derive_key(key, _PURPOSE), _VERSION, body)
+    expected = mac_hex(derive_key(key, purpose), _VERSION, body)
     if version != _VERSION or not hmac.compare_digest(expected, signature):
         raise forged
     try:

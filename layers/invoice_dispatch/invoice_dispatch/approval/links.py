@@ -23,6 +23,8 @@ from invoice_dispatch.approval._signing import derive_key, mac_hex, require_awar
 from invoice_dispatch.approval.errors import LinkRejected
 
 _PURPOSE = "approval-link"
+#: The path segment of a batch's page; a correction's page is ``corrections``.
+APPROVALS = "approvals"
 _RUN_TAG_HEX = 16
 _MAC_HEX = 64
 _SIG_PATTERN = re.compile(rf"^[0-9a-f]{{{_RUN_TAG_HEX + _MAC_HEX}}}$")
@@ -39,28 +41,44 @@ class LinkClaims(BaseModel):
     expires_at: datetime
 
 
-def _signature(run_id: str, approver: str, exp: str, key: bytes) -> str:
-    link_key = derive_key(key, _PURPOSE)
+def _purpose(resource: str) -> str:
+    """One derived key per page kind: a correction's link never opens a run's page."""
+    return _PURPOSE if resource == APPROVALS else f"{resource}-link"
+
+
+def _signature(run_id: str, approver: str, exp: str, key: bytes, resource: str) -> str:
+    link_key = derive_key(key, _purpose(resource))
     run_tag = mac_hex(link_key, "run", run_id)[:_RUN_TAG_HEX]
     return run_tag + mac_hex(link_key, "link", run_id, approver, exp)
 
 
 def sign_approval_link(
-    base_url: str, run_id: str, approver: str, expires_at: datetime, key: bytes
+    base_url: str,
+    run_id: str,
+    approver: str,
+    expires_at: datetime,
+    key: bytes,
+    resource: str = APPROVALS,
 ) -> str:
-    """The URL emailed to ``approver``: ``{base_url}/approvals/{run_id}?approver=&exp=&sig=``."""
+    """The URL emailed to ``approver``: ``{base_url}/{resource}/{run_id}?approver=&exp=&sig=``."""
     require_aware(expires_at, "expires_at")
     if not run_id or not approver:
         raise ValueError("An approval link needs a run id and an approver")
     exp = str(int(expires_at.timestamp()))
     query = urlencode(
-        {"approver": approver, "exp": exp, "sig": _signature(run_id, approver, exp, key)}
+        {"approver": approver, "exp": exp, "sig": _signature(run_id, approver, exp, key, resource)}
     )
-    return f"{base_url.rstrip('/')}/approvals/{quote(run_id, safe='')}?{query}"
+    return f"{base_url.rstrip('/')}/{resource}/{quote(run_id, safe='')}?{query}"
 
 
 def verify_approval_link(
-    run_id: str, approver: str, exp: str, sig: str, key: bytes, now: datetime
+    run_id: str,
+    approver: str,
+    exp: str,
+    sig: str,
+    key: bytes,
+    now: datetime,
+    resource: str = APPROVALS,
 ) -> LinkClaims:
     """Check a link's fields as they arrived; raise ``LinkRejected`` with a readable reason.
 
@@ -76,7 +94,7 @@ def verify_approval_link(
             "making sure the whole address was copied.",
             400,
         )
-    expected = _signature(run_id, approver, exp, key)
+    expected = _signature(run_id, approver, exp, key, resource)
     if not hmac.compare_digest(expected, sig):
         if not hmac.compare_digest(expected[:_RUN_TAG_HEX], sig[:_RUN_TAG_HEX]):
             raise LinkRejected(

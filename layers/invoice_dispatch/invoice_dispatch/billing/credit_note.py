@@ -112,4 +112,5 @@ def create_credit_note(
         payment_terms_days=invoice.payment_terms_days,
         status=InvoiceStatus.DRAFT,
         credited_invoice_number=invoice.number,
+        credited_invoice_issue_date=invoice.issue_date,
     )

@@ -1172,6 +1172,7 @@ def _generate(
             issue_date=None,
             due_date=None,
             credited_invoice_number=None,
+            credited_invoice_issue_date=None,
         )
     )
 

@@ -55,6 +55,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "discount": "{name}: {what}{coupon}",
         "credit_carried": "Credit carried from {month} ({credit_id})",
         "credit_for": "Credit for {number} line {line_id}: {description} ({reason})",
+        "credit_amount": "Credit on {number}: {reason}",
         "unit_seat": "seat",
         "unit_seats": "seats",
         "unit_GB": "GB",
@@ -92,6 +93,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "discount": "{name}: {what}{coupon}",
         "credit_carried": "Guthaben übertragen aus {month} ({credit_id})",
         "credit_for": "Gutschrift zu {number}, Position {line_id}: {description} ({reason})",
+        "credit_amount": "Gutschrift zu {number}: {reason}",
         "unit_seat": "Nutzer",
         "unit_seats": "Nutzer",
         "unit_GB": "GB",
@@ -130,6 +132,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "credit_carried": "Avoir reporté de {month} ({credit_id})",
         "credit_for": f"Avoir sur {{number}}, ligne {{line_id}}{_NBSP}: {{description}} "
         "({reason})",
+        "credit_amount": f"Avoir sur {{number}}{_NBSP}: {{reason}}",
         "unit_seat": "siège",
         "unit_seats": "sièges",
         "unit_GB": "Go",

@@ -12,6 +12,7 @@ from invoice_dispatch.erp.booking import (
     ErpTaxLine,
     build_booking,
 )
+from invoice_dispatch.erp.credit_notes import ErpCreditNoteClient, post_credit_note_once
 from invoice_dispatch.erp.errors import (
     ErpError,
     ErpPermanentError,
@@ -32,6 +33,7 @@ __all__ = [
     "ErpBooking",
     "ErpBookingLine",
     "ErpClient",
+    "ErpCreditNoteClient",
     "ErpCustomer",
     "ErpError",
     "ErpMapping",
@@ -47,6 +49,7 @@ __all__ = [
     "build_payment",
     "load_erp_mapping",
     "parse_erp_mapping",
+    "post_credit_note_once",
     "post_invoice_once",
     "post_payment_once",
 ]

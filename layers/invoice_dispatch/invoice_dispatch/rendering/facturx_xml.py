@@ -189,6 +189,11 @@ def build_facturx_xml(invoice: Invoice, legal_entity: LegalEntity) -> bytes:
     if invoice.credited_invoice_number:
         referenced = SubElement(settlement, _ram("InvoiceReferencedDocument"))
         _text(referenced, "IssuerAssignedID", invoice.credited_invoice_number)
+        if invoice.credited_invoice_issue_date:
+            # BT-26; CII types this one with the qualified data type, not udt.
+            issued = SubElement(referenced, _ram("FormattedIssueDateTime"))
+            issued_string = SubElement(issued, f"{{{QDT}}}DateTimeString", format="102")
+            issued_string.text = invoice.credited_invoice_issue_date.strftime("%Y%m%d")
 
     return tostring(root, encoding="utf-8", xml_declaration=True)
 

@@ -24,6 +24,7 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, ScreenedOut
 from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
+from invoice_dispatch.workflow.customer_credit import with_customer_credits
 
 
 class DraftChunkResult(BaseModel):
@@ -77,7 +78,7 @@ def draft_chunk(
     drafted = existed = 0
     quarantined: list[ScreenedOut] = []
     nothing_to_bill: list[ScreenedOut] = []
-    raw_accounts = platform.documents.get_json(chunk_key)
+    raw_accounts = with_customer_credits(platform.documents.get_json(chunk_key), platform)
     known = _known_invoices(platform, [str(raw.get("account_id")) for raw in raw_accounts], context)
     earlier = previous_period(context.period)
     for raw in raw_accounts:
