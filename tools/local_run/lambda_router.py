@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import os
 import sys
 import threading
 import traceback
@@ -24,7 +25,6 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from invoice_dispatch.observability import metrics
 from tools.approval_server import LocalLambdaContext
 from tools.local_run import ses_events
 from tools.local_run.faults import SimulatedCrash
@@ -49,15 +49,20 @@ def load_handler(spec: FunctionSpec) -> Handler:
     return getattr(module, attribute)  # type: ignore[no-any-return]
 
 
-def _drop_unpublished_metrics() -> None:
-    """Start the next invocation's metrics empty, as Lambda does.
+def fresh_metrics() -> None:
+    """Start an invocation's metrics as Lambda does: empty, under the stack's namespace.
 
     Metrics are disabled locally, so Powertools' flush at the end of an invocation
     publishes nothing and clears nothing: without this the values of every invocation one
-    process hosts pile up in the shared ``Metrics`` until Powertools' auto-flush at 100
-    values of one metric, which fails where no namespace was configured (a test session).
+    process hosts pile up in the shared ``Metrics``. And that object may have been made
+    before the stack's environment named the namespace (a test session imports the layer
+    first), while Powertools flushes on its own at 100 values of one metric (a chunk's
+    ERP latencies) and fails without one.
     """
+    from invoice_dispatch.observability import metrics  # after the stack's environment
+
     metrics.clear_metrics()
+    metrics.namespace = metrics.namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
 
 
 class LambdaRouter:
@@ -87,6 +92,7 @@ class LambdaRouter:
         context = LocalLambdaContext(
             function_name=spec.logical_id, invoked_function_arn=spec.arn, timeout_seconds=900
         )
+        fresh_metrics()
         try:
             with self._metered(spec.logical_id, payload) as outcome:
                 try:
@@ -102,7 +108,6 @@ class LambdaRouter:
                     self.invocations.append((spec.logical_id, False))
                     return failure, "Unhandled"
         finally:
-            _drop_unpublished_metrics()
             self.deliver_ses_events()
         self.invocations.append((spec.logical_id, True))
         return result, None
@@ -119,13 +124,11 @@ class LambdaRouter:
         if (sns_event := ses_events.drain_as_sns_event()) is None:
             return
         _spec, handler = self.handler_for("DeliveryEventsFunction")
-        try:
-            with self._metered("DeliveryEventsFunction", sns_event, SNS) as outcome:
-                outcome["result"] = handler(
-                    sns_event, LocalLambdaContext(function_name="DeliveryEventsFunction")
-                )
-        finally:
-            _drop_unpublished_metrics()
+        fresh_metrics()
+        with self._metered("DeliveryEventsFunction", sns_event, SNS) as outcome:
+            outcome["result"] = handler(
+                sns_event, LocalLambdaContext(function_name="DeliveryEventsFunction")
+            )
 
     def install(self) -> None:
         router = self
