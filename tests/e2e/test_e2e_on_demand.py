@@ -165,7 +165,7 @@ def test_each_local_invocation_starts_with_no_metrics(stack: Stack) -> None:
         result, error = stack.env.router.invoke("DeliveryEventsFunction", {"Records": []})
         assert error is None, result
 
-    assert not metrics.metric_set
+    assert metrics.metric_set["DeliveryEventsApplied"]["Value"] == [0.0], "the last one's only"
 
 
 def test_a_local_invocation_may_add_a_hundred_values_of_one_metric(stack: Stack) -> None:
