@@ -317,6 +317,17 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
             padding=6,
         )
         invoice_sequence.save()
+        # Credit notes in their own series, as the product numbers them (CN-...): a strict
+        # sequence must follow its documents' dates, and a credit note is dated when it is
+        # issued, after invoices of earlier dates still to be booked.
+        credit_note_sequence = SequenceStrict(
+            name=f"Credit notes {year}",
+            sequence_type=invoice_type,
+            company=company,
+            prefix=f"NWC{year}-",
+            padding=6,
+        )
+        credit_note_sequence.save()
         fiscal_year = FiscalYear(
             name=str(year),
             start_date=datetime.date(year, 1, 1),
@@ -326,9 +337,9 @@ def _configure_company(config_path: Path, mapping_path: Path) -> None:
         )
         (sequences,) = fiscal_year.invoice_sequences
         sequences.out_invoice_sequence = invoice_sequence
-        sequences.out_credit_note_sequence = invoice_sequence
+        sequences.out_credit_note_sequence = credit_note_sequence
         sequences.in_invoice_sequence = invoice_sequence
-        sequences.in_credit_note_sequence = invoice_sequence
+        sequences.in_credit_note_sequence = credit_note_sequence
         fiscal_year.save()
         fiscal_year.click("create_period")
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import load_legal_entity
 from invoice_dispatch.workflow.corrections import credit_note_copy
 from tests.unit.erp.invoice_factory import make_finalized_invoice
+from tools.erp.tryton_server import TrytonEndpoint, TrytonProcess, running_tryton
 
 pytestmark = pytest.mark.integration
 
@@ -21,6 +24,17 @@ pytestmark = pytest.mark.integration
 FIRST_SEQUENCE = 8001
 #: Tryton refuses a document dated in the future or due in the past: issued today.
 ISSUED = datetime.now(UTC).replace(hour=10)  # the same date in Berlin as in UTC
+
+
+@pytest.fixture(scope="module")
+def tryton(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TrytonEndpoint, TrytonProcess]]:
+    """A Tryton of this module's own. Its documents are dated today, and a strict Tryton
+    sequence must follow its documents' dates: in the session's Tryton they would stop
+    the other modules' invoices, dated on their periods' first days, from being numbered."""
+    with running_tryton(Path(tmp_path_factory.mktemp("tryton-credit-notes"))) as started:
+        yield started
 
 
 def _tryton(client: TrytonErpClient, reference: str) -> dict:
