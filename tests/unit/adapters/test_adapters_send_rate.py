@@ -315,10 +315,15 @@ def test_every_function_that_sends_email_may_reserve_send_slots() -> None:
             if "DynamoDBCrudPolicy" in policy:
                 return True
             for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-                keys = statement.get("Condition", {}).get("ForAllValues:StringEquals", {})
-                if statement.get("Action") == "dynamodb:UpdateItem" and keys.get(
-                    "dynamodb:LeadingKeys"
-                ) == ["RATE#ses"]:
+                actions = statement.get("Action")
+                actions = actions if isinstance(actions, list) else [actions]
+                conditions = statement.get("Condition", {})
+                leading_keys = [
+                    key
+                    for test in ("ForAllValues:StringEquals", "ForAllValues:StringLike")
+                    for key in conditions.get(test, {}).get("dynamodb:LeadingKeys", [])
+                ]
+                if "dynamodb:UpdateItem" in actions and "RATE#ses" in leading_keys:
                     return True
         return False
 
