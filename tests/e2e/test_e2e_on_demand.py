@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import threading
 from pathlib import Path
 
 import boto3
@@ -17,6 +18,7 @@ from invoice_dispatch.observability import metrics
 from invoice_dispatch.platform import get_platform
 from tests.conftest import ses_sample_event
 from tests.e2e.conftest import SAMPLE_ACCOUNTS, Stack
+from tools.local_run import lambda_router
 from tools.local_run.lambda_router import fresh_metrics
 from tools.local_run.runner import ApprovalPlan
 from tools.local_run.wiring import REGION, Template
@@ -178,3 +180,24 @@ def test_a_local_invocation_may_add_a_hundred_values_of_one_metric(stack: Stack)
         metrics.add_metric(name="ErpPostLatency", unit=MetricUnit.Milliseconds, value=1)
 
     assert metrics.namespace == "InvoiceDispatch"
+
+
+def test_invocations_in_threads_take_turns_with_the_shared_metrics(stack: Stack) -> None:
+    """A Map's children run in threads here and share Powertools' one Metrics: one's flush
+    must not walk it while another adds to it (that failed ERP chunks at 10,000). While one
+    caller holds it, another's add waits."""
+    fresh_metrics()
+    added = threading.Event()
+
+    def another_invocation() -> None:
+        metrics.add_metric(name="ErpPostLatency", unit=MetricUnit.Milliseconds, value=1)
+        added.set()
+
+    with lambda_router.METRICS_LOCK:  # this invocation is flushing
+        thread = threading.Thread(target=another_invocation)
+        thread.start()
+        waited = not added.wait(0.3)
+    thread.join()
+
+    assert waited, "the other invocation added while the metrics were being flushed"
+    assert added.is_set()

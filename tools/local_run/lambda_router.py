@@ -12,6 +12,7 @@ With a ``meter``, each invocation is timed and sized as it runs (``metering.py``
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -49,6 +50,38 @@ def load_handler(spec: FunctionSpec) -> Handler:
     return getattr(module, attribute)  # type: ignore[no-any-return]
 
 
+#: Guards Powertools' one ``Metrics`` (``_metrics_one_caller_at_a_time``).
+METRICS_LOCK = threading.RLock()
+_METRICS_PROVIDER_METHODS = (
+    "add_metric",
+    "add_dimension",
+    "add_metadata",
+    "serialize_metric_set",
+    "flush_metrics",
+    "clear_metrics",
+)
+
+
+def _metrics_one_caller_at_a_time(provider_class: type) -> None:
+    """One process hosts every Lambda here, a Map's children in threads, and they share
+    Powertools' one ``Metrics``: one invocation's flush walked its dictionaries while
+    another invocation added to them ("dictionary changed size during iteration" failed
+    ERP chunks of a 10,000-account run). On AWS each Lambda has its own; here each call
+    waits for the other's."""
+    if getattr(provider_class, "_one_caller_at_a_time", False):
+        return
+    for name in _METRICS_PROVIDER_METHODS:
+        original = getattr(provider_class, name)
+
+        @functools.wraps(original)
+        def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with METRICS_LOCK:
+                return _original(*args, **kwargs)
+
+        setattr(provider_class, name, locked)
+    provider_class._one_caller_at_a_time = True  # type: ignore[attr-defined]
+
+
 def fresh_metrics() -> None:
     """Start an invocation's metrics as Lambda does: empty, under the stack's namespace.
 
@@ -61,8 +94,10 @@ def fresh_metrics() -> None:
     """
     from invoice_dispatch.observability import metrics  # after the stack's environment
 
-    metrics.clear_metrics()
-    metrics.namespace = metrics.namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+    _metrics_one_caller_at_a_time(type(metrics.provider))
+    with METRICS_LOCK:
+        metrics.clear_metrics()
+        metrics.namespace = metrics.namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
 
 
 class LambdaRouter:
