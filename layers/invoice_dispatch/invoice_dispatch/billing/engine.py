@@ -1247,7 +1247,7 @@ def _customer(account: Account) -> Customer:
         ),
         vat_id=customer_info.vat_id,
         locale=customer_info.locale,
-        delivery_method=customer_info.delivery_method,
+        channel=customer_info.channel,
     )
 
 
