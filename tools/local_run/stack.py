@@ -72,6 +72,7 @@ class LocalStack:
             "ApprovalKeySecret": self.names.approval_secret,
             "ErpCredentialsSecret": self.names.erp_secret,
             "PaymentsWebhookSecret": self.names.payments_webhook_secret,
+            "PortalKeySecret": self.names.portal_secret,
             MONTHLY_RUN: self.state_machine_arn(MONTHLY_RUN),
             COLLECTIONS_RUN: self.state_machine_arn(COLLECTIONS_RUN),
             "CollectionsTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{self.names.collections_topic}",
@@ -182,6 +183,9 @@ class LocalStack:
             Name=self.names.approval_secret, SecretString=secrets.token_hex(32)
         )
         secrets_client.create_secret(Name=self.names.erp_secret, SecretString="{}")
+        secrets_client.create_secret(
+            Name=self.names.portal_secret, SecretString=secrets.token_hex(32)
+        )
         secrets_client.create_secret(
             Name=self.names.payments_webhook_secret, SecretString=secrets.token_hex(32)
         )

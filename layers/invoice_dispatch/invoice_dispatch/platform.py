@@ -7,6 +7,7 @@ after pointing the environment at a fresh moto, so nothing is patched by import 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,21 @@ class Platform:
 
     def approval_key(self) -> bytes:
         return self.clients.secret_bytes(self.settings.approval_key_secret_id)
+
+    def portal_key(self) -> bytes:
+        secret_id = self.settings.portal_key_secret_id
+        if not secret_id:
+            raise PermanentError("PORTAL_KEY_SECRET_ID is not configured")
+        return self.clients.secret_bytes(secret_id)
+
+    def portal_link(self, account_id: str, now: datetime) -> str:
+        """The customer's signed portal link, valid ``portal_link_ttl_hours`` from ``now``."""
+        from invoice_dispatch.portal.links import sign_portal_link
+
+        expires_at = now + timedelta(hours=self.settings.portal_link_ttl_hours)
+        return sign_portal_link(
+            self.settings.approval_base_url, account_id, expires_at, self.portal_key()
+        )
 
     def payments_webhook_secret(self) -> bytes:
         secret_id = self.settings.payments_webhook_secret_id

@@ -65,6 +65,7 @@ from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.billing.wording import Wording, wording
 from invoice_dispatch.invoice import (
     AnomalyFlag,
+    Channel,
     Customer,
     Invoice,
     InvoiceLine,
@@ -1247,7 +1248,7 @@ def _customer(account: Account) -> Customer:
         ),
         vat_id=customer_info.vat_id,
         locale=customer_info.locale,
-        channel=customer_info.channel,
+        channel=Channel(customer_info.channel),
     )
 
 
