@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 from zoneinfo import ZoneInfo
 
 from invoice_dispatch.approval.errors import LinkRejected
@@ -29,7 +29,8 @@ from invoice_dispatch.portal.statement import (
     credit_note_row,
     invoice_row,
 )
-from invoice_dispatch.workflow.approval_web import Page, _error
+from invoice_dispatch.approval.page import render_error_page
+from invoice_dispatch.workflow.approval_web import Page
 
 #: Documents per page: a year of monthly invoices and their credit notes.
 PAGE_SIZE = 24
@@ -38,6 +39,13 @@ CREDIT_NOTES = "credit-notes"
 _REFUSAL = "This link cannot be used"
 #: ``before``: a GSI5 sort key (issue date and number) of the previous page's last document.
 _BEFORE = re.compile(r"^\d{4}-\d{2}-\d{2}#[A-Za-z0-9._/-]{1,60}$")
+
+
+_HELP = "If you need help, reply to the e-mail that brought you this link."
+
+
+def _error(status_code: int, title: str, message: str) -> Page:
+    return Page(status_code, render_error_page(title, message, _HELP))
 
 
 def _verified(account_id: str, query: Mapping[str, str], platform: Platform, now: datetime) -> PortalClaims:
@@ -61,6 +69,7 @@ def show_portal(
     account_id: str, query: Mapping[str, str], platform: Platform, now: datetime | None = None
 ) -> Page:
     now = now or datetime.now(UTC)
+    account_id = unquote(account_id)  # path segments may arrive percent-encoded, as sent
     try:
         claims = _verified(account_id, query, platform, now)
     except LinkRejected as rejected:
@@ -118,6 +127,7 @@ def download_document(
 ) -> Page:
     """The PDF of one of the account's documents, read from S3 as it was stored."""
     now = now or datetime.now(UTC)
+    account_id, document_id = unquote(account_id), unquote(document_id)
     try:
         _verified(account_id, query, platform, now)
     except LinkRejected as rejected:

@@ -1,0 +1,110 @@
+"""Portal requests through the real handler: the customer's own page and PDFs, and every
+other request (edited, expired, another customer's, a scanner's) changes nothing."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from invoice_dispatch.platform import Platform
+from tests.unit.portal.portal_factories import OURS, THEIRS, PortalApi, finalize_for
+
+
+@pytest.fixture
+def api(platform: Platform) -> PortalApi:
+    finalize_for(platform, OURS, THEIRS)
+    return PortalApi(platform)
+
+
+def _table_items(platform: Platform) -> list[dict[str, Any]]:
+    """Every item of the billing table (a scan is fine in a test of a few items)."""
+    table = platform.clients.dynamodb_table(platform.settings.table_name)
+    return sorted(table.scan(ConsistentRead=True)["Items"], key=lambda i: (i["PK"], i["SK"]))
+
+
+def _headers(response: dict[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in response["headers"].items()}
+
+
+def _pdf_links(body: str) -> list[str]:
+    return [link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+/invoices/[^"]+)"', body)]
+
+
+def test_the_customers_page_lists_their_invoice_with_amount_open_and_a_qr_code(
+    api: PortalApi,
+) -> None:
+    response = api.get(api.link(OURS))
+
+    body = response["body"]
+    assert response["statusCode"] == 200
+    assert "INV-2026-00000" in body and "Open" in body
+    assert "Kunde ACC-P1 &lt;b&gt;GmbH&lt;/b&gt;" in body and "<b>GmbH" not in body
+    assert "ACC-P2" not in body
+    assert body.count('<svg') == 1 and "EPC QR code" in body
+    assert "DE89 3704 0044 0532 0130 00" in body or "IBAN" in body
+    assert "frame-ancestors 'none'" in _headers(response)["content-security-policy"]
+
+
+def test_the_page_downloads_only_the_customers_own_pdf(api: PortalApi, platform: Platform) -> None:
+    (own_pdf,) = _pdf_links(api.get(api.link(OURS))["body"])
+    theirs = _pdf_links(api.get(api.link(THEIRS))["body"])[0]
+    their_path = urlsplit(theirs).path.replace(f"/portal/{THEIRS}/", f"/portal/{OURS}/")
+    borrowed = f"{their_path}?{urlsplit(own_pdf).query}"
+
+    downloaded = api.get(own_pdf)
+    refused = api.get(borrowed)
+
+    assert downloaded["statusCode"] == 200
+    assert _headers(downloaded)["content-type"] == "application/pdf"
+    assert base64.b64decode(downloaded["body"]).startswith(b"%PDF")
+    assert refused["statusCode"] == 404 and "%PDF" not in refused["body"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "status", "sentence"),
+    [
+        ("signature", 403, "altered"),
+        ("expiry", 403, "altered"),
+        ("other customer", 403, "another customer account"),
+        ("expired", 410, "expired"),
+        ("incomplete", 400, "incomplete"),
+    ],
+)
+def test_edited_expired_and_borrowed_links_are_refused_with_a_sentence_and_change_nothing(
+    api: PortalApi, platform: Platform, edit: str, status: int, sentence: str
+) -> None:
+    link = api.link(OURS)
+    edited = {
+        "signature": link[:-1] + "01"[link.endswith("0")],
+        "expiry": re.sub(r"exp=(\d+)", lambda m: f"exp={int(m[1]) + 86400}", link),
+        "other customer": link.replace(f"/portal/{OURS}?", f"/portal/{THEIRS}?"),
+        "expired": api.link(OURS, expires_in=timedelta(seconds=-1)),
+        "incomplete": link.split("&sig=")[0],
+    }[edit]
+    before = _table_items(platform)
+
+    response = api.get(edited)
+
+    assert response["statusCode"] == status
+    assert sentence in response["body"] and "Traceback" not in response["body"]
+    assert "INV-2026" not in response["body"]
+    assert "frame-ancestors 'none'" in _headers(response)["content-security-policy"]
+    assert _table_items(platform) == before
+
+
+def test_a_scanners_repeated_gets_show_the_page_and_change_nothing(
+    api: PortalApi, platform: Platform
+) -> None:
+    link = api.link(OURS)
+    before = _table_items(platform)
+    pdf = _pdf_links(api.get(link)["body"])[0]
+
+    pages = [api.get(link) for _ in range(3)] + [api.get(pdf)]
+
+    assert [page["statusCode"] for page in pages] == [200, 200, 200, 200]
+    assert _table_items(platform) == before
