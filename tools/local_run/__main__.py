@@ -44,6 +44,7 @@ from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
 from tools.local_run.persistence import StackState
+from tools.local_run.portal import demo_portal
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
 from tools.local_run.wiring import REPO_ROOT, LocalNames, Template
 from tools.synthetic_accounts import write_accounts
@@ -336,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         run_seconds = time.monotonic() - run_started
         live = result.status == "SUCCEEDED" and arguments.mode == "live" and not crash
         credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
+        portal = demo_portal(env, result.run_id) if live else []
     print_summary(result, time.monotonic() - started)
-    for line in credit_note:
+    for line in [*credit_note, *portal]:
         print(line)
     if meter and arguments.metering:
         figures = {

@@ -200,11 +200,18 @@ class LocalEnvironment:
         return self
 
     def _approval_handler(self, event: dict[str, Any], context: Any) -> Any:
-        """The approval API function, loaded on first request (after the environment is set)."""
-        handler = self.router.handler_for("ApprovalApiFunction")[1]
+        """The HTTP API's function for the request's path, as the template routes it: the
+        customer portal's under ``/portal/``, the approval API's for the rest. Loaded on
+        first request (after the environment is set)."""
+        function = (
+            "CustomerPortalFunction"
+            if str(event.get("rawPath", "")).startswith("/portal/")
+            else "ApprovalApiFunction"
+        )
+        handler = self.router.handler_for(function)[1]
         if not self.meter:
             return handler(event, context)
-        with self.meter.invocation("ApprovalApiFunction", event, HTTP_API) as outcome:
+        with self.meter.invocation(function, event, HTTP_API) as outcome:
             outcome["result"] = handler(event, context)
         return outcome["result"]
 

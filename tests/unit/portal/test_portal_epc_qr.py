@@ -88,6 +88,8 @@ def test_the_qr_code_encodes_exactly_the_payload_at_level_m() -> None:
 
     expected = segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
     assert expected.error == "M"
-    assert svg == expected.svg_inline(scale=4, border=4, title="EPC QR code (GiroCode)")
+    assert svg == expected.svg_inline(
+        scale=4, border=4, light="#fff", title="EPC QR code (GiroCode)"
+    )
     assert svg != epc_qr_svg(payload.replace("1234.50", "1234.51"))
     assert svg.startswith("<svg") and "<script" not in svg

@@ -83,4 +83,4 @@ def epc_qr_svg(payload: str) -> str:
     room); a 4-module quiet zone; UTF-8, the character set the payload declares.
     """
     code = segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
-    return str(code.svg_inline(scale=4, border=4, title="EPC QR code (GiroCode)"))
+    return str(code.svg_inline(scale=4, border=4, light="#fff", title="EPC QR code (GiroCode)"))
