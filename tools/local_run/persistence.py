@@ -9,7 +9,8 @@ stored at its end and puts it back at the start of the next run:
     <state dir>/s3.jsonl           every object's key and headers (content type, metadata)
     <state dir>/s3/<key>           every object's bytes (a PDF opens from here as is)
     <state dir>/erp-errors.jsonl   the ERP error queue's messages, in flight or not
-    <state dir>/secrets.json       the approval and portal keys (old links stay valid), ERP credentials
+    <state dir>/secrets.json       the approval and portal keys (old links stay valid) and
+                                   the ERP credentials
     <state dir>/ses.json           how many messages SES has sent (its quota counts them)
 
 The messages SES sent are not kept: with the invoice PDF attached they weigh about 90 KB

@@ -94,7 +94,8 @@ def test_desktop_shows_the_invoice_amount_open_pdf_and_qr_code(portal: Portal) -
     seen = _open(portal, {"width": 1280, "height": 900}, screenshot)
 
     stored = next(
-        s for s in portal.platform.store.period_invoices("live", "2026-11")
+        s
+        for s in portal.platform.store.period_invoices("live", "2026-11")
         if s.invoice.account_id == OURS
     )
     gross = format_money(stored.invoice.gross_total, "EUR", "en")

@@ -21,7 +21,9 @@ def _fields(link: str) -> tuple[str, str, str]:
 
 
 def _link(account_id: str = ACCOUNT, hours: int = 168) -> str:
-    return sign_portal_link("https://pay.example.com/", account_id, NOW + timedelta(hours=hours), KEY)
+    return sign_portal_link(
+        "https://pay.example.com/", account_id, NOW + timedelta(hours=hours), KEY
+    )
 
 
 def test_a_signed_link_opens_its_account_until_it_expires() -> None:
@@ -46,10 +48,20 @@ def test_account_ids_with_reserved_characters_are_quoted_and_still_verify() -> N
     [
         ("another account", lambda a, e, s: ("ACC-1002", e, s), 403, "another customer account"),
         ("later expiry", lambda a, e, s: (a, str(int(e) + 3600), s), 403, "altered"),
-        ("edited signature", lambda a, e, s: (a, e, s[:-1] + "01"[s.endswith("0")]), 403, "altered"),
-        ("other key", lambda a, e, s: _fields(
-            sign_portal_link("https://x", a, NOW + timedelta(hours=1), b"o" * 32)
-        ), 403, "another customer account"),
+        (
+            "edited signature",
+            lambda a, e, s: (a, e, s[:-1] + "01"[s.endswith("0")]),
+            403,
+            "altered",
+        ),
+        (
+            "other key",
+            lambda a, e, s: _fields(
+                sign_portal_link("https://x", a, NOW + timedelta(hours=1), b"o" * 32)
+            ),
+            403,
+            "another customer account",
+        ),
         ("no signature", lambda a, e, s: (a, e, ""), 400, "incomplete"),
         ("expiry not a number", lambda a, e, s: (a, "soon", s), 400, "incomplete"),
     ],
@@ -77,7 +89,9 @@ def test_an_expired_link_says_when_it_expired_and_how_to_get_a_new_one() -> None
 
 def test_portal_and_approval_links_never_open_each_other() -> None:
     """Same secret or not, each purpose signs with its own derived key."""
-    approval = sign_approval_link("https://x", ACCOUNT, "a@example.com", NOW + timedelta(hours=1), KEY)
+    approval = sign_approval_link(
+        "https://x", ACCOUNT, "a@example.com", NOW + timedelta(hours=1), KEY
+    )
     approval_sig = parse_qs(urlsplit(approval).query)["sig"][0]
     _, exp, portal_sig = _fields(_link(hours=1))
 

@@ -32,7 +32,9 @@ def _headers(response: dict[str, Any]) -> dict[str, str]:
 
 
 def _pdf_links(body: str) -> list[str]:
-    return [link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+/invoices/[^"]+)"', body)]
+    return [
+        link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+/invoices/[^"]+)"', body)
+    ]
 
 
 def test_the_customers_page_lists_their_invoice_with_amount_open_and_a_qr_code(
@@ -45,7 +47,7 @@ def test_the_customers_page_lists_their_invoice_with_amount_open_and_a_qr_code(
     assert "INV-2026-00000" in body and "Open" in body
     assert "Kunde ACC-P1 &lt;b&gt;GmbH&lt;/b&gt;" in body and "<b>GmbH" not in body
     assert "ACC-P2" not in body
-    assert body.count('<svg') == 1 and "EPC QR code" in body
+    assert body.count("<svg") == 1 and "EPC QR code" in body
     assert "DE89 3704 0044 0532 0130 00" in body or "IBAN" in body
     assert "frame-ancestors 'none'" in _headers(response)["content-security-policy"]
 

@@ -63,9 +63,7 @@ class InvoiceNumberFinder:
                 raise ValueError(f"The number format names an unknown field {{{field_name}}}")
             parts.append(_SEPARATORS)
         body = "".join(parts)
-        self._pattern = re.compile(
-            rf"(?<![A-Za-z0-9])(?:RF\d\d)?(?:{body})(?! ?\d)", re.IGNORECASE
-        )
+        self._pattern = re.compile(rf"(?<![A-Za-z0-9])(?:RF\d\d)?(?:{body})(?! ?\d)", re.IGNORECASE)
 
     def find(self, text: str) -> list[str]:
         """The canonical numbers ``text`` names, in the order it names them, once each."""

@@ -30,7 +30,9 @@ _PURPOSE = "portal-link"
 #: The path segment of a customer's page: ``/portal/<account id>``.
 PORTAL = "portal"
 #: What a customer can do about a refused link, in every refusal.
-_ASK_AGAIN = "Open the link in your most recent invoice or reminder e-mail, or reply to it for a new one."
+_ASK_AGAIN = (
+    "Open the link in your most recent invoice or reminder e-mail, or reply to it for a new one."
+)
 
 
 class PortalClaims(BaseModel):

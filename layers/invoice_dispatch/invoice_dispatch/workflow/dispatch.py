@@ -34,7 +34,9 @@ def invoice_document(stored: StoredInvoice, platform: Platform) -> tuple[bytes |
     afresh for each message, so the newest e-mail always opens the page.
     """
     channel = stored.invoice.customer.channel
-    attachment = platform.documents.get_bytes(stored.pdf_key or "") if channel.attaches_pdf else None
+    attachment = (
+        platform.documents.get_bytes(stored.pdf_key or "") if channel.attaches_pdf else None
+    )
     portal_url = (
         platform.portal_link(stored.invoice.account_id, datetime.now(UTC))
         if channel.links_portal

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from invoice_dispatch.approval.errors import LinkRejected
 from invoice_dispatch.approval.models import as_utc_text
+from invoice_dispatch.approval.page import render_error_page
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.portal.links import PortalClaims, portal_path, verify_portal_link
@@ -29,7 +30,6 @@ from invoice_dispatch.portal.statement import (
     credit_note_row,
     invoice_row,
 )
-from invoice_dispatch.approval.page import render_error_page
 from invoice_dispatch.workflow.approval_web import Page
 
 #: Documents per page: a year of monthly invoices and their credit notes.
@@ -48,13 +48,17 @@ def _error(status_code: int, title: str, message: str) -> Page:
     return Page(status_code, render_error_page(title, message, _HELP))
 
 
-def _verified(account_id: str, query: Mapping[str, str], platform: Platform, now: datetime) -> PortalClaims:
+def _verified(
+    account_id: str, query: Mapping[str, str], platform: Platform, now: datetime
+) -> PortalClaims:
     return verify_portal_link(
         account_id, query.get("exp", ""), query.get("sig", ""), platform.portal_key(), now
     )
 
 
-def _signed_url(account_id: str, query: Mapping[str, str], platform: Platform, suffix: str = "", **extra: str) -> str:
+def _signed_url(
+    account_id: str, query: Mapping[str, str], platform: Platform, suffix: str = "", **extra: str
+) -> str:
     signed = {name: query[name] for name in ("exp", "sig") if name in query}
     base = platform.settings.approval_base_url.rstrip("/")
     return f"{base}{portal_path(account_id)}{suffix}?{urlencode({**signed, **extra})}"
@@ -76,10 +80,16 @@ def show_portal(
         return _error(rejected.status_code, _REFUSAL, rejected.reason)
     before = query.get("before") or None
     if before is not None and not _BEFORE.match(before):
-        return _error(400, "This page does not exist", "The page address was altered; open the link from your e-mail again.")
+        return _error(
+            400,
+            "This page does not exist",
+            "The page address was altered; open the link from your e-mail again.",
+        )
     page = platform.store.customer_documents(account_id, PAGE_SIZE, before)
     invoice_ids = [pk.removeprefix("INVOICE#") for pk, _ in page.keys if pk.startswith("INVOICE#")]
-    request_ids = [pk.removeprefix("CORRECTION#") for pk, _ in page.keys if pk.startswith("CORRECTION#")]
+    request_ids = [
+        pk.removeprefix("CORRECTION#") for pk, _ in page.keys if pk.startswith("CORRECTION#")
+    ]
     invoices = platform.store.get_invoices(invoice_ids)
     credit_notes = platform.corrections.issued_credit_notes(request_ids)
     receivables = platform.ledger.receivables(
@@ -93,16 +103,40 @@ def show_portal(
         document_id = pk.partition("#")[2]
         if pk.startswith("INVOICE#"):
             stored = invoices.get(document_id)
-            if stored is None or not _belongs(stored.invoice, account_id) or stored.invoice.status is not InvoiceStatus.FINALIZED:
+            if (
+                stored is None
+                or not _belongs(stored.invoice, account_id)
+                or stored.invoice.status is not InvoiceStatus.FINALIZED
+            ):
                 continue
-            pdf_url = _signed_url(account_id, query, platform, f"/{INVOICES}/{quote(document_id, safe='')}") if stored.pdf_key else None
-            rows.append(invoice_row(stored.invoice, receivables.get(stored.invoice.number or ""), pdf_url, platform.legal_entity, today))
+            pdf_url = (
+                _signed_url(
+                    account_id, query, platform, f"/{INVOICES}/{quote(document_id, safe='')}"
+                )
+                if stored.pdf_key
+                else None
+            )
+            rows.append(
+                invoice_row(
+                    stored.invoice,
+                    receivables.get(stored.invoice.number or ""),
+                    pdf_url,
+                    platform.legal_entity,
+                    today,
+                )
+            )
             customer_name = customer_name or stored.invoice.customer.name
         else:
             note = credit_notes.get(document_id)
             if note is None or not _belongs(note.document, account_id):
                 continue
-            pdf_url = _signed_url(account_id, query, platform, f"/{CREDIT_NOTES}/{quote(document_id, safe='')}") if note.pdf_key else None
+            pdf_url = (
+                _signed_url(
+                    account_id, query, platform, f"/{CREDIT_NOTES}/{quote(document_id, safe='')}"
+                )
+                if note.pdf_key
+                else None
+            )
             rows.append(credit_note_row(note.document, pdf_url))
             customer_name = customer_name or note.document.customer.name
     view = PortalView(
@@ -112,7 +146,9 @@ def show_portal(
         seller=platform.legal_entity,
         expires_text=as_utc_text(claims.expires_at),
         first_page_url=_signed_url(account_id, query, platform) if before else None,
-        older_url=_signed_url(account_id, query, platform, before=page.older_than) if page.older_than else None,
+        older_url=_signed_url(account_id, query, platform, before=page.older_than)
+        if page.older_than
+        else None,
     )
     return Page(200, render_portal_page(view))
 
@@ -142,5 +178,9 @@ def download_document(
         if note is not None and _belongs(note.document, account_id):
             pdf_key = note.pdf_key
     if not pdf_key:
-        return _error(404, "No such document", "This account has no such document, or its PDF is still being prepared.")
+        return _error(
+            404,
+            "No such document",
+            "This account has no such document, or its PDF is still being prepared.",
+        )
     return Page(200, platform.documents.get_bytes(pdf_key), "application/pdf")
