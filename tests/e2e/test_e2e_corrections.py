@@ -15,11 +15,14 @@ import io
 import json
 import re
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from lxml import etree
 from pypdf import PdfReader
 
@@ -305,3 +308,29 @@ def test_crediting_a_paid_invoice_leaves_a_credit_the_next_invoice_uses_first(
     assert Decimal(credit["amount"]) == -note.net_total
     after = get_platform().ledger.receivable(receivable.number)
     assert after is not None and after.open_amount == 0
+
+
+def test_the_customers_portal_shows_the_invoice_credited_and_both_credit_notes(
+    credits: dict[str, Any],
+) -> None:
+    invoice: Invoice = credits["invoice"]
+    page = requests.get(
+        get_platform().portal_link(invoice.account_id, datetime.now(UTC)), timeout=30
+    )
+    notes = [credits[name].record["number"] for name in ("partial", "rest")]
+    pdf_links = dict(
+        re.findall(r'href="([^"]+/credit-notes/[^"]+)" download="([^"]+)\.pdf"', page.text)
+    )
+
+    assert page.status_code == 200
+    assert invoice.number in page.text and "Credited" in page.text
+    assert sorted(pdf_links.values()) == sorted(notes)
+    assert "How to pay" not in page.text  # nothing is open any more
+    link, number = next(iter(pdf_links.items()))
+    pdf = requests.get(unescape(link), timeout=30)
+    key = next(
+        credits[n].record["pdf_key"]
+        for n in ("partial", "rest")
+        if credits[n].record["number"] == number
+    )
+    assert pdf.content == get_platform().documents.get_bytes(str(key))
