@@ -22,6 +22,7 @@ from invoice_dispatch.adapters.ses_mailer import SesMailer
 from invoice_dispatch.collections.stages import ReminderSchedule
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
+from invoice_dispatch.portal.links import sign_portal_link
 from invoice_dispatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -142,8 +143,6 @@ class Platform:
 
     def portal_link(self, account_id: str, now: datetime) -> str:
         """The customer's signed portal link, valid ``portal_link_ttl_hours`` from ``now``."""
-        from invoice_dispatch.portal.links import sign_portal_link
-
         expires_at = now + timedelta(hours=self.settings.portal_link_ttl_hours)
         return sign_portal_link(
             self.settings.approval_base_url, account_id, expires_at, self.portal_key()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,13 +13,26 @@ from urllib.parse import urlsplit
 import pytest
 
 from invoice_dispatch.platform import Platform
+from tests.conftest import moto_platform
 from tests.unit.portal.portal_factories import OURS, THEIRS, PortalApi, finalize_for
 
 
+@pytest.fixture(scope="module")
+def stack() -> Iterator[tuple[Platform, PortalApi]]:
+    """One stack for the module: no request here may write, which each test checks."""
+    with moto_platform() as platform:
+        finalize_for(platform, OURS, THEIRS)
+        yield platform, PortalApi(platform)
+
+
 @pytest.fixture
-def api(platform: Platform) -> PortalApi:
-    finalize_for(platform, OURS, THEIRS)
-    return PortalApi(platform)
+def api(stack: tuple[Platform, PortalApi]) -> PortalApi:
+    return stack[1]
+
+
+@pytest.fixture
+def platform(stack: tuple[Platform, PortalApi]) -> Platform:
+    return stack[0]
 
 
 def _table_items(platform: Platform) -> list[dict[str, Any]]:
