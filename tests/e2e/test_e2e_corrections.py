@@ -28,7 +28,9 @@ from pypdf import PdfReader
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.platform import get_platform
+from invoice_dispatch.portal.labels import portal_labels
 from invoice_dispatch.receivables import EntryKind, Receivable, ReceivableStatus
+from invoice_dispatch.rendering.formatting import language_of
 from tests.e2e.conftest import Stack
 
 # The validators' helpers import their sibling sample module by its bare name, as pytest
@@ -322,10 +324,12 @@ def test_the_customers_portal_shows_the_invoice_credited_and_both_credit_notes(
         re.findall(r'href="([^"]+/credit-notes/[^"]+)" download="([^"]+)\.pdf"', page.text)
     )
 
+    words = portal_labels(language_of(invoice.customer.locale))
+
     assert page.status_code == 200
-    assert invoice.number in page.text and "Credited" in page.text
+    assert invoice.number in page.text and words["credited"] in page.text
     assert sorted(pdf_links.values()) == sorted(notes)
-    assert "How to pay" not in page.text  # nothing is open any more
+    assert words["how_to_pay"] not in page.text  # nothing is open any more
     link, number = next(iter(pdf_links.items()))
     pdf = requests.get(unescape(link), timeout=30)
     key = next(

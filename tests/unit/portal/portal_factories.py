@@ -25,7 +25,7 @@ THEIRS = "ACC-P2"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def finalize_for(platform: Platform, *account_ids: str) -> dict[str, str]:
+def finalize_for(platform: Platform, *account_ids: str, locale: str = "en") -> dict[str, str]:
     """One finalized live invoice with its PDF per account: account id -> invoice id."""
     drafts = {
         account_id: draft_invoice(
@@ -34,6 +34,7 @@ def finalize_for(platform: Platform, *account_ids: str) -> dict[str, str]:
                 "name": f"Kunde {account_id} <b>GmbH</b>",
                 "email": f"ap@{account_id.lower()}.example.com",
                 "channel": "portal",
+                "locale": locale,
                 "address": {"line1": "Teststraße 1", "city": "Berlin", "country": "DE"},
             },
         )

@@ -13,8 +13,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from invoice_dispatch.platform import Platform
+from invoice_dispatch.portal.labels import LANGUAGES, STATUS_KEYS, portal_labels
+from invoice_dispatch.rendering.formatting import format_money
 from tests.conftest import moto_platform
 from tests.unit.portal.portal_factories import OURS, THEIRS, PortalApi, finalize_for
+
+GERMAN = "ACC-DE1"
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +26,7 @@ def stack() -> Iterator[tuple[Platform, PortalApi]]:
     """One stack for the module: no request here may write, which each test checks."""
     with moto_platform() as platform:
         finalize_for(platform, OURS, THEIRS)
+        finalize_for(platform, GERMAN, locale="de")
         yield platform, PortalApi(platform)
 
 
@@ -64,6 +69,31 @@ def test_the_customers_page_lists_their_invoice_with_amount_open_and_a_qr_code(
     assert body.count("<svg") == 1 and "EPC QR code" in body
     assert "DE89 3704 0044 0532 0130 00" in body or "IBAN" in body
     assert "frame-ancestors 'none'" in _headers(response)["content-security-policy"]
+
+
+def test_a_german_customers_page_is_in_german_with_german_amounts_and_dates(
+    api: PortalApi, platform: Platform
+) -> None:
+    stored = next(
+        s
+        for s in platform.store.period_invoices("live", "2026-11")
+        if s.invoice.account_id == GERMAN
+    )
+
+    body = api.get(api.link(GERMAN))["body"]
+
+    assert '<html lang="de">' in body and "Ihre Rechnungen und Gutschriften" in body
+    assert "So zahlen Sie" in body
+    assert "Offen" in body and "Verwendungszweck" in body
+    assert format_money(stored.invoice.gross_total, "EUR", "de") in body  # "34,51 €"
+    assert "31.12.2026" in body  # the due date as Germans write it
+
+
+def test_every_language_has_every_word_and_every_status() -> None:
+    words = {language: set(portal_labels(language)) for language in LANGUAGES}
+
+    assert words["de"] == words["fr"] == words["en"]
+    assert set(STATUS_KEYS) | {"issued"} <= words["en"]
 
 
 def test_the_page_downloads_only_the_customers_own_pdf(api: PortalApi, platform: Platform) -> None:

@@ -19,26 +19,36 @@ from markupsafe import Markup
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.portal.epc_qr import CreditTransfer, epc_payload, epc_qr_svg
+from invoice_dispatch.portal.labels import portal_labels
 from invoice_dispatch.receivables.receivable import Receivable, ReceivableStatus
-from invoice_dispatch.rendering.formatting import format_iban, format_money
-
-#: The page's language for now; amounts still follow each currency's digits.
-LOCALE = "en"
-
-STATUS_LABELS: dict[ReceivableStatus, str] = {
-    ReceivableStatus.OPEN: "Open",
-    ReceivableStatus.PARTIALLY_PAID: "Partially paid",
-    ReceivableStatus.PAID: "Paid",
-    ReceivableStatus.OVERPAID: "Overpaid",
-    ReceivableStatus.OVERDUE: "Overdue",
-    ReceivableStatus.DISPUTED: "Disputed",
-    ReceivableStatus.CREDITED: "Credited",
-    ReceivableStatus.WRITTEN_OFF: "Written off",
-}
+from invoice_dispatch.rendering.formatting import (
+    format_date,
+    format_iban,
+    format_money,
+    language_of,
+)
 
 
-def money(amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency, LOCALE)
+@dataclass(frozen=True)
+class Wording:
+    """The customer's language: the page's words and how amounts and dates are written."""
+
+    locale: str
+    labels: dict[str, str]
+
+    @classmethod
+    def for_locale(cls, locale: str) -> Wording:
+        return cls(locale, portal_labels(language_of(locale)))
+
+    @property
+    def language(self) -> str:
+        return language_of(self.locale)
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return format_money(amount, currency, self.locale)
+
+    def day(self, value: date | None) -> str:
+        return format_date(value, self.locale) if value else "–"
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,8 @@ class PaymentDetails:
 class PortalRow:
     kind: str
     number: str
-    issue_date: date | None
-    due_date: date | None
+    issue_date: str
+    due_date: str
     status: str
     amount: str
     open_amount: str | None
@@ -67,7 +77,7 @@ class PortalRow:
     payment: PaymentDetails | None = None
 
 
-def _payment(receivable: Receivable, seller: LegalEntity) -> PaymentDetails:
+def _payment(receivable: Receivable, seller: LegalEntity, wording: Wording) -> PaymentDetails:
     transfer = CreditTransfer(
         beneficiary=seller.name,
         iban=seller.bank.iban,
@@ -81,7 +91,7 @@ def _payment(receivable: Receivable, seller: LegalEntity) -> PaymentDetails:
         beneficiary=seller.name,
         iban=format_iban(seller.bank.iban),
         bic=seller.bank.bic,
-        amount=money(receivable.open_amount, receivable.currency),
+        amount=wording.money(receivable.open_amount, receivable.currency),
         reference=transfer.reference,
         # segno's SVG holds only the code's drawing and a fixed title: no customer text.
         qr_svg=Markup(epc_qr_svg(payload)) if payload else None,
@@ -94,43 +104,44 @@ def invoice_row(
     pdf_url: str | None,
     seller: LegalEntity,
     today: date,
+    wording: Wording,
 ) -> PortalRow:
     """One invoice as the customer sees it today; payment details while anything is owed."""
     receivable = receivable or Receivable.opened_for(invoice)
     status = receivable.status(today)
     owed = receivable.open_amount > 0 and status is not ReceivableStatus.DISPUTED
     return PortalRow(
-        kind="Invoice",
+        kind=wording.labels["invoice"],
         number=receivable.number,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        status=STATUS_LABELS[status],
-        amount=money(invoice.gross_total, invoice.currency),
-        open_amount=money(receivable.open_amount, invoice.currency),
+        issue_date=wording.day(invoice.issue_date),
+        due_date=wording.day(invoice.due_date),
+        status=wording.labels[status.value],
+        amount=wording.money(invoice.gross_total, invoice.currency),
+        open_amount=wording.money(receivable.open_amount, invoice.currency),
         pdf_url=pdf_url,
-        payment=_payment(receivable, seller) if owed else None,
+        payment=_payment(receivable, seller, wording) if owed else None,
     )
 
 
-def credit_note_row(credit_note: Invoice, pdf_url: str | None) -> PortalRow:
+def credit_note_row(credit_note: Invoice, pdf_url: str | None, wording: Wording) -> PortalRow:
     """A credit note: what it credits and against which invoice; nothing to pay."""
+    credited = credit_note.credited_invoice_number
     return PortalRow(
-        kind="Credit note",
+        kind=wording.labels["credit_note"],
         number=credit_note.number or "",
-        issue_date=credit_note.issue_date,
-        due_date=None,
-        status="Issued",
-        amount=money(-credit_note.gross_total, credit_note.currency),
+        issue_date=wording.day(credit_note.issue_date),
+        due_date=wording.day(None),
+        status=wording.labels["issued"],
+        amount=wording.money(-credit_note.gross_total, credit_note.currency),
         open_amount=None,
         pdf_url=pdf_url,
-        note=f"Credits {credit_note.credited_invoice_number}"
-        if credit_note.credited_invoice_number
-        else "",
+        note=wording.labels["credits"].format(number=credited) if credited else "",
     )
 
 
 @dataclass(frozen=True)
 class PortalView:
+    wording: Wording
     account_id: str
     customer_name: str
     rows: list[PortalRow]

@@ -27,6 +27,7 @@ from invoice_dispatch.portal.page import render_portal_page
 from invoice_dispatch.portal.statement import (
     PortalRow,
     PortalView,
+    Wording,
     credit_note_row,
     invoice_row,
 )
@@ -75,9 +76,9 @@ def _rows(
     query: Mapping[str, str],
     platform: Platform,
     today: date,
-) -> tuple[list[PortalRow], str]:
-    """The page's documents in index order (newest first) and the customer's name as the
-    newest one states it; three batch reads for the whole page."""
+) -> tuple[list[PortalRow], Wording, str]:
+    """The page's documents in index order (newest first), in the language and with the
+    customer's name the newest one states; three batch reads for the whole page."""
     ids_of = {
         prefix: [pk.removeprefix(prefix) for pk, _ in keys if pk.startswith(prefix)]
         for prefix in ("INVOICE#", "CORRECTION#")
@@ -87,30 +88,38 @@ def _rows(
     receivables = platform.ledger.receivables(
         [stored.invoice.number for stored in invoices.values() if stored.invoice.number]
     )
+    # (document id, document, its PDF's key), each checked to be this account's.
+    documents: list[tuple[str, Invoice, str | None]] = []
+    for pk, _ in keys:
+        document_id = pk.partition("#")[2]
+        stored = invoices.get(document_id)
+        note = credit_notes.get(document_id)
+        if stored is not None and stored.invoice.status is InvoiceStatus.FINALIZED:
+            documents.append((document_id, stored.invoice, stored.pdf_key))
+        elif note is not None:
+            documents.append((document_id, note.document, note.pdf_key))
+    documents = [entry for entry in documents if _belongs(entry[1], account_id)]
+    newest = documents[0][1].customer if documents else None
+    wording = Wording.for_locale(newest.locale if newest else "en")
 
     def pdf_url(kind: str, document_id: str, pdf_key: str | None) -> str | None:
         path = f"/{kind}/{quote(document_id, safe='')}"
         return _signed_url(account_id, query, platform, path) if pdf_key else None
 
-    rows: list[PortalRow] = []
-    names: list[str] = []
-    for pk, _ in keys:
-        document_id = pk.partition("#")[2]
-        stored = invoices.get(document_id)
-        note = credit_notes.get(document_id)
-        if stored is not None and _belongs(stored.invoice, account_id):
-            if stored.invoice.status is not InvoiceStatus.FINALIZED:
-                continue
-            receivable = receivables.get(stored.invoice.number or "")
-            url = pdf_url(INVOICES, document_id, stored.pdf_key)
-            rows.append(invoice_row(stored.invoice, receivable, url, platform.legal_entity, today))
-            names.append(stored.invoice.customer.name)
-        elif note is not None and _belongs(note.document, account_id):
-            rows.append(
-                credit_note_row(note.document, pdf_url(CREDIT_NOTES, document_id, note.pdf_key))
-            )
-            names.append(note.document.customer.name)
-    return rows, next(iter(names), account_id)
+    rows = [
+        credit_note_row(document, pdf_url(CREDIT_NOTES, document_id, pdf_key), wording)
+        if document.credited_invoice_number
+        else invoice_row(
+            document,
+            receivables.get(document.number or ""),
+            pdf_url(INVOICES, document_id, pdf_key),
+            platform.legal_entity,
+            today,
+            wording,
+        )
+        for document_id, document, pdf_key in documents
+    ]
+    return rows, wording, newest.name if newest else account_id
 
 
 def show_portal(
@@ -132,8 +141,9 @@ def show_portal(
     page = platform.store.customer_documents(account_id, PAGE_SIZE, before)
     # "Overdue" from the day after the due date where the seller is, as reminders count it.
     today = now.astimezone(ZoneInfo(platform.legal_entity.timezone)).date()
-    rows, customer_name = _rows(account_id, page.keys, query, platform, today)
+    rows, wording, customer_name = _rows(account_id, page.keys, query, platform, today)
     view = PortalView(
+        wording=wording,
         account_id=account_id,
         customer_name=customer_name,
         rows=rows,
