@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         run_seconds = time.monotonic() - run_started
         live = result.status == "SUCCEEDED" and arguments.mode == "live" and not crash
         credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
-        portal = demo_portal(env, result.run_id) if live else []
+        portal = demo_portal(env, arguments.period) if live else []
     print_summary(result, time.monotonic() - started)
     for line in [*credit_note, *portal]:
         print(line)

@@ -18,17 +18,18 @@ from invoice_dispatch.platform import get_platform
 from tools.local_run.runner import LocalEnvironment
 
 
-def demo_portal(env: LocalEnvironment, run_id: str) -> list[str]:
-    """The portal of the run's first invoice's customer (the one ``demo_credit_note``
-    credits, so the page shows an invoice and its credit note); the lines it prints."""
+def demo_portal(env: LocalEnvironment, period: str) -> list[str]:
+    """The portal of the period's first invoice's customer (the one ``demo_credit_note``
+    credits, so the page shows an invoice and its credit note); the lines it prints. A
+    second demo on the kept stack bills nothing new and shows the same page."""
     platform = get_platform()
     finalized = [
         stored.invoice
-        for stored in platform.store.run_invoices(run_id)
+        for stored in platform.store.period_invoices("live", period)
         if stored.invoice.status is InvoiceStatus.FINALIZED and stored.invoice.number
     ]
     if not finalized:
-        return ["Portal: no finalized invoice in this run"]
+        return [f"Portal: no finalized invoice for {period}"]
     invoice = min(finalized, key=lambda candidate: str(candidate.number))
     link = platform.portal_link(invoice.account_id, datetime.now(UTC))
     response = requests.get(link, timeout=30)
