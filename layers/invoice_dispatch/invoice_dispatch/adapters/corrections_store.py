@@ -173,7 +173,7 @@ class CorrectionsStore:
         return CreditedSoFar.model_validate_json(item["state"]) if item else None
 
     def last_number(self, series: str) -> int:
-        return self._invoices._last_number(series)
+        return self._invoices.last_number(series)
 
     def commit_credit_note(
         self,
@@ -217,7 +217,7 @@ class CorrectionsStore:
             },
         }
         items = [
-            {"Update": self._invoices._counter_update(series, last_number, 1)},
+            {"Update": self._invoices.counter_update(series, last_number, 1)},
             {"Update": credits_update},
             {"Update": issue},
         ]
@@ -254,7 +254,7 @@ class CorrectionsStore:
     def customer_credits(self, account_ids: list[str]) -> dict[str, list[dict[str, str]]]:
         """Per account, the credits it is owed (one batch read per 100 accounts)."""
         keys = [_balance_key(account_id) for account_id in dict.fromkeys(account_ids)]
-        found = self._invoices._batch_get(keys, consistent=False)
+        found = self._invoices.batch_get(keys, consistent=False)
         return {
             pk.removeprefix("CUSTOMER#"): [json.loads(r) for r in item.get("credits", {}).values()]
             for (pk, _sk), item in found.items()
