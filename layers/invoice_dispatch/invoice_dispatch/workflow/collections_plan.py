@@ -84,6 +84,6 @@ def plan_collections(event: CollectionsStartEvent, platform: Platform) -> PlanRe
     )
     result.escalations = len(escalate)
     platform.documents.put_json(
-        f"{keys.collections_plan_prefix(str(run.as_of))}{run.run_id}.json", result
+        keys.collections_plan(str(run.as_of), run.run_id), result
     )
     return result
