@@ -14,7 +14,12 @@ from datetime import datetime
 from pathlib import Path
 
 from invoice_dispatch.history.chart import Chart, line_chart
-from invoice_dispatch.history.kpis import KpiSummary, first_pass_accuracy, summarize_kpis
+from invoice_dispatch.history.kpis import (
+    KpiSummary,
+    exception_backlog,
+    first_pass_accuracy,
+    summarize_kpis,
+)
 from invoice_dispatch.history.record import BILLING_KINDS, RunHistoryRecord, RunKind
 from invoice_dispatch.rendering.templates import cached_environment
 
@@ -81,9 +86,14 @@ def build_charts(oldest_first: Sequence[RunHistoryRecord]) -> list[Chart]:
         line_chart(
             "exception-backlog",
             "Exception backlog",
-            "items waiting for a person",
+            "items waiting for a person after each run",
             [_label(r) for r in oldest_first],
-            {"backlog": [float(r.exceptions.backlog) for r in oldest_first]},
+            {
+                "backlog": [
+                    float(exception_backlog(oldest_first[index::-1]).total)
+                    for index in range(len(oldest_first))
+                ]
+            },
         ),
         line_chart(
             "dso",

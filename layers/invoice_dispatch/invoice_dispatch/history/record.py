@@ -120,16 +120,6 @@ class Exceptions(BaseModel):
     open_escalations: int | None = None
     examples: list[str] = Field(default_factory=list)
 
-    @property
-    def backlog(self) -> int:
-        return (
-            self.quarantined
-            + self.held
-            + (self.erp_error_queue or 0)
-            + (self.payment_exceptions or 0)
-            + (self.open_escalations or 0)
-        )
-
 
 class RunHistoryRecord(BaseModel):
     """One run in the history. Figures a kind does not have stay ``None`` (not zero)."""
