@@ -32,6 +32,7 @@ def lambda_handler(event: SummarizeEvent, context: LambdaContext) -> dict[str, A
     ):
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=counts.get(key, 0))
     emit_history_metrics(
-        RunHistoryRecord.model_validate(report["history"]), KpiSummary.model_validate(report["kpis"])
+        RunHistoryRecord.model_validate(report["history"]),
+        KpiSummary.model_validate(report["kpis"]),
     )
     return {"status": report["status"], "counts": report["counts"]}

@@ -23,7 +23,7 @@ import boto3
 
 from invoice_dispatch.adapters.history_store import HistoryStore
 from invoice_dispatch.history import RunHistoryRecord
-from tools.local_run.wiring import REPO_ROOT, REGION
+from tools.local_run.wiring import REGION, REPO_ROOT
 
 #: Where ``make demo`` keeps the local stack's data, under its ``--out``.
 STATE_FOLDER = ".local-stack"

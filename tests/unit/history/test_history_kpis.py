@@ -46,7 +46,7 @@ def test_histograms_of_several_runs_add_up_to_the_percentiles_over_all_of_them()
     assert LatencyHistogram().percentile(50) is None
 
 
-def test_first_pass_accuracy_counts_held_credited_and_resent_invoices_against_their_period() -> None:
+def test_first_pass_accuracy_counts_held_credited_and_resent_invoices_in_their_period() -> None:
     records = [
         history_record("oct", period="2026-10", finalized=28, held=4),
         history_record("resend", RunKind.RESEND, reworked_within_30_days={"2026-10": 2}),

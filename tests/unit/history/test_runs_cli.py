@@ -30,8 +30,12 @@ def deployed() -> Iterator[HistoryStore]:
                 "Type": "AWS::DynamoDB::Table",
                 "Properties": {
                     key: table[key]
-                    for key in ("BillingMode", "AttributeDefinitions", "KeySchema")
-                    + ("GlobalSecondaryIndexes",)
+                    for key in (
+                        "BillingMode",
+                        "AttributeDefinitions",
+                        "KeySchema",
+                        "GlobalSecondaryIndexes",
+                    )
                 },
             }
         },
@@ -59,7 +63,7 @@ def test_list_reads_the_deployed_stacks_history_newest_first(
     deployed.put(history_record("nov-monthly", day=0, finalized=28, held=4))  # a retried summary
 
     assert main(["list", "--stack", STACK]) == 0
-    header, *lines = capsys.readouterr().out.splitlines()
+    _header, *lines = capsys.readouterr().out.splitlines()
     assert [line.split()[2] for line in lines] == ["dec-collections", "credit-1", "nov-monthly"]
     assert [line.split()[3] for line in lines] == ["collections", "credit_note", "monthly"]
     assert lines[2].split()[6:8] == ["28", "4"]

@@ -40,9 +40,7 @@ def record_run(record: RunHistoryRecord, platform: Platform) -> KpiSummary:
     platform.history.put(record)
     newest_first = list(platform.history.recent(PAGE_RUNS))
     html = render_history_page(newest_first, datetime.now(UTC))
-    platform.documents.put_bytes(
-        keys.HISTORY_PAGE, html.encode(), "text/html; charset=utf-8", {}
-    )
+    platform.documents.put_bytes(keys.HISTORY_PAGE, html.encode(), "text/html; charset=utf-8", {})
     return summarize_kpis(newest_first)
 
 
@@ -90,7 +88,7 @@ def billing_record(
     """The record of a monthly state machine run, from its run.json and the history tally."""
     counts = report["counts"]
     approval: ApprovalRecord | None = run.get("approval")
-    asked_a_person = approval is not None and approval.approver != "auto-approve"
+    decided_at = approval.decided_at if approval and approval.approver != "auto-approve" else None
     finished_at = datetime.fromisoformat(report["finished_at"])
     return RunHistoryRecord(
         run_id=context.run_id,
@@ -105,9 +103,7 @@ def billing_record(
             currency: {name: Decimal(str(value)) for name, value in totals.items()}
             for currency, totals in report["totals_by_currency"].items()
         },
-        approval_turnaround_seconds=_turnaround(
-            run.get("approval_requested_at"), approval.decided_at if asked_a_person else None
-        ),
+        approval_turnaround_seconds=_turnaround(run.get("approval_requested_at"), decided_at),
         emails_sent=tally.emails_sent,
         emails_delivered=tally.emails_delivered,
         erp_latency=tally.erp_latency,
@@ -158,9 +154,7 @@ _CORRECTION_KINDS = {
 }
 
 
-def correction_record(
-    kind: str, item: Mapping[str, Any], platform: Platform
-) -> RunHistoryRecord:
+def correction_record(kind: str, item: Mapping[str, Any], platform: Platform) -> RunHistoryRecord:
     """A corrections run, from its request item; a credit note counts as rework of the
     credited invoice's period when it came within 30 days of that invoice's issue."""
     finished_at = datetime.now(UTC)
@@ -169,8 +163,11 @@ def correction_record(
     if note and within_rework_window(note.credited_invoice_issue_date, finished_at.date()):
         reworked[note.period] = 1
     decision = (
-        ApprovalDecision.model_validate_json(str(item["decision"])) if item.get("decision") else None
+        ApprovalDecision.model_validate_json(str(item["decision"]))
+        if item.get("decision")
+        else None
     )
+    outcome = [f"{item['invoice_number']}: {item['outcome']}"] if item.get("outcome") else []
     totals = {}
     if note:
         totals[note.currency] = {
@@ -191,8 +188,5 @@ def correction_record(
             item.get("approval_requested_at"), decision.decided_at if decision else None
         ),
         reworked_within_30_days=reworked,
-        exceptions=Exceptions(
-            examples=[f"{item['invoice_number']}: {item['outcome']}"] if item.get("outcome") else [],
-            **backlog_now(platform),
-        ),
+        exceptions=Exceptions(examples=outcome, **backlog_now(platform)),
     )

@@ -34,13 +34,13 @@ from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
 from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
 from invoice_dispatch.workflow.approval import collect_screening, drafting_reports, void_draft
-from invoice_dispatch.workflow.run_history import billing_record, record_run
 from invoice_dispatch.workflow.reconciliation import (
     AccountCounts,
     InvoiceReconciler,
     Reconciliation,
     reconcile_accounts,
 )
+from invoice_dispatch.workflow.run_history import billing_record, record_run
 
 #: An SNS message stops at 256 KB: the alert names at most this many invoices or problems
 #: (run.json has them all).
