@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from invoice_dispatch.invoice import invoice_id_for
-from tests.e2e.conftest import SAMPLE_ACCOUNTS
+from tests.e2e.conftest import local_stack
 from tests.e2e.test_e2e_approval import CHROMIUM, CHROMIUM_ARGS
-from tools.erp.http_erp_server import running_http_erp
 from tools.local_run.corrections import demo_credit_note
-from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment
+from tools.local_run.runner import ApprovalPlan
 from tools.local_run.wiring import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -40,15 +39,8 @@ class History:
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     out_root = tmp_path_factory.mktemp("out")
     run_ids: dict[str, str] = {}
-    with (
-        running_http_erp() as (erp_url, erp_state),
-        LocalEnvironment(
-            SAMPLE_ACCOUNTS,
-            out_root,
-            ErpTarget("http", erp_url, {"token": "e2e"}, erp_state.dump),
-            state_dir=out_root / ".local-stack",
-        ) as env,
-    ):
+    with local_stack(out_root, state_dir=out_root / ".local-stack") as local:
+        env = local.env
         hold = ApprovalPlan(hold_invoice_ids=[invoice_id_for(HOSTILE_ACCOUNT, PERIOD, "live")])
         monthly = env.run({"period": PERIOD, "mode": "live"}, hold)
         assert monthly.status == "SUCCEEDED", monthly.error
