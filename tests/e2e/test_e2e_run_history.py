@@ -83,7 +83,7 @@ def test_the_cli_shows_one_run(history: History) -> None:
     shown = _runs_cli("show", history.run_ids["on_demand"], out_root=history.out_root)
     assert f"Run {history.run_ids['on_demand']}" in shown
     assert "kind               on_demand" in shown
-    assert "delivery rate      100.0 % (27 of 27)" in shown
+    assert "delivery rate      100.0 % (27 delivered of 27 SES reported on; 27 sent)" in shown
     assert "ERP latency        p50/p95" in shown
     assert HOSTILE_NAME in shown  # a terminal shows text as it is
 

@@ -96,7 +96,9 @@ def show_lines(record: RunHistoryRecord) -> list[str]:
     if record.emails_sent:
         rate = record.delivery_rate_percent
         lines.append(
-            f"  delivery rate      {rate} % ({record.emails_delivered} of {record.emails_sent})"
+            f"  delivery rate      {rate if rate is not None else '-'} % "
+            f"({record.emails_delivered} delivered of {record.emails_reported} SES reported on; "
+            f"{record.emails_sent} sent)"
         )
     if record.erp_latency.count:
         lines.append(f"  ERP latency        p50/p95 {_latency(record)}")

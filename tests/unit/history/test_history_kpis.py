@@ -77,6 +77,11 @@ def test_delivery_rate_is_delivered_over_sent_of_the_billing_runs() -> None:
     assert delivery_rate([history_record("none")]) is None
 
 
+def test_delivery_rate_leaves_out_the_emails_ses_has_not_reported_on_yet() -> None:
+    summarized_early = history_record("a", sent=100, reported=40, delivered=39)
+    assert summarized_early.delivery_rate_percent == Decimal("97.5")  # 39 / 40, not 39 / 100
+
+
 def test_backlog_takes_each_part_from_the_newest_run_that_knows_it() -> None:
     newest_first = [
         history_record(

@@ -75,7 +75,7 @@ def test_show_finds_a_run_by_its_id(
     deployed.put(history_record("nov-monthly", sent=28, delivered=27, latencies=(1, 2, 4, 8)))
     assert main(["show", "nov-monthly", "--stack", STACK]) == 0
     shown = capsys.readouterr().out
-    assert "delivery rate      96.4 % (27 of 28)" in shown
+    assert "delivery rate      96.4 % (27 delivered of 28 SES reported on; 28 sent)" in shown
     assert "ERP latency        p50/p95 2.0/8.0s" in shown
     assert main(["show", "no-such-run", "--stack", STACK]) == 1
 

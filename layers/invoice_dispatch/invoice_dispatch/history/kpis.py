@@ -6,7 +6,8 @@
   record what they reworked under the period the invoice was billed for, so a later
   correction lowers the period it belongs to. An invoice both held and later credited is
   counted twice (the history keeps counts, not ids); the figure is floored at zero.
-* **Delivery rate**: e-mails SES reported delivered / e-mails SES accepted.
+* **Delivery rate**: e-mails SES reported delivered / e-mails SES reported on (delivered,
+  bounced, complained, rejected) when each run's summary ran.
 * **ERP posting latency** p50 / p95, finalized to booked: the runs' histograms added up.
 * **Approval turnaround**: the approval e-mail to the decision, median over the runs asked.
 * **Exception backlog**: what waits for a person now: the last drafting run's quarantined
@@ -97,7 +98,9 @@ def first_pass_accuracy(records: Sequence[RunHistoryRecord]) -> dict[str, Decima
 
 def delivery_rate(records: Sequence[RunHistoryRecord]) -> Decimal | None:
     billing = [r for r in records if r.kind in BILLING_KINDS]
-    return percent(sum(r.emails_delivered for r in billing), sum(r.emails_sent for r in billing))
+    return percent(
+        sum(r.emails_delivered for r in billing), sum(r.emails_reported for r in billing)
+    )
 
 
 def erp_latency(records: Sequence[RunHistoryRecord]) -> LatencyHistogram:

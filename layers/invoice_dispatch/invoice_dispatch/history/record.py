@@ -138,7 +138,10 @@ class RunHistoryRecord(BaseModel):
     #: Seconds from the approval e-mail to the decision (None: no person was asked).
     approval_turnaround_seconds: float | None = None
     emails_sent: int = 0
-    #: Of ``emails_sent``, those SES reported delivered by the time the summary ran.
+    #: Of ``emails_sent``, those SES had reported on (delivered, bounced, complained or
+    #: rejected) when the summary ran, and of those the ones delivered. SES's events come
+    #: seconds to minutes after the send: a message without one yet is neither.
+    emails_reported: int = 0
     emails_delivered: int = 0
     erp_latency: LatencyHistogram = Field(default_factory=LatencyHistogram)
     #: Invoices e-mailed again (a resend run) or credited (a credit note) within 30 days of
@@ -154,7 +157,9 @@ class RunHistoryRecord(BaseModel):
 
     @property
     def delivery_rate_percent(self) -> Decimal | None:
-        return percent(self.emails_delivered, self.emails_sent)
+        """Delivered of those SES reported on: a run summarized before its last events
+        arrived is not reported as failing to deliver them."""
+        return percent(self.emails_delivered, self.emails_reported)
 
 
 _PERCENT = Decimal("0.1")

@@ -11,12 +11,10 @@ from datetime import date
 
 from invoice_dispatch.history.record import LatencyHistogram, RunKind
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
-from invoice_dispatch.lifecycle import ACCEPTED_BY_SES
+from invoice_dispatch.lifecycle import ACCEPTED_BY_SES, FAILED_DELIVERY_STATUSES
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.tracking import StoredInvoice
 
-#: A complaint comes after a delivery: the message arrived.
-_DELIVERED = (DeliveryStatus.DELIVERED, DeliveryStatus.COMPLAINED)
 #: First-pass accuracy counts rework within this many days of the invoice's issue.
 REWORK_WINDOW_DAYS = 30
 
@@ -42,11 +40,13 @@ def within_rework_window(issued: date | None, today: date) -> bool:
 
 @dataclass
 class HistoryTally:
-    """E-mails accepted and delivered, ERP latency, and (for a resend run) rework by period."""
+    """E-mails accepted, reported on and delivered, ERP latency, and (for a resend run)
+    rework by period. A complaint counts as a failed delivery, as the lifecycle has it."""
 
     kind: RunKind
     today: date
     emails_sent: int = 0
+    emails_reported: int = 0
     emails_delivered: int = 0
     erp_latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     reworked: dict[str, int] = field(default_factory=dict)
@@ -57,7 +57,9 @@ class HistoryTally:
             return
         if stored.delivery_status in ACCEPTED_BY_SES:
             self.emails_sent += 1
-            self.emails_delivered += stored.delivery_status in _DELIVERED
+            delivered = stored.delivery_status is DeliveryStatus.DELIVERED
+            self.emails_delivered += delivered
+            self.emails_reported += delivered or stored.delivery_status in FAILED_DELIVERY_STATUSES
             if self.kind is RunKind.RESEND and within_rework_window(invoice.issue_date, self.today):
                 self.reworked[invoice.period] = self.reworked.get(invoice.period, 0) + 1
         if stored.erp_status is ErpStatus.POSTED and stored.numbered_at and stored.erp_at:

@@ -105,6 +105,7 @@ def billing_record(
         },
         approval_turnaround_seconds=_turnaround(run.get("approval_requested_at"), decided_at),
         emails_sent=tally.emails_sent,
+        emails_reported=tally.emails_reported,
         emails_delivered=tally.emails_delivered,
         erp_latency=tally.erp_latency,
         reworked_within_30_days=tally.reworked,
