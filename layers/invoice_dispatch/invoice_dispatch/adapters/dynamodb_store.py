@@ -957,4 +957,6 @@ def _stored_invoice(item: dict[str, Any], body: dict[str, Any]) -> StoredInvoice
         dispatch_claimed_at=item.get("dispatch_claimed_at"),
         possibly_sent_twice=bool(item.get("possibly_sent_twice", False)),
         failure=item.get("failure"),
+        numbered_at=item.get("numbered_at"),
+        erp_at=item.get("erp_at"),
     )
