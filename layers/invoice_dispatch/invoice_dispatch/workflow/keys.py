@@ -79,3 +79,11 @@ def collections_escalations_prefix(as_of: str) -> str:
 
 def collections_report(as_of: str, extension: str) -> str:
     return f"collections/reports/{as_of}.{extension}"
+
+
+def collections_charge_chunks(as_of: str, run_id: str) -> str:
+    return f"collections/{as_of}/{run_id}/charge-chunks.json"
+
+
+def collections_autopay_prefix(as_of: str) -> str:
+    return f"collections/{as_of}/autopay/"
