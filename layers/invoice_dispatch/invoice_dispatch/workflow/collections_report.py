@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from invoice_dispatch.collections.kpis import (
+    AutoPayRate,
     CollectionsReport,
     MatchingRate,
     dso_per_currency,
@@ -72,6 +73,15 @@ def build_report(run: CollectionsRun, platform: Platform) -> CollectionsReport:
         # mostly find "reminded already".
         planned_skips=min(plans, key=lambda plan: plan["planned_at"])["skipped"] if plans else {},
         payments=MatchingRate(automatic=automatic, needs_person=needs_person),
+        auto_pay={
+            currency: AutoPayRate(
+                attempted=row.attempted,
+                collected=row.collected,
+                handed_over=row.handed_over,
+                collected_amount=row.collected_amount,
+            )
+            for currency, row in platform.autopay.tallies_between(first, last).items()
+        },
         payment_exceptions=exceptions[:_EXCEPTIONS_SHOWN],
         escalations_opened=opened,
         open_escalations=list(store.open_escalations()),
