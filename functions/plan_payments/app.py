@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,5 +20,5 @@ from invoice_dispatch.workflow.autopay import plan_payments
 @event_parser(model=CollectionsStartEvent)
 def lambda_handler(event: CollectionsStartEvent, context: LambdaContext) -> dict[str, Any]:
     plan = plan_payments(event, get_platform())
-    logger.info("Payments planned", extra={"charge_chunks": plan.charge_chunks})
+    metrics.add_metric(name="AutoPayChargeChunks", unit=MetricUnit.Count, value=plan.charge_chunks)
     return plan.model_dump(mode="json")
