@@ -5,7 +5,7 @@ then runs the collections state machine on chosen days after the issue date I (t
 schedule may skip days: auto-pay and reminders both catch up). The gateway is scripted
 per payment means:
 
-  ACC-1017 pm_card_visa            I: gateway down; I+1: the same request declined;
+  ACC-1022 pm_card_visa            I: gateway down; I+1: the same request declined;
                                    I+4: the retry times out (the gateway charged);
                                    I+5: asked again with the same key: collected, once
   ACC-1020 pm_card_visa_low_funds  I: declined; I+3: collected on the first retry
@@ -38,7 +38,7 @@ from tools.payment_gateway_server import PaymentGatewayState, running_payment_ga
 
 pytestmark = pytest.mark.e2e
 
-ACCOUNTS = ["ACC-1001", "ACC-1017", "ACC-1020", "ACC-1024", "ACC-1029"]
+ACCOUNTS = ["ACC-1001", "ACC-1022", "ACC-1020", "ACC-1024", "ACC-1029"]
 SCRIPTS = {
     "pm_card_visa": ["down", "declined:insufficient_funds", "timeout", "succeeded"],
     "pm_card_visa_low_funds": ["declined:insufficient_funds", "succeeded"],
@@ -82,7 +82,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
         run = env.run({"period": "2026-11", "mode": "live", "account_ids": ACCOUNTS})
         assert run.status == "SUCCEEDED", run.error
         invoices = {s.invoice.account_id: s.invoice for s in get_platform().store.run_invoices(run.run_id)}
-        issued = invoices["ACC-1017"].issue_date
+        issued = invoices["ACC-1022"].issue_date
         due = invoices["ACC-1029"].due_date
         assert issued is not None and due is not None
         for index, offset in enumerate(RUN_DAYS):
@@ -114,17 +114,17 @@ def test_each_collected_invoice_was_charged_exactly_once_and_the_declined_one_ne
 ) -> None:
     charged = {
         account: len(walk.gateway.charges_for(walk.numbers[account]))
-        for account in ("ACC-1017", "ACC-1020", "ACC-1024", "ACC-1029")
+        for account in ("ACC-1022", "ACC-1020", "ACC-1024", "ACC-1029")
     }
-    assert charged == {"ACC-1017": 1, "ACC-1020": 1, "ACC-1024": 1, "ACC-1029": 0}
+    assert charged == {"ACC-1022": 1, "ACC-1020": 1, "ACC-1024": 1, "ACC-1029": 0}
     assert walk.gateway.charges_for(walk.numbers["ACC-1001"]) == []
 
 
 def test_down_and_timeout_were_resolved_by_asking_again_with_the_same_key(walk: Walk) -> None:
-    number = walk.numbers["ACC-1017"]
+    number = walk.numbers["ACC-1022"]
     asked = [key for key in walk.gateway.requests_seen if key.startswith(f"autopay-{number}-")]
     assert asked == [f"autopay-{number}-1"] * 2 + [f"autopay-{number}-2"] * 2
-    _receivable, state = _state(walk, "ACC-1017")
+    _receivable, state = _state(walk, "ACC-1022")
     assert [(h.day - walk.issued).days for h in state.history] == [0, 1, 4, 5]
     assert [h.outcome for h in state.history] == ["unavailable", "declined", "unknown", "succeeded"]
     assert (state.status, state.attempts) == (AutoPayStatus.COLLECTED, 2)
@@ -132,7 +132,7 @@ def test_down_and_timeout_were_resolved_by_asking_again_with_the_same_key(walk: 
 
 def test_the_ledger_holds_one_auto_pay_payment_per_collected_invoice(walk: Walk) -> None:
     ledger = get_platform().ledger
-    for account in ("ACC-1017", "ACC-1020", "ACC-1024"):
+    for account in ("ACC-1022", "ACC-1020", "ACC-1024"):
         number = walk.numbers[account]
         receivable = ledger.receivable(number)
         assert receivable is not None
@@ -147,7 +147,7 @@ def test_collected_payments_are_booked_in_the_erp_once_each(walk: Walk) -> None:
     booked = sorted(key for key in walk.erp.payments if key.startswith("autopay:"))
     assert len(booked) == 3
     assert {key.rpartition("#")[2] for key in booked} == {
-        walk.numbers[a] for a in ("ACC-1017", "ACC-1020", "ACC-1024")
+        walk.numbers[a] for a in ("ACC-1022", "ACC-1020", "ACC-1024")
     }
 
 
@@ -176,5 +176,5 @@ def test_the_report_shows_the_automated_collection_success_rate_per_currency(
     }
     assert rates == {"EUR": (2, 2, 0), "USD": (2, 1, 1)}
     text = get_platform().documents.get_bytes(f"collections/reports/{day}.txt").decode()
-    assert "EUR 2 of 2 collected" in text and "automated collection success rate 100.0 %" in text
-    assert "USD 1 of 2 collected" in text and "automated collection success rate 50.0 %" in text
+    assert "EUR  2 of 2 collected (" in text and "success rate 100.0 %" in text
+    assert "USD  1 of 2 collected (" in text and "success rate 50.0 %" in text

@@ -35,7 +35,7 @@ def _request(attempt: int = 1, amount: str = "119.00", **means: str) -> ChargeRe
     return ChargeRequest(
         idempotency_key=idempotency_key("INV-2026-000001", attempt),
         invoice_number="INV-2026-000001",
-        account_id="ACC-1017",
+        account_id="ACC-1022",
         amount=Decimal(amount),
         currency="EUR",
         **(means or {"method_ref": "pm_card_visa"}),
