@@ -28,6 +28,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -38,6 +39,8 @@ DECLINE_MESSAGES = {
     "mandate_revoked": "The direct debit mandate was revoked by the customer.",
 }
 
+_SAME_PARAMETERS = "Keys for idempotent requests can only be used with the same parameters"
+
 
 class PaymentGatewayState:
     """Decisions by idempotency key; guarded by one lock because the server is threaded."""
@@ -47,7 +50,7 @@ class PaymentGatewayState:
         self.slow_seconds = slow_seconds
         self.lock = threading.Lock()
         self.scripts: dict[str, list[str]] = {}
-        self.decided: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
+        self.decided: dict[str, Answer] = {}
         self.charges: list[dict[str, Any]] = []
         self.requests_seen: list[str] = []
 
@@ -63,20 +66,19 @@ class PaymentGatewayState:
         outcomes = self.scripts.get(reference) or ["succeeded"]
         return outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
 
-    def decide(self, key: str, request: dict[str, Any]) -> tuple[int, dict[str, Any], bool, float]:
-        """(status, body, replayed, seconds to wait before answering) for one request."""
+    def decide(self, key: str, request: dict[str, Any]) -> Answer:
+        """The answer to one request: the key's first decision, or a new one."""
         with self.lock:
             self.requests_seen.append(key)
             if key in self.decided:
-                status, body, first_request = self.decided[key]
-                if _charge_terms(first_request) != _charge_terms(request):
-                    return 400, _error("idempotency_error", "Keys for idempotent requests can "
-                                       "only be used with the same parameters"), False, 0.0
-                return status, body, True, 0.0
+                first = self.decided[key]
+                if _charge_terms(first.request) != _charge_terms(request):
+                    return Answer(400, _error("idempotency_error", _SAME_PARAMETERS))
+                return Answer(first.status, first.body, replayed=True)
             reference = str(request.get("payment_method") or request.get("mandate") or "")
             outcome = self._next_outcome(reference)
             if outcome == "down":
-                return 503, _error("api_error", "The gateway is temporarily unavailable"), False, 0.0
+                return Answer(503, _error("api_error", "The gateway is temporarily unavailable"))
             intent = {
                 "id": f"pi_{len(self.decided) + 1:06d}",
                 "object": "payment_intent",
@@ -85,21 +87,38 @@ class PaymentGatewayState:
                 "metadata": request.get("metadata", {}),
             }
             if outcome.startswith("declined"):
-                code = outcome.partition(":")[2] or "do_not_honor"
-                status, body = 402, {
-                    "error": {
-                        "type": "card_error",
-                        "code": "card_declined",
-                        "decline_code": code,
-                        "message": DECLINE_MESSAGES.get(code, "The charge was declined."),
-                        "payment_intent": {**intent, "status": "requires_payment_method"},
-                    }
-                }
+                answer = Answer(402, _decline(outcome.partition(":")[2], intent), request=request)
             else:
-                status, body = 200, {**intent, "status": "succeeded"}
+                answer = Answer(200, {**intent, "status": "succeeded"}, request=request)
                 self.charges.append({**intent, "idempotency_key": key})
-            self.decided[key] = (status, body, request)
-            return status, body, False, self.slow_seconds if outcome == "timeout" else 0.0
+            self.decided[key] = answer
+            wait = self.slow_seconds if outcome == "timeout" else 0.0
+            return Answer(answer.status, answer.body, wait_seconds=wait)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+    #: How long the answer is held back (a "timeout": decided, but answered too late).
+    wait_seconds: float = 0.0
+    #: The request that was decided, to refuse its key with other terms.
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+def _decline(code: str, intent: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's error shape for a declined charge."""
+    code = code or "do_not_honor"
+    return {
+        "error": {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": code,
+            "message": DECLINE_MESSAGES.get(code, "The charge was declined."),
+            "payment_intent": {**intent, "status": "requires_payment_method"},
+        }
+    }
 
 
 def _charge_terms(request: dict[str, Any]) -> tuple[Any, ...]:
@@ -142,9 +161,9 @@ def _handler_for(state: PaymentGatewayState) -> type[BaseHTTPRequestHandler]:
             if not key or not isinstance(request, dict):
                 self._answer(400, _error("invalid_request_error", "An Idempotency-Key is required"))
                 return
-            status, body, replayed, wait = state.decide(key, request)
-            time.sleep(wait)  # a "timeout" charge is decided (and made) before the answer
-            self._answer(status, body, replayed)
+            answer = state.decide(key, request)
+            time.sleep(answer.wait_seconds)  # a "timeout" charge is made before the answer
+            self._answer(answer.status, answer.body, answer.replayed)
 
     return Handler
 

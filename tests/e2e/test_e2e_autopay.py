@@ -81,7 +81,9 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
             gateway.script(reference, outcomes)
         run = env.run({"period": "2026-11", "mode": "live", "account_ids": ACCOUNTS})
         assert run.status == "SUCCEEDED", run.error
-        invoices = {s.invoice.account_id: s.invoice for s in get_platform().store.run_invoices(run.run_id)}
+        invoices = {
+            s.invoice.account_id: s.invoice for s in get_platform().store.run_invoices(run.run_id)
+        }
         issued = invoices["ACC-1022"].issue_date
         due = invoices["ACC-1029"].due_date
         assert issued is not None and due is not None

@@ -23,9 +23,9 @@ import email.policy
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 

@@ -42,8 +42,12 @@ def emit_collections_metrics(report: CollectionsReport) -> None:
     for currency, auto_pay in report.auto_pay.items():
         success = auto_pay.success_rate_percent
         if success is not None:
-            _one("AutomatedCollectionSuccessRate", MetricUnit.Percent, float(success),
-                 currency=currency)
+            _one(
+                "AutomatedCollectionSuccessRate",
+                MetricUnit.Percent,
+                float(success),
+                currency=currency,
+            )
     _one("PaymentsMatchedAutomatically", MetricUnit.Count, report.payments.automatic)
     _one("PaymentsMatchedByHand", MetricUnit.Count, report.payments.needs_person)
     _one("OpenEscalations", MetricUnit.Count, len(report.open_escalations))

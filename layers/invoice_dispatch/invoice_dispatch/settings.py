@@ -103,9 +103,7 @@ class Settings(BaseSettings):
     #: How long a charge may take before its outcome is "unknown" (asked again later).
     payment_gateway_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
     #: Days after the first declined charge on which it is tried again (``autopay/``).
-    auto_pay_retry_days: Annotated[list[int], NoDecode] = Field(
-        default_factory=lambda: [3, 5, 7]
-    )
+    auto_pay_retry_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [3, 5, 7])
 
     @field_validator("auto_pay_retry_days", mode="before")
     @classmethod

@@ -117,6 +117,6 @@ def test_a_refused_connection_is_unavailable_and_a_wrong_key_is_a_permanent_erro
     assert refused.charge(_request()).outcome is ChargeOutcome.UNAVAILABLE
     url, state = served
     wrong_key = HttpPaymentGateway(url, "sk_wrong", 0.3)
-    with pytest.raises(PermanentError, match="HTTP 401.*Invalid API key"):
+    with pytest.raises(PermanentError, match=r"HTTP 401.*Invalid API key"):
         wrong_key.charge(_request())
     assert state.charges == []

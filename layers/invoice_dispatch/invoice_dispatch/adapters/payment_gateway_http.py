@@ -90,7 +90,8 @@ def _result(response: requests.Response) -> ChargeResult:
     body = _json(response)
     if status == 200 and body.get("status") == "succeeded":
         return ChargeResult(outcome=ChargeOutcome.SUCCEEDED, charge_id=str(body.get("id", "")))
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    raw_error = body.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     message = str(error.get("message") or response.reason or "")
     if status == 402:
         code = error.get("decline_code") or error.get("code") or "declined"

@@ -771,8 +771,8 @@ def parse_accounts_csv(text: str) -> list[dict[str, Any]]:
 __all__ = [
     "Account",
     "AccountScreening",
-    "AutoPay",
     "Address",
+    "AutoPay",
     "BillingHistory",
     "CadencePhase",
     "Credit",

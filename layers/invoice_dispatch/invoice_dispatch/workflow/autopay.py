@@ -155,7 +155,10 @@ def _leave(
     after = state.model_copy(
         update={
             "status": status,
-            "history": (*state.history, Attempt(day=as_of, attempt=0, outcome=status.value, reason=why)),
+            "history": (
+                *state.history,
+                Attempt(day=as_of, attempt=0, outcome=status.value, reason=why),
+            ),
         }
     )
     counted = {"handed_over": 1} if status is AutoPayStatus.HANDED_OVER and state.attempts else None
@@ -171,13 +174,13 @@ def _charge(
     store = platform.autopay
     if move is Move.CHARGE:
         attempt = state.attempts + 1
-        pending = PendingCharge(
+        claim = PendingCharge(
             attempt=attempt,
             idempotency_key=idempotency_key(state.number, attempt),
             amount=receivable.open_amount,
             asked_on=as_of,
         )
-        claimed = state.model_copy(update={"pending": pending})
+        claimed = state.model_copy(update={"pending": claim})
         if not store.save(state, claimed):
             return ChargeLine(
                 number=state.number, outcome="skipped", sentence=f"{state.number}: claimed already"
