@@ -17,7 +17,7 @@ per *new* key, the last one repeating (``script``); unscripted references succee
 
 ``charges`` lists the money actually taken; tests count it.
 
-CLI: ``python tools/payment_gateway_server.py --port 8766 --api-key sk_test_local``.
+CLI: ``python -m tools.payment_gateway_server --port 8766 --api-key sk_test_local``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tools.local_http import serve_until_interrupted, serving
 
 DECLINE_MESSAGES = {
     "insufficient_funds": "Your card has insufficient funds.",
@@ -174,15 +176,8 @@ def running_payment_gateway(
 ) -> Iterator[tuple[str, PaymentGatewayState]]:
     """Serve on localhost (``port=0``: a free one); yields the base URL and the state."""
     state = PaymentGatewayState(api_key, slow_seconds)
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_handler_for(state), port) as url:
+        yield url, state
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,9 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", default="sk_test_local")
     arguments = parser.parse_args(argv)
     with running_payment_gateway(arguments.api_key, arguments.port) as (url, _state):
-        print(url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        serve_until_interrupted(url)
     return 0
 
 
