@@ -180,3 +180,9 @@ def test_the_report_shows_the_automated_collection_success_rate_per_currency(
     text = get_platform().documents.get_bytes(f"collections/reports/{day}.txt").decode()
     assert "EUR  2 of 2 collected (" in text and "success rate 100.0 %" in text
     assert "USD  1 of 2 collected (" in text and "success rate 50.0 %" in text
+
+
+def test_reminders_are_held_while_auto_pay_is_still_collecting(walk: Walk) -> None:
+    day = walk.issued + timedelta(days=3)  # ACC-1022 waits for its retry, ACC-1029 retried
+    report = get_platform().documents.get_json(f"collections/reports/{day}.json")
+    assert report["planned_skips"]["collected by auto-pay"] == 2
