@@ -7,7 +7,10 @@ Starting then leaves the whole payment term for the retries: an invoice whose ca
 being declined is handed to reminders a week after issue, long before it is due, so the
 customer gets the usual friendly reminder and can still pay on time by transfer, instead
 of being late because of a card problem. (Charging on the due date would hand a declined
-invoice to reminders only when it is already a week overdue.)
+invoice to reminders only when it is already a week overdue.) For a SEPA mandate this
+assumes the mandate agrees to a pre-notification shorter than the rulebook's default 14
+days (the invoice e-mail is the pre-notification), as B2B mandates for monthly billing
+commonly do.
 
 **Retries** follow ``AUTO_PAY_RETRY_DAYS`` (``3,5,7`` by default): days after the *first*
 decline, so attempts fall on days 0, 3, 5 and 7 and a run that missed a day still keeps
