@@ -186,3 +186,10 @@ def test_reminders_are_held_while_auto_pay_is_still_collecting(walk: Walk) -> No
     day = walk.issued + timedelta(days=3)  # ACC-1022 waits for its retry, ACC-1029 retried
     report = get_platform().documents.get_json(f"collections/reports/{day}.json")
     assert report["planned_skips"]["collected by auto-pay"] == 2
+
+
+def test_the_days_report_says_what_the_payment_run_did_including_an_outage(walk: Walk) -> None:
+    report = get_platform().documents.get_json(f"collections/reports/{walk.issued}.json")
+    assert report["auto_pay_today"] == {"declined": 2, "succeeded": 1, "unavailable": 1}
+    text = get_platform().documents.get_bytes(f"collections/reports/{walk.issued}.txt").decode()
+    assert "Auto-pay today: declined 2, succeeded 1, unavailable 1" in text

@@ -76,6 +76,11 @@ class CollectionsReport(BaseModel):
     auto_pay: dict[str, AutoPayRate] = Field(
         default_factory=dict, description="Currency -> auto-pay figures of the window"
     )
+    auto_pay_today: dict[str, int] = Field(
+        default_factory=dict,
+        description="What today's payment runs did, per outcome (succeeded, declined, "
+        "unavailable, unknown, deferred, ...): a gateway outage shows here the same day",
+    )
     payment_exceptions: list[str] = Field(default_factory=list)
     escalations_opened: list[str] = Field(default_factory=list)
     open_escalations: list[Escalation] = Field(default_factory=list)
