@@ -142,7 +142,7 @@ class CorrectionsStore:
         """Per request id, the credit note it issued and its PDF (one batch read per 100;
         eventually consistent, as an issued document never changes)."""
         keys = [_correction_key(request_id) for request_id in dict.fromkeys(request_ids)]
-        found = self._invoices._batch_get(keys, consistent=False)
+        found = self._invoices.batch_get(keys, consistent=False)
         return {
             str(item["request_id"]): IssuedCreditNote(
                 Invoice.model_validate_json(str(item["document"])), item.get("pdf_key")
@@ -200,7 +200,7 @@ class CorrectionsStore:
         return CreditedSoFar.model_validate_json(item["state"]) if item else None
 
     def last_number(self, series: str) -> int:
-        return self._invoices._last_number(series)
+        return self._invoices.last_number(series)
 
     def commit_credit_note(
         self,
@@ -246,7 +246,7 @@ class CorrectionsStore:
             },
         }
         items = [
-            {"Update": self._invoices._counter_update(series, last_number, 1)},
+            {"Update": self._invoices.counter_update(series, last_number, 1)},
             {"Update": credits_update},
             {"Update": issue},
         ]
@@ -283,7 +283,7 @@ class CorrectionsStore:
     def customer_credits(self, account_ids: list[str]) -> dict[str, list[dict[str, str]]]:
         """Per account, the credits it is owed (one batch read per 100 accounts)."""
         keys = [_balance_key(account_id) for account_id in dict.fromkeys(account_ids)]
-        found = self._invoices._batch_get(keys, consistent=False)
+        found = self._invoices.batch_get(keys, consistent=False)
         return {
             pk.removeprefix("CUSTOMER#"): [json.loads(r) for r in item.get("credits", {}).values()]
             for (pk, _sk), item in found.items()

@@ -79,3 +79,19 @@ def collections_escalations_prefix(as_of: str) -> str:
 
 def collections_report(as_of: str, extension: str) -> str:
     return f"collections/reports/{as_of}.{extension}"
+
+
+def collections_plan(as_of: str, run_id: str) -> str:
+    return f"{collections_plan_prefix(as_of)}{run_id}.json"
+
+
+#: The run history page, rewritten at the end of every run.
+HISTORY_PAGE = "history/index.html"
+
+
+def collections_charge_chunks(as_of: str, run_id: str) -> str:
+    return f"collections/{as_of}/{run_id}/charge-chunks.json"
+
+
+def collections_autopay_prefix(as_of: str) -> str:
+    return f"collections/{as_of}/autopay/"
