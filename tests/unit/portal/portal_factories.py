@@ -25,7 +25,9 @@ THEIRS = "ACC-P2"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def finalize_for(platform: Platform, *account_ids: str, locale: str = "en") -> dict[str, str]:
+def finalize_for(
+    platform: Platform, *account_ids: str, locale: str = "en", **account_fields: Any
+) -> dict[str, str]:
     """One finalized live invoice with its PDF per account: account id -> invoice id."""
     drafts = {
         account_id: draft_invoice(
@@ -37,6 +39,7 @@ def finalize_for(platform: Platform, *account_ids: str, locale: str = "en") -> d
                 "locale": locale,
                 "address": {"line1": "Teststraße 1", "city": "Berlin", "country": "DE"},
             },
+            **account_fields,
         )
         for account_id in account_ids
     }

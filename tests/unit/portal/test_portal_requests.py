@@ -19,6 +19,7 @@ from tests.conftest import moto_platform
 from tests.unit.portal.portal_factories import OURS, THEIRS, PortalApi, finalize_for
 
 GERMAN = "ACC-DE1"
+AUTO_PAY = "ACC-AP1"
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,7 @@ def stack() -> Iterator[tuple[Platform, PortalApi]]:
     with moto_platform() as platform:
         finalize_for(platform, OURS, THEIRS)
         finalize_for(platform, GERMAN, locale="de")
+        finalize_for(platform, AUTO_PAY, auto_pay={"mandate_ref": "MANDATE-0042"})
         yield platform, PortalApi(platform)
 
 
@@ -87,6 +89,13 @@ def test_a_german_customers_page_is_in_german_with_german_amounts_and_dates(
     assert "Offen" in body and "Verwendungszweck" in body
     assert format_money(stored.invoice.gross_total, "EUR", "de") in body  # "34,51 €"
     assert "31.12.2026" in body  # the due date as Germans write it
+
+
+def test_an_invoice_auto_pay_will_collect_asks_for_no_transfer(api: PortalApi) -> None:
+    body = api.get(api.link(AUTO_PAY))["body"]
+
+    assert "Collected automatically" in body
+    assert "How to pay" not in body and "<svg" not in body
 
 
 def test_every_language_has_every_word_and_every_status() -> None:

@@ -100,15 +100,23 @@ def _payment(receivable: Receivable, seller: LegalEntity, wording: Wording) -> P
 
 def invoice_row(
     invoice: Invoice,
-    receivable: Receivable | None,
+    ledger: tuple[Receivable | None, bool],
     pdf_url: str | None,
     seller: LegalEntity,
     today: date,
     wording: Wording,
 ) -> PortalRow:
-    """One invoice as the customer sees it today; payment details while anything is owed."""
-    receivable = receivable or Receivable.opened_for(invoice)
+    """One invoice as the customer sees it today; payment details while anything is owed.
+
+    ``ledger`` is the receivable (None before collections admits the invoice) and whether
+    auto-pay is collecting it. An invoice auto-pay will take asks for no transfer (the
+    customer would pay twice): until auto-pay has charged it or handed it over, the page
+    says it is collected automatically.
+    """
+    admitted, collecting = ledger
+    receivable = admitted or Receivable.opened_for(invoice)
     status = receivable.status(today)
+    auto_pay = invoice.auto_pay is not None and (collecting or admitted is None)
     owed = receivable.open_amount > 0 and status is not ReceivableStatus.DISPUTED
     return PortalRow(
         kind=wording.labels["invoice"],
@@ -119,7 +127,8 @@ def invoice_row(
         amount=wording.money(invoice.gross_total, invoice.currency),
         open_amount=wording.money(receivable.open_amount, invoice.currency),
         pdf_url=pdf_url,
-        payment=_payment(receivable, seller, wording) if owed else None,
+        note=wording.labels["auto_pay"] if owed and auto_pay else "",
+        payment=_payment(receivable, seller, wording) if owed and not auto_pay else None,
     )
 
 

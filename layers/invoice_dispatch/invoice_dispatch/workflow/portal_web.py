@@ -85,7 +85,7 @@ def _rows(
     }
     invoices = platform.store.get_invoices(ids_of["INVOICE#"])
     credit_notes = platform.corrections.issued_credit_notes(ids_of["CORRECTION#"])
-    receivables = platform.ledger.receivables(
+    receivables = platform.ledger.receivables_collecting(
         [stored.invoice.number for stored in invoices.values() if stored.invoice.number]
     )
     # (document id, document, its PDF's key), each checked to be this account's.
@@ -111,7 +111,7 @@ def _rows(
         if document.credited_invoice_number
         else invoice_row(
             document,
-            receivables.get(document.number or ""),
+            receivables.get(document.number or "", (None, False)),
             pdf_url(INVOICES, document_id, pdf_key),
             platform.legal_entity,
             today,
