@@ -241,6 +241,14 @@ class DynamoStore:
         for page_ids in self._index_pages("GSI2", Key("GSI2PK").eq(_period_pk(mode, period))):
             yield from self._in_order(page_ids, self.get_invoices(page_ids))
 
+    def period_numbers(self, mode: str, period: str) -> Iterator[str]:
+        """The numbers of a period's finalized invoices: state items only, a page at a time
+        (the audit's continuity check reads neighbouring periods this way)."""
+        for page_ids in self._index_pages("GSI2", Key("GSI2PK").eq(_period_pk(mode, period))):
+            for state in self._states(page_ids).values():
+                if state.get("number") and state["status"] == InvoiceStatus.FINALIZED.value:
+                    yield str(state["number"])
+
     @staticmethod
     def _in_order(
         page_ids: list[str], stored_by_id: dict[str, StoredInvoice]
@@ -338,7 +346,7 @@ class DynamoStore:
                 return outcome
             batch = pending[:_INVOICES_PER_NUMBERING_TRANSACTION]
             if series not in self._series_hint:
-                self._series_hint[series] = self._last_number(series)
+                self._series_hint[series] = self.last_number(series)
             last_number = self._series_hint[series]
             finalized = [
                 finalize_document(stored.invoice, last_number + offset)
@@ -427,7 +435,8 @@ class DynamoStore:
             },
         }
 
-    def _last_number(self, series: str) -> int:
+    def last_number(self, series: str) -> int:
+        """The last number a series' counter handed out (0: none yet)."""
         response = self._table.get_item(
             Key={"PK": f"SERIES#{series}", "SK": "COUNTER"}, ConsistentRead=True
         )
