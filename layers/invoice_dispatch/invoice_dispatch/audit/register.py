@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
 
 from invoice_dispatch.audit.series import NumberFormat
 from invoice_dispatch.invoice import Invoice
@@ -145,13 +146,15 @@ class BlockSummary:
 class RegisterDigest:
     """What the register PDF shows, gathered while the rows stream past.
 
-    ``detailed``: every row is kept for the PDF (a period up to ``PDF_ROWS_AT_MOST``
-    invoices); otherwise one ``BlockSummary`` per ``NUMBERS_PER_BLOCK`` numbers.
+    Every row is kept for the PDF while the period has at most ``PDF_ROWS_AT_MOST``
+    invoices (``detailed``); past that, the rows kept are folded into one
+    ``BlockSummary`` per ``NUMBERS_PER_BLOCK`` numbers and later invoices go straight
+    into their block, so what is held stays a few hundred bytes per block.
     """
 
     period: str
-    detailed: bool
     number_format: NumberFormat
+    detailed: bool = True
     invoices: int = 0
     credit_notes: int = 0
     #: (currency, tax category, rate) -> amounts: the period's totals per tax rate.
@@ -165,12 +168,19 @@ class RegisterDigest:
         self.invoices += 1
         self.credit_notes += len(rows[0].credit_notes)
         for row in rows:
-            self.totals.setdefault((row.currency, row.tax_category, row.tax_rate), Amounts()).add(
-                row
-            )
-        if self.detailed:
-            self.rows.extend(rows)
+            key = (row.currency, row.tax_category, row.tax_rate)
+            self.totals.setdefault(key, Amounts()).add(row)
+        if not self.detailed:
+            self._add_to_block(rows)
             return
+        self.rows.extend(rows)
+        if self.invoices > PDF_ROWS_AT_MOST:
+            self.detailed = False
+            for _number, invoice_rows in groupby(self.rows, key=lambda row: row.number):
+                self._add_to_block(list(invoice_rows))
+            self.rows = []
+
+    def _add_to_block(self, rows: list[RegisterRow]) -> None:
         block = self._block(rows[0].number)
         block.invoices += 1
         for row in rows:

@@ -32,6 +32,7 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
 from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
+from invoice_dispatch.workflow.register import REGISTER_MODE, write_period_register
 from invoice_dispatch.workflow.approval import collect_screening, drafting_reports, void_draft
 from invoice_dispatch.workflow.reconciliation import (
     AccountCounts,
@@ -330,6 +331,7 @@ def summarize_run(
         },
         "approval": approval.model_dump(mode="json") if approval else None,
         "error": error.message if error else None,
+        "register": _register(context, outcome, platform),
     }
     platform.documents.put_json(keys.run_report(context.run_id), report)
     platform.store.update_run(context.run_id, status, summary=json.dumps(report["counts"]))
@@ -345,6 +347,15 @@ def summarize_run(
     platform.store.settle_run(context.run_id)
     platform.store.release_period_lock(context.mode, context.period, context.run_id)
     return report
+
+
+def _register(context: RunContext, outcome: str, platform: Platform) -> dict[str, str] | None:
+    """A live run that may have numbered invoices rewrites its period's register, so the
+    register in S3 always lists what the period holds once a run of it is over."""
+    if context.mode != REGISTER_MODE or outcome not in ("completed", "nothing_to_bill"):
+        return None
+    written = write_period_register(context.period, platform, datetime.now(UTC))
+    return {"csv": written.csv_key, "pdf": written.pdf_key}
 
 
 def _left_unfinished(stored: StoredInvoice, outcome: str) -> bool:
