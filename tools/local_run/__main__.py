@@ -39,6 +39,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from invoice_dispatch.platform import get_platform
+from tools.audit.commands import export_register
 from tools.local_run.collections_demo import run_collections_days
 from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
@@ -338,8 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         run_seconds = time.monotonic() - run_started
         live = result.status == "SUCCEEDED" and arguments.mode == "live" and not crash
         credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
+        # Again after the credit note (the run's summary wrote it before): a few ms here.
+        register = export_register(arguments.period, get_platform(), arguments.out) if live else []
     print_summary(result, time.monotonic() - started)
-    for line in credit_note:
+    for line in [*credit_note, *register]:
         print(line)
     if meter and arguments.metering:
         figures = {

@@ -33,34 +33,35 @@ SIZE = 7.0
 HASH_SIZE = 5.6
 HEADING_SIZE = 13.0
 ROW_HEIGHT = SIZE * 1.45
-#: Left edges of the columns, and which are right-aligned (amounts end at the next edge).
+#: Per column: its title, where it is anchored (mm from the left margin) and whether it
+#: is right-aligned (amounts end at their anchor, so decimal points line up).
 ROW_COLUMNS = (
     ("Number", 0.0, False),
-    ("Issued", 29 * MM, False),
-    ("Customer", 47 * MM, False),
-    ("Cur.", 96 * MM, False),
-    ("Rate", 112 * MM, True),
-    ("Net", 134 * MM, True),
-    ("Tax", 152 * MM, True),
-    ("Gross", 174 * MM, True),
-    ("Credit notes", 176 * MM, False),
+    ("Issued", 28 * MM, False),
+    ("Customer", 46 * MM, False),
+    ("Cur.", 98 * MM, False),
+    ("Rate", 122 * MM, True),
+    ("Net", 144 * MM, True),
+    ("Tax", 163 * MM, True),
+    ("Gross", 182 * MM, True),
 )
 TOTAL_COLUMNS = (
     ("Currency", 0.0, False),
-    ("Tax category", 20 * MM, False),
-    ("Rate %", 62 * MM, True),
-    ("Net", 100 * MM, True),
-    ("Tax", 135 * MM, True),
-    ("Gross", 174 * MM, True),
+    ("Tax category", 22 * MM, False),
+    ("Rate %", 80 * MM, True),
+    ("Net", 120 * MM, True),
+    ("Tax", 150 * MM, True),
+    ("Gross", 182 * MM, True),
 )
 BLOCK_COLUMNS = (
     ("Numbers", 0.0, False),
-    ("Invoices", 72 * MM, True),
-    ("Currency", 78 * MM, False),
-    ("Net", 118 * MM, True),
-    ("Tax", 146 * MM, True),
-    ("Gross", 174 * MM, True),
+    ("Invoices", 80 * MM, True),
+    ("Currency", 86 * MM, False),
+    ("Net", 130 * MM, True),
+    ("Tax", 155 * MM, True),
+    ("Gross", 182 * MM, True),
 )
+Columns = tuple[tuple[str, float, bool], ...]
 
 
 class _Pages:
@@ -99,26 +100,19 @@ class _Pages:
             text = text[:-2] + "…" if len(text) > 2 else ""
         return text
 
-    def row(self, columns: tuple[tuple[str, float, bool], ...], values: list[str], bold: bool = False) -> None:
+    def row(self, columns: Columns, values: list[str], bold: bool = False) -> None:
         self.need(ROW_HEIGHT)
-        for (_title, left, right), value in zip(columns, values, strict=True):
-            x = LEFT + (_next_edge(columns, left) if right else left)
-            self.text(x, value, bold=bold, right=right)
+        for (_title, anchor, right), value in zip(columns, values, strict=True):
+            self.text(LEFT + anchor, value, bold=bold, right=right)
         self.y -= ROW_HEIGHT
 
-    def header(self, columns: tuple[tuple[str, float, bool], ...]) -> None:
+    def header(self, columns: Columns) -> None:
         self.need(3 * ROW_HEIGHT)
         self.row(columns, [title for title, _left, _right in columns], bold=True)
         self.pages[-1].rule(LEFT, self.y + 2, RIGHT, self.y + 2, 0.5, RULE)
 
     def gap(self, height: float) -> None:
         self.y -= height
-
-
-def _next_edge(columns: tuple[tuple[str, float, bool], ...], left: float) -> float:
-    """A right-aligned column ends where the next one starts (the last at the right margin)."""
-    edges = [edge for _title, edge, _right in columns if edge > left]
-    return (min(edges) - 2 * MM) if edges else RIGHT - LEFT
 
 
 def _amounts(amounts: Amounts) -> list[str]:
@@ -163,7 +157,7 @@ def _invoice_rows(cursor: _Pages, digest: RegisterDigest) -> None:
     cursor.gap(ROW_HEIGHT * 1.5)
     cursor.heading = lambda: cursor.header(ROW_COLUMNS)
     cursor.header(ROW_COLUMNS)
-    customer_width = ROW_COLUMNS[3][1] - ROW_COLUMNS[2][1] - 2 * MM
+    customer_width = ROW_COLUMNS[3][1] - ROW_COLUMNS[2][1] - 3 * MM
     for row in digest.rows_in_number_order():
         cursor.need(ROW_HEIGHT + HASH_SIZE * 1.5)
         cursor.row(
@@ -177,10 +171,10 @@ def _invoice_rows(cursor: _Pages, digest: RegisterDigest) -> None:
                 str(row.net),
                 str(row.tax),
                 str(row.gross),
-                " ".join(row.credit_notes),
             ],
         )
-        cursor.text(LEFT, f"SHA-256 {row.pdf_sha256}", HASH_SIZE)
+        credited = f"   credited by {', '.join(row.credit_notes)}" if row.credit_notes else ""
+        cursor.text(LEFT, f"SHA-256 {row.pdf_sha256}{credited}", HASH_SIZE)
         cursor.gap(HASH_SIZE * 1.5)
 
 
