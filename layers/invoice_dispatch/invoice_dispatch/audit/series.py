@@ -101,9 +101,10 @@ def continuity_breaks(
         wanted.add(held[0] - 1)
     if held[-1] < counter:
         wanted.add(held[-1] + 1)
-    missing = sorted(wanted - found_elsewhere(set(wanted))) if wanted else []
-    for first, last in _stretches(missing):
-        breaks.append(_sentence(number_format, year, label, first, last, counter))
+    found = found_elsewhere(set(wanted)) if wanted else set()
+    existing = set(held) | found
+    for first, last in _stretches(sorted(wanted - found)):
+        breaks.append(_sentence(number_format, year, label, (first, last), counter, existing))
     return breaks
 
 
@@ -126,8 +127,17 @@ def _stretches(missing: list[int]) -> list[tuple[int, int]]:
 
 
 def _sentence(
-    number_format: NumberFormat, year: int, label: str, first: int, last: int, counter: int
+    number_format: NumberFormat,
+    year: int,
+    label: str,
+    stretch: tuple[int, int],
+    counter: int,
+    existing: set[int],
 ) -> SeriesBreak:
+    """A missing stretch in words: "jumps from A to B" only when B is known to exist (only
+    the number after the period's last is looked for, not every later one)."""
+    first, last = stretch
+
     def name(sequence: int) -> str:
         return number_format.number(year, sequence)
 
@@ -140,11 +150,11 @@ def _sentence(
         missing = f"{name(first)} to {name(last)} ({count} numbers) are missing"
     if first == 1:
         opening = f"The {label} series does not start at {name(1)}"
-    elif last >= counter:
+    elif last + 1 in existing:
+        opening = f"The {label} series jumps from {name(first - 1)} to {name(last + 1)}"
+    else:
         opening = (
             f"The {label} counter has handed out numbers up to {name(counter)}, "
             f"but the series stops at {name(first - 1)}"
         )
-    else:
-        opening = f"The {label} series jumps from {name(first - 1)} to {name(last + 1)}"
     return SeriesBreak(f"{opening}: {missing}.", name(first))
