@@ -27,8 +27,6 @@ from pydantic import BaseModel
 _SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 _READ_CHUNK_BYTES = 64 * 1024
 _JSON_WHITESPACE = " \t\n\r"
-#: What S3 answers a retention request for an object no Object Lock retention covers.
-_NOT_RETAINED = ("NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError")
 #: What may follow an element of an array; anything else may still belong to it.
 _AFTER_ELEMENT = ",]" + _JSON_WHITESPACE
 
@@ -175,15 +173,14 @@ class S3Documents:
         return f"{default['Mode']}, {length}"
 
     def retained_until(self, key: str) -> datetime | None:
-        """Until when Object Lock keeps this object version from change; None: not locked."""
-        try:
-            retention = self._s3.get_object_retention(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in _NOT_RETAINED:
-                return None
-            raise
-        until = retention.get("Retention", {}).get("RetainUntilDate")
-        return until if isinstance(until, datetime) else None
+        """Until when Object Lock keeps this object from change; None: no retention on it.
+
+        Read from the object's headers (HeadObject answers the retention to a caller with
+        ``s3:GetObjectRetention``), one request per object as the hash check already makes.
+        """
+        head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        until = head.get("ObjectLockRetainUntilDate")
+        return until if isinstance(until, datetime) and head.get("ObjectLockMode") else None
 
     def presigned_url(self, key: str, expires_in_seconds: int) -> str:
         return str(
