@@ -51,7 +51,9 @@ def _verify(stack: Stack, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
 
 
 def _by_number(platform: Platform, number: str) -> Any:
-    return next(s for s in platform.store.period_invoices("live", PERIOD) if s.invoice.number == number)
+    return next(
+        s for s in platform.store.period_invoices("live", PERIOD) if s.invoice.number == number
+    )
 
 
 def test_the_run_writes_its_periods_register(stack: Stack, audited: dict[str, Any]) -> None:
@@ -59,7 +61,9 @@ def test_the_run_writes_its_periods_register(stack: Stack, audited: dict[str, An
         "csv": "registers/2026-11/register.csv",
         "pdf": "registers/2026-11/register.pdf",
     }
-    stored = json.loads(get_platform().documents.get_bytes(f"runs/{audited['report']['run_id']}/run.json"))
+    stored = json.loads(
+        get_platform().documents.get_bytes(f"runs/{audited['report']['run_id']}/run.json")
+    )
     assert stored["register"] == audited["report"]["register"]
 
 
@@ -67,8 +71,16 @@ def test_the_register_lists_every_invoice_with_its_locked_hash_and_credit_note(
     stack: Stack, audited: dict[str, Any]
 ) -> None:
     platform = get_platform()
-    rows = list(csv.DictReader(io.StringIO((stack.out_root / "registers" / PERIOD / "register.csv").read_text())))
-    invoices = {s.invoice.number: s for s in platform.store.period_invoices("live", PERIOD) if s.invoice.number}
+    rows = list(
+        csv.DictReader(
+            io.StringIO((stack.out_root / "registers" / PERIOD / "register.csv").read_text())
+        )
+    )
+    invoices = {
+        s.invoice.number: s
+        for s in platform.store.period_invoices("live", PERIOD)
+        if s.invoice.number
+    }
     assert {row["number"] for row in rows} == set(invoices) and len(invoices) == 28
     for row in rows:
         assert row["pdf_sha256"] == invoices[row["number"]].pdf_sha256
@@ -100,7 +112,11 @@ def _altered_pdf(number: str) -> Iterator[None]:
     key = str(_by_number(get_platform(), number).pdf_key)
     original = documents.get_bytes(key)
     s3 = boto3.client("s3", region_name=REGION)
-    s3.put_object(Bucket=documents.bucket, Key=key, Body=original + b"\n% an incremental update appended after finalization\n")
+    s3.put_object(
+        Bucket=documents.bucket,
+        Key=key,
+        Body=original + b"\n% an incremental update appended after finalization\n",
+    )
     try:
         yield
     finally:
@@ -158,7 +174,9 @@ def test_a_credit_note_for_an_invoice_that_does_not_exist_breaks(
 ) -> None:
     note = next(get_platform().corrections.credit_notes_of_series("NORTHWIND-EU:CREDIT:2026"))
     key = {"PK": note["PK"], "SK": note["SK"]}
-    with _item_changed(key, {"invoice_number": "INV-2026-009999", "invoice_id": "ACC-9999:2026-11:live"}):
+    with _item_changed(
+        key, {"invoice_number": "INV-2026-009999", "invoice_id": "ACC-9999:2026-11:live"}
+    ):
         code, out = _verify(stack, capsys)
     assert code == 1
     assert (
@@ -242,7 +260,9 @@ def test_a_pdf_outside_object_lock_breaks_where_the_bucket_locks_invoices(
     finally:
         bucket.default_lock_mode = bucket.default_lock_days = None
     assert code == 1
-    assert "PDFs under Object Lock             2 break(s)   bucket default GOVERNANCE, 1 days" in out
+    assert (
+        "PDFs under Object Lock             2 break(s)   bucket default GOVERNANCE, 1 days" in out
+    )
     assert (
         "INV-2026-000005's PDF is not under Object Lock although the bucket locks invoices "
         "(GOVERNANCE, 1 days): it could be changed or deleted."

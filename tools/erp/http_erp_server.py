@@ -2,8 +2,9 @@
 
 It implements the contract of ``invoice_dispatch.adapters.erp_http``: ``POST /bookings``
 with ``Idempotency-Key`` stores a booking once (a repeated key returns the first answer
-with ``created: false``), ``GET /bookings?external_id=`` looks one up (with its totals); ``/payments`` does
-the same for payments and write-offs, refusing one (422) for an invoice it never booked;
+with ``created: false``), ``GET /bookings?external_id=`` looks one up (with its totals);
+``/payments`` does the same for payments and write-offs, refusing one (422) for an invoice
+it never booked;
 ``/credit-notes`` keeps credit notes beside the bookings, each naming the booked invoice it
 credits (``credited_invoice``).
 It can be told to fail the next N requests with 503 (``fail_next``) to exercise retries,

@@ -123,7 +123,9 @@ def test_a_large_period_is_summarised_per_block_of_numbers(
 
 def test_the_register_pdf_shows_every_number_hash_and_total() -> None:
     digest = RegisterDigest("2026-11", INVOICES)
-    digest.add_invoice(register_rows(finalized(2, ("19", "100.10", "19.02")), SHA, ["CN-2026-000001"]))
+    digest.add_invoice(
+        register_rows(finalized(2, ("19", "100.10", "19.02")), SHA, ["CN-2026-000001"])
+    )
     digest.add_invoice(register_rows(finalized(1, ("7", "0.30", "0.02")), "cd" * 32))
     text = _pdf_text(digest)
     assert "Invoice register 2026-11" in text
@@ -133,7 +135,9 @@ def test_the_register_pdf_shows_every_number_hash_and_total() -> None:
 
 
 def _pdf_text(digest: RegisterDigest) -> str:
-    pdf = render_register_pdf(digest, "Northwind Cloud Services GmbH", datetime(2026, 12, 1, tzinfo=UTC))
+    pdf = render_register_pdf(
+        digest, "Northwind Cloud Services GmbH", datetime(2026, 12, 1, tzinfo=UTC)
+    )
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 

@@ -3,9 +3,10 @@
 Contract: ``POST <url>`` with the booking and ``Idempotency-Key: <invoice number>``
 answers ``{"erp_id": ..., "created": bool}``; ``GET <url>?external_id=<number>`` answers
 200 with the same shape (and the entry's ``currency``, ``net_total``, ``tax_total`` and
-``gross_total``, which the audit verifier compares with the invoice) or 404. Payments and write-offs go the same way to the sibling
-``payments`` resource (``<url>`` = ``…/bookings`` -> ``…/payments``, or ``payments_url``):
-the payment document as JSON, ``Idempotency-Key: <ledger entry key>#<invoice number>``;
+``gross_total``, which the audit verifier compares with the invoice) or 404. Payments and
+write-offs go the same way to the sibling ``payments`` resource (``<url>`` =
+``…/bookings`` -> ``…/payments``, or ``payments_url``): the payment document as JSON,
+``Idempotency-Key: <ledger entry key>#<invoice number>``;
 credit notes to ``…/credit-notes``: the booking plus ``credited_invoice``,
 ``Idempotency-Key: <credit note number>``.
 The bearer token is passed in by the caller (read from Secrets Manager by the handler),

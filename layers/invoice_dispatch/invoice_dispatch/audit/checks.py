@@ -52,7 +52,10 @@ def pdf_hash_break(number: str, recorded: str | None, current: str | None) -> st
 
 
 def erp_totals_break(
-    number: str, currency: str, ours: tuple[Decimal, Decimal, Decimal], booked: ErpBookedTotals | None
+    number: str,
+    currency: str,
+    ours: tuple[Decimal, Decimal, Decimal],
+    booked: ErpBookedTotals | None,
 ) -> str | None:
     """Why the ERP's booking of ``number`` disagrees with the invoice, or None."""
     if booked is None:

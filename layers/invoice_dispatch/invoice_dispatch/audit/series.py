@@ -16,6 +16,7 @@ import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 #: Beyond this many missing numbers in one stretch, the sentence names the first and last.
 _LISTED_AT_MOST = 3
@@ -110,7 +111,7 @@ def continuity_breaks(
 
 def _gaps(held: list[int]) -> set[int]:
     gaps: set[int] = set()
-    for before, after in zip(held, held[1:], strict=False):
+    for before, after in pairwise(held):
         gaps.update(range(before + 1, after))
     return gaps
 

@@ -153,7 +153,9 @@ def render_register_pdf(digest: RegisterDigest, seller: str, generated_at: datet
 
 
 def _invoice_rows(cursor: _Pages, digest: RegisterDigest) -> None:
-    cursor.text(LEFT, "Invoices (SHA-256 of each PDF as recorded when it was locked)", 9.0, bold=True)
+    cursor.text(
+        LEFT, "Invoices (SHA-256 of each PDF as recorded when it was locked)", 9.0, bold=True
+    )
     cursor.gap(ROW_HEIGHT * 1.5)
     cursor.heading = lambda: cursor.header(ROW_COLUMNS)
     cursor.header(ROW_COLUMNS)
@@ -188,6 +190,4 @@ def _block_rows(cursor: _Pages, digest: RegisterDigest) -> None:
     for block in digest.blocks_in_number_order():
         for currency, amounts in sorted(block.by_currency.items()):
             numbers = f"{block.first} to {block.last}"
-            cursor.row(
-                BLOCK_COLUMNS, [numbers, str(block.invoices), currency, *_amounts(amounts)]
-            )
+            cursor.row(BLOCK_COLUMNS, [numbers, str(block.invoices), currency, *_amounts(amounts)])

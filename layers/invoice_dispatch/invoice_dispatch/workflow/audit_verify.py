@@ -31,7 +31,11 @@ from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.workflow.corrections import credit_note_series
 from invoice_dispatch.workflow.finalize import number_series
-from invoice_dispatch.workflow.register import REGISTER_MODE, credit_notes_by_invoice, finalized_pages
+from invoice_dispatch.workflow.register import (
+    REGISTER_MODE,
+    credit_notes_by_invoice,
+    finalized_pages,
+)
 
 
 class _Checks:

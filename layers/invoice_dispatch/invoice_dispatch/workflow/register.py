@@ -46,7 +46,9 @@ def finalized_pages(platform: Platform, period: str) -> Iterator[list[StoredInvo
         ]
 
 
-def credit_notes_by_invoice(platform: Platform, page: list[StoredInvoice]) -> dict[str, tuple[str, ...]]:
+def credit_notes_by_invoice(
+    platform: Platform, page: list[StoredInvoice]
+) -> dict[str, tuple[str, ...]]:
     """Per invoice number of the page, the numbers of the credit notes that corrected it."""
     credited = platform.corrections.credited_so_far_of([str(s.invoice.number) for s in page])
     return {number: so_far.credit_notes for number, so_far in credited.items()}
@@ -61,7 +63,9 @@ def write_period_register(period: str, platform: Platform, now: datetime) -> Reg
             notes = credit_notes_by_invoice(platform, page)
             for stored in page:
                 number = str(stored.invoice.number)
-                invoice_rows = register_rows(stored.invoice, stored.pdf_sha256, notes.get(number, ()))
+                invoice_rows = register_rows(
+                    stored.invoice, stored.pdf_sha256, notes.get(number, ())
+                )
                 digest.add_invoice(invoice_rows)
                 yield from invoice_rows
 

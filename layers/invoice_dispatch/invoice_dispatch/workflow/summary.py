@@ -32,7 +32,6 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
 from invoice_dispatch.tracking import StoredInvoice
 from invoice_dispatch.workflow import keys
-from invoice_dispatch.workflow.register import REGISTER_MODE, write_period_register
 from invoice_dispatch.workflow.approval import collect_screening, drafting_reports, void_draft
 from invoice_dispatch.workflow.reconciliation import (
     AccountCounts,
@@ -40,6 +39,7 @@ from invoice_dispatch.workflow.reconciliation import (
     Reconciliation,
     reconcile_accounts,
 )
+from invoice_dispatch.workflow.register import REGISTER_MODE, write_period_register
 
 #: An SNS message stops at 256 KB: the alert names at most this many invoices or problems
 #: (run.json has them all).
