@@ -39,7 +39,7 @@ Target = tuple[Platform, ErpTotalsReader | None]
 
 def verify(period: str, platform: Platform, erp: ErpTotalsReader | None) -> int:
     """Print one line per check, then each break's sentence; 0 only when all hold."""
-    results = verify_period(period, platform, erp, datetime.now(UTC))
+    results = verify_period(period, platform, erp)
     print(f"Audit of the invoice register for {period}")
     for line in report_lines(results):
         print(f"  {line}")

@@ -11,7 +11,12 @@ import pytest
 from pypdf import PdfReader
 
 from invoice_dispatch.audit import register as register_module
-from invoice_dispatch.audit.checks import erp_totals_break, pdf_hash_break
+from invoice_dispatch.audit.checks import (
+    CheckResult,
+    erp_totals_break,
+    pdf_hash_break,
+    report_lines,
+)
 from invoice_dispatch.audit.register import RegisterDigest, csv_lines, register_rows
 from invoice_dispatch.audit.series import NumberFormat
 from invoice_dispatch.erp import ErpBookedTotals
@@ -163,3 +168,13 @@ def test_break_sentences_name_the_document() -> None:
     assert "booked in the ERP at 10.00 net, 1.90 tax, 11.91 gross EUR" in str(
         erp_totals_break("INV-2026-000007", "EUR", ours, changed)
     )
+
+
+def test_a_check_without_anything_to_compare_with_says_so_rather_than_ok() -> None:
+    unchecked = CheckResult("Totals match the ERP", "no ERP to compare with", checked=False)
+    broken = CheckResult("PDFs match their recorded SHA-256", "2 PDF(s) hashed", ["X altered."])
+    assert report_lines([unchecked, broken]) == [
+        "Totals match the ERP               not checked  no ERP to compare with",
+        "PDFs match their recorded SHA-256  1 break(s)   2 PDF(s) hashed",
+        "  PDFs match their recorded SHA-256: X altered.",
+    ]

@@ -19,13 +19,17 @@ class CheckResult:
     title: str
     looked_at: str = ""
     breaks: list[str] = field(default_factory=list)
+    #: False when there was nothing to check against (no ERP): said, never shown as ok.
+    checked: bool = True
 
     @property
     def clean(self) -> bool:
         return not self.breaks
 
     def line(self) -> str:
-        verdict = "ok" if self.clean else f"{len(self.breaks)} break(s)"
+        verdict = f"{len(self.breaks)} break(s)" if self.breaks else "ok"
+        if not self.checked:
+            verdict = "not checked"
         return f"{self.title:<34} {verdict:<12} {self.looked_at}"
 
 

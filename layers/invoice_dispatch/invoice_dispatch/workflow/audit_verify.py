@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from invoice_dispatch.audit.checks import CheckResult, erp_totals_break, pdf_hash_break
@@ -41,9 +41,8 @@ from invoice_dispatch.workflow.register import (
 class _Checks:
     """The period's checks, filled as the invoices and credit notes pass."""
 
-    def __init__(self, platform: Platform, erp: ErpTotalsReader | None) -> None:
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.erp = erp
         self.numbers = CheckResult("Invoice numbers continuous")
         self.credit_numbers = CheckResult("Credit-note numbers continuous")
         self.pdfs = CheckResult("PDFs match their recorded SHA-256")
@@ -78,12 +77,12 @@ class _Checks:
 
 
 def verify_period(
-    period: str, platform: Platform, erp: ErpTotalsReader | None, now: datetime
+    period: str, platform: Platform, erp: ErpTotalsReader | None
 ) -> list[CheckResult]:
     """Every check of the period, in the order an auditor reads them."""
     entity = platform.legal_entity
     invoice_format = NumberFormat(entity.number_format, entity.code)
-    checks = _Checks(platform, erp)
+    checks = _Checks(platform)
     sequences: dict[int, array[int]] = {}
     credit_years: set[int] = set()
     invoices = 0
@@ -100,7 +99,7 @@ def verify_period(
                 )
             else:
                 sequences.setdefault(parsed[0], array("q")).append(parsed[1])
-            credit_years.update(year for year in _years(notes.get(number, ()), entity))
+            credit_years.update(_years(notes.get(number, ()), entity))
             checks.document(number, stored.pdf_key, stored.pdf_sha256)
             if erp is not None:
                 _check_erp(checks, invoice, erp)
@@ -127,8 +126,9 @@ def verify_period(
         f"bucket default {checks.retention}" if checks.retention else "not configured on the bucket"
     )
     checks.erp_totals.looked_at = (
-        f"{invoices} invoice(s) looked up" if erp is not None else "no ERP configured: not checked"
+        f"{invoices} invoice(s) looked up" if erp is not None else "no ERP to compare with"
     )
+    checks.erp_totals.checked = erp is not None
     return checks.results()
 
 
