@@ -123,8 +123,9 @@ def verify_period(
     _check_credit_notes(checks, platform, credit_years | set(sequences))
     checks.pdfs.looked_at = f"{checks.pdf_count} PDF(s) hashed"
     checks.locks.looked_at = (
-        f"bucket default {checks.retention}" if checks.retention else "not configured on the bucket"
+        f"bucket default {checks.retention}" if checks.retention else "the bucket locks nothing"
     )
+    checks.locks.checked = checks.retention is not None
     checks.erp_totals.looked_at = (
         f"{invoices} invoice(s) looked up" if erp is not None else "no ERP to compare with"
     )
