@@ -209,6 +209,12 @@ def print_summary(result: RunResult, seconds: float) -> None:
     print("  run.json   counts, totals per currency, quarantined accounts with reasons")
 
 
+def print_history_page(env: LocalEnvironment) -> None:
+    if env.history_page.exists():
+        print(f"\nRun history and KPIs: {env.history_page}")
+        print("  every run this stack kept, and `python -m tools.runs list` lists them")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     sources = parser.add_mutually_exclusive_group()
@@ -344,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(result, time.monotonic() - started)
     for line in [*credit_note, *register]:
         print(line)
+    print_history_page(env)
     if meter and arguments.metering:
         figures = {
             "run_seconds": round(run_seconds, 3),
@@ -391,6 +398,7 @@ def collections_main(arguments: argparse.Namespace) -> int:
     print(f"\n{text}")
     print(f"Collections done in {time.monotonic() - started:.1f} s; output in {out_dir}/")
     print("  report.json, report.txt, report.html   the KPIs of the last day")
+    print_history_page(env)
     sent = len(list((out_dir / "outbox").glob("*.eml")))
     print(f"  outbox/   {sent} reminder and escalation e-mail(s)")
     return 0 if report else 1

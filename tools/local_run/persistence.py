@@ -132,7 +132,7 @@ class StackState:
     def restore(self) -> SavedCounts:
         """Put the saved data into the freshly provisioned stack."""
         counts = SavedCounts(
-            items=self._restore_items(),
+            items=self.restore_table(),
             objects=self._restore_objects(),
             queued_messages=self._restore_queue(),
             sent_messages=json.loads((self.directory / SES_FILE).read_text())["sent_message_count"],
@@ -143,7 +143,8 @@ class StackState:
             secrets.put_secret_value(SecretId=name, SecretString=value)
         return counts
 
-    def _restore_items(self) -> int:
+    def restore_table(self) -> int:
+        """The billing table's items alone (all ``tools.runs`` reads)."""
         items = list(_read_lines(self.directory / DYNAMODB_FILE))
         dynamodb = dynamodb_backends[ACCOUNT_ID][REGION]
         for item in items:

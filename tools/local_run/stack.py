@@ -161,14 +161,7 @@ class LocalStack:
         make_moto_scale()  # before the serialization below, which then wraps it too
         make_moto_dynamodb_atomic()
         make_moto_distributed_map_honour_failure_threshold()
-        table = self.template.resources["BillingTable"]["Properties"]
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=self.names.table,
-            BillingMode=table["BillingMode"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-        )
+        self.create_table()
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=self.names.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
@@ -192,6 +185,17 @@ class LocalStack:
             EmailAddress=str(self.parameter("SenderEmail"))
         )
         sesv2.create_configuration_set(ConfigurationSetName=self.names.configuration_set)
+
+    def create_table(self) -> None:
+        """The billing table as the template defines it, keys and indexes."""
+        table = self.template.resources["BillingTable"]["Properties"]
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=self.names.table,
+            BillingMode=table["BillingMode"],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+        )
 
     def store_erp_credentials(self) -> None:
         boto3.client("secretsmanager", region_name=REGION).put_secret_value(

@@ -14,6 +14,7 @@ from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.collections_store import CollectionsStore
 from invoice_dispatch.adapters.corrections_store import CorrectionsStore
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
+from invoice_dispatch.adapters.history_store import HistoryStore
 from invoice_dispatch.adapters.ledger_store import LedgerStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
 from invoice_dispatch.adapters.send_rate import SharedSendRate
@@ -59,6 +60,11 @@ class Platform:
     def collections(self) -> CollectionsStore:
         """Reminders, escalations and the collections KPIs' tallies, on the same table."""
         return CollectionsStore(self.clients.dynamodb_table(self.settings.table_name))
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        """One record per run of any kind, on the same table (``history/``)."""
+        return HistoryStore(self.clients.dynamodb_table(self.settings.table_name))
 
     @cached_property
     def reminder_schedule(self) -> ReminderSchedule:

@@ -188,7 +188,7 @@ class CorrectionsStore:
     def credited_so_far_of(self, numbers: list[str]) -> dict[str, CreditedSoFar]:
         """Per invoice number, its credit notes so far (one batch read per 100 numbers)."""
         keys = [_credits_key(number) for number in dict.fromkeys(numbers)]
-        found = self._invoices._batch_get(keys, consistent=False)
+        found = self._invoices.batch_get(keys, consistent=False)
         return {
             pk.removeprefix("CREDITS#"): CreditedSoFar.model_validate_json(item["state"])
             for (pk, _sk), item in found.items()
@@ -203,7 +203,7 @@ class CorrectionsStore:
         while True:
             response = self._table.query(**query)
             keys = [{"PK": item["PK"], "SK": item["SK"]} for item in response["Items"]]
-            found = self._invoices._batch_get(keys, consistent=False)
+            found = self._invoices.batch_get(keys, consistent=False)
             yield from sorted(found.values(), key=lambda item: str(item["number"]))
             if "LastEvaluatedKey" not in response:
                 return
@@ -252,7 +252,7 @@ class CorrectionsStore:
             },
         }
         items = [
-            {"Update": self._invoices._counter_update(series, last_number, 1)},
+            {"Update": self._invoices.counter_update(series, last_number, 1)},
             {"Update": credits_update},
             {"Update": issue},
         ]
@@ -289,7 +289,7 @@ class CorrectionsStore:
     def customer_credits(self, account_ids: list[str]) -> dict[str, list[dict[str, str]]]:
         """Per account, the credits it is owed (one batch read per 100 accounts)."""
         keys = [_balance_key(account_id) for account_id in dict.fromkeys(account_ids)]
-        found = self._invoices._batch_get(keys, consistent=False)
+        found = self._invoices.batch_get(keys, consistent=False)
         return {
             pk.removeprefix("CUSTOMER#"): [json.loads(r) for r in item.get("credits", {}).values()]
             for (pk, _sk), item in found.items()

@@ -84,3 +84,11 @@ def collections_escalations_prefix(as_of: str) -> str:
 
 def collections_report(as_of: str, extension: str) -> str:
     return f"collections/reports/{as_of}.{extension}"
+
+
+def collections_plan(as_of: str, run_id: str) -> str:
+    return f"{collections_plan_prefix(as_of)}{run_id}.json"
+
+
+#: The run history page, rewritten at the end of every run.
+HISTORY_PAGE = "history/index.html"

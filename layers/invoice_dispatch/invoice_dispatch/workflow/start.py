@@ -53,7 +53,8 @@ def start_run(
     raw_input: dict[str, Any], execution_name: str, started_at: str, platform: Platform
 ) -> RunContext:
     fields = dict(raw_input)
-    if fields.get("detail-type") == "Scheduled Event":
+    scheduled = fields.get("detail-type") == "Scheduled Event"
+    if scheduled:
         # The EventBridge rule passes its whole event: bill the month that just ended.
         scheduled_at = datetime.fromisoformat(str(fields["time"]).replace("Z", "+00:00"))
         fields = {
@@ -85,6 +86,7 @@ def start_run(
         resume_only=start_input.resume,
         auto_approve=platform.settings.auto_approve,
         approval_timeout_seconds=max(1, round(platform.settings.approval_ttl_hours * 3600)),
+        scheduled=scheduled,
     )
     try:
         platform.thresholds  # noqa: B018  (an unknown hold code stops the run here)
