@@ -33,6 +33,7 @@ from invoice_dispatch.platform import Platform
 from invoice_dispatch.settings import Settings
 from invoice_dispatch.workflow.audit_verify import verify_period
 from invoice_dispatch.workflow.register import write_period_register
+from tools.local_run.wiring import REPO_ROOT
 
 Target = tuple[Platform, ErpTotalsReader | None]
 
@@ -139,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period", required=True, help="the billing period, YYYY-MM")
     parser.add_argument("--stack", help="a deployed stack's name; default: the local stack")
     parser.add_argument("--region", help="the deployed stack's region")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="default: out/")
+    parser.add_argument(
+        "--out", type=Path, default=REPO_ROOT / "out", help="the local output (make demo's)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.region:
         os.environ["AWS_DEFAULT_REGION"] = arguments.region
