@@ -11,7 +11,7 @@ It can be told to fail the next N requests with 503 (``fail_next``) to exercise 
 rejects bookings whose totals do not add up with 422 and a readable message, and can dump
 what it holds to a directory (``out/<run>/erp/``), one JSON file per booking with the ERP's own id.
 
-CLI: ``python tools/erp/http_erp_server.py --port 8765 --dump-dir out/demo/erp``.
+CLI: ``python -m tools.erp.http_erp_server --port 8765 --dump-dir out/demo/erp``.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tools.local_http import serve_until_interrupted, serving
+
 #: What a lookup answers besides the ERP's id: the entry's totals, as booked.
 BOOKED_TOTALS = ("currency", "net_total", "tax_total", "gross_total")
-
-
 #: What ``HttpErpState.save`` keeps: the bookings, payments and the ERP's ids for them.
 _KEPT = ("bookings", "erp_ids", "payments", "payment_ids")
 
@@ -217,14 +217,10 @@ def running_http_erp(
     state = HttpErpState()
     if kept_in is not None:
         state.load(kept_in)
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/bookings", state
+        with serving(_handler_for(state), port) as url:
+            yield f"{url}/bookings", state
     finally:
-        server.shutdown()
-        server.server_close()
         if kept_in is not None:
             state.save(kept_in)
         if dump_dir is not None:
@@ -237,9 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dump-dir", type=Path)
     arguments = parser.parse_args(argv)
     with running_http_erp(arguments.port, arguments.dump_dir) as (url, _state):
-        print(url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        serve_until_interrupted(url)
     return 0
 
 

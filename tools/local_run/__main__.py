@@ -40,7 +40,7 @@ from pathlib import Path
 
 from invoice_dispatch.platform import get_platform
 from tools.audit.commands import export_register
-from tools.local_run.collections_demo import run_collections_days
+from tools.local_run.collections_demo import demo_gateway, run_collections_days
 from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
@@ -374,22 +374,21 @@ def collections_main(arguments: argparse.Namespace) -> int:
     os.environ.setdefault("DISPATCH_CLAIM_LEASE_SECONDS", "5")
     with (
         erp_for(arguments.erp, Path(tempfile.mkdtemp())) as erp,
-        LocalEnvironment(arguments.accounts, arguments.out, erp) as env,
+        demo_gateway() as gateway_parameters,
+        LocalEnvironment(arguments.accounts, arguments.out, erp, gateway_parameters) as env,
     ):
         monthly = env.run({"period": arguments.period, "mode": "live"}, ApprovalPlan())
         print_summary(monthly, time.monotonic() - started)
         if monthly.status != "SUCCEEDED":
             return 1
         schedule = get_platform().reminder_schedule
-        due_dates = [
-            stored.invoice.due_date
-            for stored in get_platform().store.run_invoices(monthly.run_id)
-            if stored.invoice.due_date
-        ]
-        first_day = min(due_dates) + timedelta(days=schedule.stages[0].offset)
+        invoices = [stored.invoice for stored in get_platform().store.run_invoices(monthly.run_id)]
+        due_dates = [invoice.due_date for invoice in invoices if invoice.due_date]
+        charge_days = [i.issue_date for i in invoices if i.auto_pay and i.issue_date]
+        first_day = min([min(due_dates) + timedelta(days=schedule.stages[0].offset), *charge_days])
         as_of = arguments.as_of or schedule.escalation_day(min(due_dates), None)
         if as_of < first_day:
-            print(f"\n--as-of {as_of} is before the first reminder day ({first_day})")
+            print(f"\n--as-of {as_of} is before the first collections day ({first_day})")
             return 1
         print(f"\nCollections from {first_day} to {as_of} (simulated clock)\n")
         out_dir = arguments.out / "collections"

@@ -84,6 +84,8 @@ STEP_NAMES = {
     "RecordChunkFailureFunction": "Recording a failed chunk",
     "SummarizeRunFunction": "Summarizing",
     "AdmitInvoicesFunction": "Admitting invoices",
+    "PlanPaymentsFunction": "Planning auto-pay charges",
+    "CollectPaymentsFunction": "Collecting auto-pay charges",
     "PlanRemindersFunction": "Planning reminders",
     "SendRemindersFunction": "Sending reminders",
     "EscalateFunction": "Escalating",

@@ -23,6 +23,9 @@ from tools.local_run.wiring import (
     Template,
 )
 
+#: The API key the local stack's gateway secret holds (``tools/payment_gateway_server.py``).
+LOCAL_GATEWAY_API_KEY = "sk_test_local"
+
 #: Parameter values for the local stack; anything else takes the template's default.
 LOCAL_PARAMETERS: dict[str, Any] = {
     "SenderEmail": "billing@northwind.example",
@@ -71,6 +74,7 @@ class LocalStack:
             "SesConfigurationSet": self.names.configuration_set,
             "ApprovalKeySecret": self.names.approval_secret,
             "ErpCredentialsSecret": self.names.erp_secret,
+            "PaymentGatewaySecret": self.names.payment_gateway_secret,
             "PaymentsWebhookSecret": self.names.payments_webhook_secret,
             MONTHLY_RUN: self.state_machine_arn(MONTHLY_RUN),
             COLLECTIONS_RUN: self.state_machine_arn(COLLECTIONS_RUN),
@@ -177,6 +181,10 @@ class LocalStack:
         secrets_client.create_secret(Name=self.names.erp_secret, SecretString="{}")
         secrets_client.create_secret(
             Name=self.names.payments_webhook_secret, SecretString=secrets.token_hex(32)
+        )
+        secrets_client.create_secret(
+            Name=self.names.payment_gateway_secret,
+            SecretString=json.dumps({"api_key": LOCAL_GATEWAY_API_KEY}),
         )
         self.store_erp_credentials()
         sesv2 = boto3.client("sesv2", region_name=REGION)

@@ -39,7 +39,16 @@ def emit_collections_metrics(report: CollectionsReport) -> None:
         _one("RemindersSentPerStage", MetricUnit.Count, count, stage=stage)
     rate = report.payments.success_rate_percent
     if rate is not None:
-        _one("AutomatedCollectionSuccessRate", MetricUnit.Percent, float(rate))
+        _one("AutomaticMatchingRate", MetricUnit.Percent, float(rate))
+    for currency, auto_pay in report.auto_pay.items():
+        success = auto_pay.success_rate_percent
+        if success is not None:
+            _one(
+                "AutomatedCollectionSuccessRate",
+                MetricUnit.Percent,
+                float(success),
+                currency=currency,
+            )
     _one("PaymentsMatchedAutomatically", MetricUnit.Count, report.payments.automatic)
     _one("PaymentsMatchedByHand", MetricUnit.Count, report.payments.needs_person)
     _one("OpenEscalations", MetricUnit.Count, len(report.open_escalations))

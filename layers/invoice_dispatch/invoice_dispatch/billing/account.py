@@ -188,6 +188,13 @@ class Discount(_Record, frozen=True, kw_only=True):
         return offset >= 0 and (self.periods is None or offset < self.periods)
 
 
+class AutoPay(_Record, frozen=True, kw_only=True):
+    """A stored payment method or mandate reference; never card data."""
+
+    method_ref: str | None = None
+    mandate_ref: str | None = None
+
+
 class Account(_Record, frozen=True, kw_only=True):
     account_id: str
     status: Literal["active", "paused", "cancelled"] = "active"
@@ -205,6 +212,7 @@ class Account(_Record, frozen=True, kw_only=True):
     discounts: tuple[Discount, ...] = ()
     credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
+    auto_pay: AutoPay | None = None
 
 
 #: Each record type and the schema it mirrors.
@@ -221,6 +229,7 @@ SCHEMAS: dict[type[msgspec.Struct], type[BaseModel]] = {
     Milestone: schema.Milestone,
     Discount: schema.Discount,
     Credit: schema.Credit,
+    AutoPay: schema.AutoPay,
     Account: schema.Account,
 }
 _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
@@ -411,6 +420,13 @@ def _check_semantics(
             )
     if len(account.usage) > 1 and (conflict := _usage_pricing_conflict(account.usage)):
         return conflict
+    if account.auto_pay is not None and (
+        (account.auto_pay.method_ref is None) == (account.auto_pay.mandate_ref is None)
+    ):
+        return (
+            "Field 'auto_pay' must name exactly one of 'method_ref' (a payment method "
+            "reference) or 'mandate_ref' (a direct debit mandate)"
+        )
     return _other_charges_problem(account, catalog)
 
 
@@ -756,6 +772,7 @@ __all__ = [
     "Account",
     "AccountScreening",
     "Address",
+    "AutoPay",
     "BillingHistory",
     "CadencePhase",
     "Credit",

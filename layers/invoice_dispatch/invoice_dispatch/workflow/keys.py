@@ -92,3 +92,11 @@ def collections_plan(as_of: str, run_id: str) -> str:
 
 #: The run history page, rewritten at the end of every run.
 HISTORY_PAGE = "history/index.html"
+
+
+def collections_charge_chunks(as_of: str, run_id: str) -> str:
+    return f"collections/{as_of}/{run_id}/charge-chunks.json"
+
+
+def collections_autopay_prefix(as_of: str) -> str:
+    return f"collections/{as_of}/autopay/"
