@@ -39,11 +39,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from invoice_dispatch.platform import get_platform
+from tools.audit.commands import export_register
 from tools.local_run.collections_demo import demo_gateway, run_collections_days
 from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
-from tools.local_run.persistence import StackState
+from tools.local_run.persistence import HTTP_ERP_FILE, StackState
 from tools.local_run.portal import demo_portal
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
 from tools.local_run.wiring import REPO_ROOT, LocalNames, Template
@@ -122,8 +123,9 @@ class Progress:
 
 
 @contextlib.contextmanager
-def erp_for(kind: str, work_dir: Path) -> Iterator[ErpTarget]:
-    """Start the ERP the run books into: a local HTTP ERP, a real Tryton, or none."""
+def erp_for(kind: str, work_dir: Path, state_dir: Path | None = None) -> Iterator[ErpTarget]:
+    """Start the ERP the run books into: a local HTTP ERP (kept with the stack's data, so
+    ``python -m tools.audit verify`` can compare its bookings later), a real Tryton, or none."""
     if kind == "none":
         yield ErpTarget("none")
         return
@@ -145,8 +147,9 @@ def erp_for(kind: str, work_dir: Path) -> Iterator[ErpTarget]:
         return
     from tools.erp.http_erp_server import running_http_erp
 
-    with running_http_erp() as (url, state):
-        yield ErpTarget("http", url, {"token": "local-demo-token"}, state.dump)
+    kept_in = state_dir / HTTP_ERP_FILE if state_dir else None
+    with running_http_erp(kept_in=kept_in) as (url, erp_state):
+        yield ErpTarget("http", url, {"token": "local-demo-token"}, erp_state.dump)
 
 
 COUNT_LABELS = (
@@ -326,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     crash = CrashPlan(arguments.fail_at) if arguments.fail_at else None
     with (
         tempfile.TemporaryDirectory() as work_dir,
-        erp_for(arguments.erp, Path(work_dir)) as erp,
+        erp_for(arguments.erp, Path(work_dir), state.directory) as erp,
         LocalEnvironment(
             arguments.accounts,
             arguments.out,
@@ -343,9 +346,11 @@ def main(argv: list[str] | None = None) -> int:
         run_seconds = time.monotonic() - run_started
         live = result.status == "SUCCEEDED" and arguments.mode == "live" and not crash
         credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
+        # Again after the credit note (the run's summary wrote it before): a few ms here.
+        register = export_register(arguments.period, get_platform(), arguments.out) if live else []
         portal = demo_portal(env, arguments.period) if live else []
     print_summary(result, time.monotonic() - started)
-    for line in [*credit_note, *portal]:
+    for line in [*credit_note, *register, *portal]:
         print(line)
     print_history_page(env)
     if meter and arguments.metering:

@@ -12,6 +12,8 @@ stored at its end and puts it back at the start of the next run:
     <state dir>/secrets.json       the approval and portal keys (old links stay valid) and
                                    the ERP credentials
     <state dir>/ses.json           how many messages SES has sent (its quota counts them)
+    <state dir>/http-erp.json      what the local HTTP ERP booked (``running_http_erp``
+                                   reads and writes it: an ERP outlives a run too)
 
 The messages SES sent are not kept: with the invoice PDF attached they weigh about 90 KB
 each (90 MB per 1,000 invoices, growing with every run), and each run already writes its
@@ -45,6 +47,7 @@ S3_OBJECTS_DIR = "s3"
 QUEUE_FILE = "erp-errors.jsonl"
 SECRETS_FILE = "secrets.json"
 SES_FILE = "ses.json"
+HTTP_ERP_FILE = "http-erp.json"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class StackState:
         )
         (scratch / SECRETS_FILE).write_text(json.dumps(self._secrets(), indent=2))
         (scratch / SES_FILE).write_text(json.dumps({"sent_message_count": counts.sent_messages}))
+        if (self.directory / HTTP_ERP_FILE).exists():  # the ERP saves its own when it stops
+            shutil.copy2(self.directory / HTTP_ERP_FILE, scratch / HTTP_ERP_FILE)
         self.forget()
         scratch.rename(self.directory)
         return counts

@@ -14,8 +14,10 @@ Item shapes (PK / SK):
                                                 credited), carried to their next invoice
   ``SERIES#<series>``         / ``COUNTER``     the credit notes' own gapless number series
 
-An issued credit note's request enters the customer's documents (GSI5, the portal's
-list) in the transaction that numbers it.
+An issued credit note's request enters, in its numbering transaction, the keys-only
+GSI2 under ``CREDIT_NOTES#<series>`` (``GSI2SK`` = its number), where the audit reads a
+series' credit notes without scanning the table (``credit_notes_of_series``), and the
+customer's documents (GSI5, the portal's list).
 
 A credit note is numbered in one transaction that moves the series counter, moves the
 invoice's ``CREDITS`` item from the version its remainder was judged on, and turns the
@@ -28,11 +30,13 @@ Every later step writes its receipt with a condition, so a retried Lambda finds 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from invoice_dispatch.adapters.dynamodb_store import (
@@ -79,6 +83,10 @@ def _correction_key(request_id: str) -> dict[str, str]:
 
 def _credits_key(number: str) -> dict[str, str]:
     return {"PK": f"CREDITS#{number}", "SK": _CREDITS}
+
+
+def _series_pk(series: str) -> str:
+    return f"CREDIT_NOTES#{series}"
 
 
 def _balance_key(account_id: str) -> dict[str, str]:
@@ -202,6 +210,30 @@ class CorrectionsStore:
     def last_number(self, series: str) -> int:
         return self._invoices.last_number(series)
 
+    def credited_so_far_of(self, numbers: list[str]) -> dict[str, CreditedSoFar]:
+        """Per invoice number, its credit notes so far (one batch read per 100 numbers)."""
+        keys = [_credits_key(number) for number in dict.fromkeys(numbers)]
+        found = self._invoices.batch_get(keys, consistent=False)
+        return {
+            pk.removeprefix("CREDITS#"): CreditedSoFar.model_validate_json(item["state"])
+            for (pk, _sk), item in found.items()
+        }
+
+    def credit_notes_of_series(self, series: str) -> Iterator[dict[str, Any]]:
+        """Every issued credit note of a series, in number order (the requests' items)."""
+        query: dict[str, Any] = {
+            "IndexName": "GSI2",
+            "KeyConditionExpression": Key("GSI2PK").eq(_series_pk(series)),
+        }
+        while True:
+            response = self._table.query(**query)
+            keys = [{"PK": item["PK"], "SK": item["SK"]} for item in response["Items"]]
+            found = self._invoices.batch_get(keys, consistent=False)
+            yield from sorted(found.values(), key=lambda item: str(item["number"]))
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def commit_credit_note(
         self,
         request_id: str,
@@ -233,7 +265,8 @@ class CorrectionsStore:
             "TableName": self._table.name,
             "Key": _correction_key(request_id),
             "UpdateExpression": "SET #status = :issued, #number = :number, document = :document, "
-            "issued_at = :now" + (ENTER_CUSTOMER_DOCUMENTS if customer_entry else ""),
+            "issued_at = :now, GSI2PK = :series, GSI2SK = :number"
+            + (ENTER_CUSTOMER_DOCUMENTS if customer_entry else ""),
             "ConditionExpression": "#status = :approved AND attribute_not_exists(#number)",
             "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
             "ExpressionAttributeValues": {
@@ -242,6 +275,7 @@ class CorrectionsStore:
                 ":number": credit_note.number,
                 ":document": credit_note.model_dump_json(),
                 ":now": now_iso(),
+                ":series": _series_pk(series),
                 **customer_entry,
             },
         }

@@ -299,6 +299,14 @@ class DynamoStore:
         for page_ids in self._index_pages("GSI2", Key("GSI2PK").eq(_period_pk(mode, period))):
             yield from self._in_order(page_ids, self.get_invoices(page_ids))
 
+    def period_numbers(self, mode: str, period: str) -> Iterator[str]:
+        """The numbers of a period's finalized invoices: state items only, a page at a time
+        (the audit's continuity check reads neighbouring periods this way)."""
+        for page_ids in self._index_pages("GSI2", Key("GSI2PK").eq(_period_pk(mode, period))):
+            for state in self._states(page_ids).values():
+                if state.get("number") and state["status"] == InvoiceStatus.FINALIZED.value:
+                    yield str(state["number"])
+
     @staticmethod
     def _in_order(
         page_ids: list[str], stored_by_id: dict[str, StoredInvoice]

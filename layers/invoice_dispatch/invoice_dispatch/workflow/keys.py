@@ -43,6 +43,11 @@ def invoice_pdf(mode: str, period: str, number: str) -> str:
     return f"invoices/{mode}/{period}/{number}.pdf"
 
 
+def register(period: str, extension: str) -> str:
+    """The period's invoice register, ``csv`` or ``pdf``: rewritten whenever it is produced."""
+    return f"registers/{period}/register.{extension}"
+
+
 def draft_preview_pdf(run_id: str, invoice_id: str) -> str:
     return f"runs/{run_id}/previews/{invoice_id.replace(':', '_')}.pdf"
 

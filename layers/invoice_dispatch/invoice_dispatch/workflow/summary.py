@@ -40,6 +40,7 @@ from invoice_dispatch.workflow.reconciliation import (
     Reconciliation,
     reconcile_accounts,
 )
+from invoice_dispatch.workflow.register import REGISTER_MODE, write_period_register
 from invoice_dispatch.workflow.run_history import billing_record, record_run
 
 #: An SNS message stops at 256 KB: the alert names at most this many invoices or problems
@@ -327,6 +328,7 @@ def summarize_run(
         },
         "approval": approval.model_dump(mode="json") if approval else None,
         "error": error.message if error else None,
+        "register": _register(context, outcome, platform),
     }
     record = billing_record(context, report, run, history, platform)
     report["history"] = record.model_dump(mode="json")
@@ -345,6 +347,15 @@ def summarize_run(
     platform.store.settle_run(context.run_id)
     platform.store.release_period_lock(context.mode, context.period, context.run_id)
     return report
+
+
+def _register(context: RunContext, outcome: str, platform: Platform) -> dict[str, str] | None:
+    """A live run that may have numbered invoices rewrites its period's register, so the
+    register in S3 always lists what the period holds once a run of it is over."""
+    if context.mode != REGISTER_MODE or outcome not in ("completed", "nothing_to_bill"):
+        return None
+    written = write_period_register(context.period, platform, datetime.now(UTC))
+    return {"csv": written.csv_key, "pdf": written.pdf_key}
 
 
 def _left_unfinished(stored: StoredInvoice, outcome: str) -> bool:
