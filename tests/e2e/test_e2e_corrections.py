@@ -15,17 +15,22 @@ import io
 import json
 import re
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from lxml import etree
 from pypdf import PdfReader
 
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.platform import get_platform
+from invoice_dispatch.portal.labels import portal_labels
 from invoice_dispatch.receivables import EntryKind, Receivable, ReceivableStatus
+from invoice_dispatch.rendering.formatting import language_of
 from tests.e2e.conftest import Stack
 
 # The validators' helpers import their sibling sample module by its bare name, as pytest
@@ -305,3 +310,31 @@ def test_crediting_a_paid_invoice_leaves_a_credit_the_next_invoice_uses_first(
     assert Decimal(credit["amount"]) == -note.net_total
     after = get_platform().ledger.receivable(receivable.number)
     assert after is not None and after.open_amount == 0
+
+
+def test_the_customers_portal_shows_the_invoice_credited_and_both_credit_notes(
+    credits: dict[str, Any],
+) -> None:
+    invoice: Invoice = credits["invoice"]
+    page = requests.get(
+        get_platform().portal_link(invoice.account_id, datetime.now(UTC)), timeout=30
+    )
+    notes = [credits[name].record["number"] for name in ("partial", "rest")]
+    pdf_links = dict(
+        re.findall(r'href="([^"]+/credit-notes/[^"]+)" download="([^"]+)\.pdf"', page.text)
+    )
+
+    words = portal_labels(language_of(invoice.customer.locale))
+
+    assert page.status_code == 200
+    assert invoice.number in page.text and words["credited"] in page.text
+    assert sorted(pdf_links.values()) == sorted(notes)
+    assert words["how_to_pay"] not in page.text  # nothing is open any more
+    link, number = next(iter(pdf_links.items()))
+    pdf = requests.get(unescape(link), timeout=30)
+    key = next(
+        credits[n].record["pdf_key"]
+        for n in ("partial", "rest")
+        if credits[n].record["number"] == number
+    )
+    assert pdf.content == get_platform().documents.get_bytes(str(key))

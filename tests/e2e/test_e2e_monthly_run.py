@@ -128,10 +128,19 @@ def test_each_email_goes_to_its_customer_with_its_pdf(
     by_number = {
         s.invoice.number: s.invoice for s in get_platform().store.run_invoices(result.run_id)
     }
+    portal_customers = {
+        i.customer.email: i for i in by_number.values() if i.customer.channel == "portal"
+    }
     invoice_emails = 0
     for path in sorted((result.out_dir / "outbox").glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         attachments = list(message.iter_attachments())
+        if not attachments and message["To"] in portal_customers:
+            text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+            account_id = portal_customers[message["To"]].account_id
+            assert f"/portal/{account_id}?exp=" in text  # the link instead of the PDF
+            invoice_emails += 1
+            continue
         if not attachments:
             assert "/approvals/" in path.read_text()  # the approver's e-mail
             continue
@@ -142,6 +151,7 @@ def test_each_email_goes_to_its_customer_with_its_pdf(
             == (result.out_dir / "invoices" / f"{invoice.number}.pdf").read_bytes()
         )
         invoice_emails += 1
+    assert portal_customers  # the sample accounts have a portal customer
     assert invoice_emails == result.report["counts"]["finalized"]  # type: ignore[index]
 
 

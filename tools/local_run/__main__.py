@@ -45,6 +45,7 @@ from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
 from tools.local_run.persistence import HTTP_ERP_FILE, StackState
+from tools.local_run.portal import demo_portal
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
 from tools.local_run.wiring import REPO_ROOT, LocalNames, Template
 from tools.synthetic_accounts import write_accounts
@@ -347,8 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
         # Again after the credit note (the run's summary wrote it before): a few ms here.
         register = export_register(arguments.period, get_platform(), arguments.out) if live else []
+        portal = demo_portal(env, arguments.period) if live else []
     print_summary(result, time.monotonic() - started)
-    for line in [*credit_note, *register]:
+    for line in [*credit_note, *register, *portal]:
         print(line)
     print_history_page(env)
     if meter and arguments.metering:

@@ -9,7 +9,8 @@ stored at its end and puts it back at the start of the next run:
     <state dir>/s3.jsonl           every object's key and headers (content type, metadata)
     <state dir>/s3/<key>           every object's bytes (a PDF opens from here as is)
     <state dir>/erp-errors.jsonl   the ERP error queue's messages, in flight or not
-    <state dir>/secrets.json       the approval key (old links stay valid), ERP credentials
+    <state dir>/secrets.json       the approval and portal keys (old links stay valid) and
+                                   the ERP credentials
     <state dir>/ses.json           how many messages SES has sent (its quota counts them)
     <state dir>/http-erp.json      what the local HTTP ERP booked (``running_http_erp``
                                    reads and writes it: an ERP outlives a run too)
@@ -125,6 +126,7 @@ class StackState:
                 self.names.approval_secret,
                 self.names.erp_secret,
                 self.names.payments_webhook_secret,
+                self.names.portal_secret,
             )
         }
 

@@ -177,7 +177,7 @@ class LocalEnvironment:
         self._saved_gc_threshold = gc.get_threshold()
         self._mock.start()
         os.environ.update(self.stack.environment())
-        self._approval_server = serve_lambda(self._approval_handler)
+        self._approval_server = serve_lambda(self._http_api_handler)
         self.stack.approval_base_url = self._approval_server.url.rstrip("/")
         os.environ["APPROVAL_BASE_URL"] = self.stack.approval_base_url
         reset_platform()
@@ -202,12 +202,19 @@ class LocalEnvironment:
         gc.set_threshold(*GC_THRESHOLDS)
         return self
 
-    def _approval_handler(self, event: dict[str, Any], context: Any) -> Any:
-        """The approval API function, loaded on first request (after the environment is set)."""
-        handler = self.router.handler_for("ApprovalApiFunction")[1]
+    def _http_api_handler(self, event: dict[str, Any], context: Any) -> Any:
+        """The HTTP API's function for the request's path, as the template routes it: the
+        customer portal's under ``/portal/``, the approval API's for the rest. Loaded on
+        first request (after the environment is set)."""
+        function = (
+            "CustomerPortalFunction"
+            if str(event.get("rawPath", "")).startswith("/portal/")
+            else "ApprovalApiFunction"
+        )
+        handler = self.router.handler_for(function)[1]
         if not self.meter:
             return handler(event, context)
-        with self.meter.invocation("ApprovalApiFunction", event, HTTP_API) as outcome:
+        with self.meter.invocation(function, event, HTTP_API) as outcome:
             outcome["result"] = handler(event, context)
         return outcome["result"]
 

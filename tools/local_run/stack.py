@@ -76,6 +76,7 @@ class LocalStack:
             "ErpCredentialsSecret": self.names.erp_secret,
             "PaymentGatewaySecret": self.names.payment_gateway_secret,
             "PaymentsWebhookSecret": self.names.payments_webhook_secret,
+            "PortalKeySecret": self.names.portal_secret,
             MONTHLY_RUN: self.state_machine_arn(MONTHLY_RUN),
             COLLECTIONS_RUN: self.state_machine_arn(COLLECTIONS_RUN),
             "CollectionsTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{self.names.collections_topic}",
@@ -179,6 +180,9 @@ class LocalStack:
             Name=self.names.approval_secret, SecretString=secrets.token_hex(32)
         )
         secrets_client.create_secret(Name=self.names.erp_secret, SecretString="{}")
+        secrets_client.create_secret(
+            Name=self.names.portal_secret, SecretString=secrets.token_hex(32)
+        )
         secrets_client.create_secret(
             Name=self.names.payments_webhook_secret, SecretString=secrets.token_hex(32)
         )

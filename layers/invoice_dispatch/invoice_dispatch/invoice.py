@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RunMode = Literal["live", "shadow"]
 
@@ -70,6 +70,27 @@ class PostalAddress(Frozen):
     country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
+class Channel(StrEnum):
+    """How an account receives its documents (the account's ``customer.channel``).
+
+    ``email``: the PDF attached, as before the portal existed. ``portal``: the e-mail
+    carries the signed portal link instead of the attachment (no 45 KB per message).
+    ``both``: attached, and the link beside it.
+    """
+
+    EMAIL = "email"
+    PORTAL = "portal"
+    BOTH = "both"
+
+    @property
+    def attaches_pdf(self) -> bool:
+        return self is not Channel.PORTAL
+
+    @property
+    def links_portal(self) -> bool:
+        return self is not Channel.EMAIL
+
+
 class Customer(Frozen):
     """The customer as billed: a snapshot, so a later address change never alters an invoice."""
 
@@ -79,7 +100,18 @@ class Customer(Frozen):
     address: PostalAddress
     vat_id: str | None = None
     locale: str = "en"
-    delivery_method: Literal["email_attachment", "portal_link"] = "email_attachment"
+    channel: Channel = Channel.EMAIL
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_from_delivery_method(cls, value: Any) -> Any:
+        """Invoices stored before the portal name ``delivery_method`` (``email_attachment``
+        or ``portal_link``); they stay readable as the channel it meant."""
+        if isinstance(value, dict) and "delivery_method" in value:
+            value = dict(value)
+            legacy = value.pop("delivery_method")
+            value.setdefault("channel", "portal" if legacy == "portal_link" else "email")
+        return value
 
 
 class InvoiceLine(Frozen):

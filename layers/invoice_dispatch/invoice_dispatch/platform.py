@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from invoice_dispatch.autopay import PaymentGateway, RetrySchedule
 from invoice_dispatch.collections.stages import ReminderSchedule
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
+from invoice_dispatch.portal.links import sign_portal_link
 from invoice_dispatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -167,6 +169,19 @@ class Platform:
 
     def approval_key(self) -> bytes:
         return self.clients.secret_bytes(self.settings.approval_key_secret_id)
+
+    def portal_key(self) -> bytes:
+        secret_id = self.settings.portal_key_secret_id
+        if not secret_id:
+            raise PermanentError("PORTAL_KEY_SECRET_ID is not configured")
+        return self.clients.secret_bytes(secret_id)
+
+    def portal_link(self, account_id: str, now: datetime) -> str:
+        """The customer's signed portal link, valid ``portal_link_ttl_hours`` from ``now``."""
+        expires_at = now + timedelta(hours=self.settings.portal_link_ttl_hours)
+        return sign_portal_link(
+            self.settings.approval_base_url, account_id, expires_at, self.portal_key()
+        )
 
     def payments_webhook_secret(self) -> bytes:
         secret_id = self.settings.payments_webhook_secret_id

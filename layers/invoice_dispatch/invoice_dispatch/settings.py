@@ -66,7 +66,12 @@ class Settings(BaseSettings):
     #: Accounts or invoices per Map child. Bounded so that a child's payload (the ids it
     #: works on) and its Lambda's work stay small (tests/e2e/test_e2e_payload_limits.py).
     chunk_size: int = Field(default=100, ge=1, le=MAX_CHUNK_SIZE)
-    portal_link_ttl_hours: int = 168
+    #: How long a customer's portal link opens their page (each invoice and reminder
+    #: e-mail carries a fresh one).
+    portal_link_ttl_hours: int = Field(default=168, gt=0)
+    #: The secret that signs portal links; its own, so the portal's Lambda can read it
+    #: and no other key (it could never sign an approval).
+    portal_key_secret_id: str | None = None
     #: The secret payment providers sign webhook events with (``payments/webhook.py``).
     payments_webhook_secret_id: str | None = None
     #: The monthly run's state machine: receivables are admitted from its finished runs.

@@ -37,7 +37,9 @@ from tools.local_run.wiring import ACCOUNT_ID, REGION, Template
 HOSTILE_NAME = 'Acme <script>alert(1)</script> & "Co"'
 
 
-def _receivable(platform: Platform, account_id: str, locale: str, name: str) -> StoredInvoice:
+def _receivable(
+    platform: Platform, account_id: str, locale: str, name: str, channel: str = "email"
+) -> StoredInvoice:
     """A finalized invoice with its PDF, admitted as a receivable."""
     draft = draft_invoice(
         account_id,
@@ -45,6 +47,7 @@ def _receivable(platform: Platform, account_id: str, locale: str, name: str) -> 
             "name": name,
             "email": f"ap@{account_id.lower()}.example.com",
             "locale": locale,
+            "channel": channel,
             "address": {"line1": "1 Test Street", "city": "Paris", "country": "FR"},
         },
     )
@@ -89,6 +92,22 @@ def test_a_reminder_in_french_states_what_is_open_escapes_the_name_and_carries_t
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == f"{number}.pdf"
     assert attachment.get_content() == platform.documents.get_bytes(str(stored.pdf_key))
+
+
+def test_a_portal_customers_reminder_carries_a_fresh_portal_link_instead_of_the_pdf(
+    platform: Platform,
+) -> None:
+    stored = _receivable(platform, "ACC-PORTAL", "en", "Portal Ltd", channel="portal")
+    number, due = str(stored.invoice.number), stored.invoice.due_date
+    assert due is not None
+
+    send_reminder_chunk(_run(due + timedelta(days=7)), 0, [(number, 7)], platform)
+
+    (message,) = _sent()
+    assert list(message.iter_attachments()) == []
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"{platform.settings.approval_base_url}/portal/ACC-PORTAL?exp=" in text
+    assert "customer portal" in text and "attached" not in text
 
 
 @pytest.mark.parametrize(

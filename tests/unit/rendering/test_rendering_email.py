@@ -21,7 +21,7 @@ from rendering_samples import (
     normalise_spaces,
 )
 
-from invoice_dispatch.invoice import Invoice
+from invoice_dispatch.invoice import Channel, Invoice
 from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.rendering import NotFinalizedError, RenderedEmail, render_invoice_email
 from invoice_dispatch.workflow.mime import build_message
@@ -71,17 +71,33 @@ def test_english_and_french_emails_use_their_language(
     assert '<html lang="fr">' in french.html_body
 
 
+PORTAL_URL = "https://pay.example/portal/ACC-1?exp=1796606362&sig=abc"
+
+
+def _portal_email(invoice: Invoice, legal_entity: LegalEntity, channel: Channel) -> RenderedEmail:
+    customer = invoice.customer.model_copy(update={"channel": channel})
+    return _email(
+        invoice.model_copy(update={"customer": customer}), legal_entity, portal_url=PORTAL_URL
+    )
+
+
 def test_portal_link_replaces_attachment_wording_and_is_escaped_in_html(
     invoice_for: InvoiceFor, legal_entity: LegalEntity
 ) -> None:
-    portal_url = "https://docs.example/inv.pdf?X-Amz-Expires=604800&X-Amz-Signature=abc"
-    email = _email(invoice_for("usd_en"), legal_entity, portal_url=portal_url)
+    email = _portal_email(invoice_for("usd_en"), legal_entity, Channel.PORTAL)
 
-    assert portal_url in email.text_body
+    assert PORTAL_URL in email.text_body
     assert "attached" not in email.text_body
-    assert 'href="https://docs.example/inv.pdf?X-Amz-Expires=604800&amp;X-Amz-Signature=abc"' in (
-        email.html_body
-    )
+    assert 'href="https://pay.example/portal/ACC-1?exp=1796606362&amp;sig=abc"' in email.html_body
+
+
+def test_both_channel_email_says_the_pdf_is_attached_and_links_the_portal(
+    invoice_for: InvoiceFor, legal_entity: LegalEntity
+) -> None:
+    email = _portal_email(invoice_for("usd_en"), legal_entity, Channel.BOTH)
+
+    assert "attached to this e-mail as a PDF" in email.text_body
+    assert PORTAL_URL in email.text_body and "customer portal" in email.html_body
 
 
 def test_hostile_customer_name_is_escaped_in_html_but_literal_in_text(

@@ -225,25 +225,38 @@ def test_sample_events_are_real_shaped_sns_notifications() -> None:
         assert mail["messageId"] and mail["tags"][INVOICE_TAG]
 
 
-def test_portal_link_customers_get_an_expiring_link_instead_of_an_attachment(
-    platform: Platform,
-) -> None:
+def _dispatched_to(platform: Platform, account_id: str, channel: str) -> Any:
     draft = draft_invoice(
-        "ACC-PORTAL",
+        account_id,
         customer={
             "name": "Portal Kunde GmbH",
             "email": "ap@portal.example.com",
-            "delivery_method": "portal_link",
+            "channel": channel,
             "address": {"line1": "Teststraße 1", "city": "Berlin", "country": "DE"},
         },
     )
     platform.store.create_draft(draft)
     finalize_chunk(RUN, [draft.invoice_id], platform, NOW)
-
     dispatch_chunk(RUN, [draft.invoice_id], platform)
-
     (message,) = sent_emails()
-    parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+    return email.message_from_string(message.raw_data, policy=email.policy.default)
+
+
+def test_portal_customers_get_their_signed_portal_link_instead_of_an_attachment(
+    platform: Platform,
+) -> None:
+    parsed = _dispatched_to(platform, "ACC-PORTAL", "portal")
+
     assert list(parsed.iter_attachments()) == []
     body = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert "invoices/live/2026-11/INV-2026-000001.pdf" in body and "Expires=" in body
+    assert f"{platform.settings.approval_base_url}/portal/ACC-PORTAL?exp=" in body
+    assert "&sig=" in body and "attached" not in body
+
+
+def test_both_channel_customers_get_the_pdf_and_the_portal_link(platform: Platform) -> None:
+    parsed = _dispatched_to(platform, "ACC-BOTH", "both")
+
+    (attachment,) = parsed.iter_attachments()
+    assert attachment.get_filename() == "INV-2026-000001.pdf"
+    html = parsed.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "/portal/ACC-BOTH?exp=" in html and "customer portal" in html

@@ -14,9 +14,10 @@ Item shapes (PK / SK):
                                                 credited), carried to their next invoice
   ``SERIES#<series>``         / ``COUNTER``     the credit notes' own gapless number series
 
-An issued credit note's request enters the keys-only GSI2 under ``CREDIT_NOTES#<series>``
-(``GSI2SK`` = its number), in its numbering transaction: the audit reads a series' credit
-notes from there without scanning the table (``credit_notes_of_series``).
+An issued credit note's request enters, in its numbering transaction, the keys-only
+GSI2 under ``CREDIT_NOTES#<series>`` (``GSI2SK`` = its number), where the audit reads a
+series' credit notes without scanning the table (``credit_notes_of_series``), and the
+customer's documents (GSI5, the portal's list).
 
 A credit note is numbered in one transaction that moves the series counter, moves the
 invoice's ``CREDITS`` item from the version its remainder was judged on, and turns the
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -37,7 +39,11 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from invoice_dispatch.adapters.dynamodb_store import DynamoStore
+from invoice_dispatch.adapters.dynamodb_store import (
+    ENTER_CUSTOMER_DOCUMENTS,
+    DynamoStore,
+    customer_document_entry,
+)
 from invoice_dispatch.corrections import CreditedSoFar
 from invoice_dispatch.invoice import Invoice
 
@@ -63,6 +69,12 @@ ENDED_WITHOUT_EFFECT = (
     CorrectionStatus.EXPIRED,
     CorrectionStatus.REFUSED,
 )
+
+
+@dataclass(frozen=True)
+class IssuedCreditNote:
+    document: Invoice
+    pdf_key: str | None
 
 
 def _correction_key(request_id: str) -> dict[str, str]:
@@ -133,6 +145,19 @@ class CorrectionsStore:
     def get(self, request_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key=_correction_key(request_id), ConsistentRead=True)
         return item.get("Item")
+
+    def issued_credit_notes(self, request_ids: list[str]) -> dict[str, IssuedCreditNote]:
+        """Per request id, the credit note it issued and its PDF (one batch read per 100;
+        eventually consistent, as an issued document never changes)."""
+        keys = [_correction_key(request_id) for request_id in dict.fromkeys(request_ids)]
+        found = self._invoices.batch_get(keys, consistent=False)
+        return {
+            str(item["request_id"]): IssuedCreditNote(
+                Invoice.model_validate_json(str(item["document"])), item.get("pdf_key")
+            )
+            for item in found.values()
+            if item.get("document")
+        }
 
     def update(
         self,
@@ -235,11 +260,13 @@ class CorrectionsStore:
         else:
             credits_update["ConditionExpression"] = "version = :before"
             credits_update["ExpressionAttributeValues"][":before"] = before.version
+        customer_entry = customer_document_entry(credit_note)
         issue = {
             "TableName": self._table.name,
             "Key": _correction_key(request_id),
             "UpdateExpression": "SET #status = :issued, #number = :number, document = :document, "
-            "issued_at = :now, GSI2PK = :series, GSI2SK = :number",
+            "issued_at = :now, GSI2PK = :series, GSI2SK = :number"
+            + (ENTER_CUSTOMER_DOCUMENTS if customer_entry else ""),
             "ConditionExpression": "#status = :approved AND attribute_not_exists(#number)",
             "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
             "ExpressionAttributeValues": {
@@ -249,6 +276,7 @@ class CorrectionsStore:
                 ":document": credit_note.model_dump_json(),
                 ":now": now_iso(),
                 ":series": _series_pk(series),
+                **customer_entry,
             },
         }
         items = [

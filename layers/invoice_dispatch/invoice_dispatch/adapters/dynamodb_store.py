@@ -12,6 +12,11 @@ Item shapes (PK / SK):
 GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
 GSI2 (``GSI2PK`` = ``PERIOD#<mode>#<period>``, ``GSI2SK`` = account id) a period's; both
 project keys only, and a page of keys is read back with one batch read;
+GSI5 (``GSI5PK`` = ``CUSTOMER#<account id>``, ``GSI5SK`` = issue date and number), sparse
+and keys-only, lists one customer's live documents for the portal: an invoice enters it
+in the transaction that numbers it, a credit note in the one that issues it
+(``corrections_store``); a customer's page is one query of its own partition, whatever
+the number of accounts.
 GSI3, sparse and keys-only, is the unfinished index (``lifecycle.py``) in two partitions:
 ``UNSETTLED#<mode>`` holds every run from its record's creation until its summary has
 settled it (``GSI3SK`` = period and run id), and ``UNFINISHED#<mode>`` the invoices a
@@ -42,6 +47,7 @@ import json
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -96,6 +102,34 @@ def _unfinished_entry(invoice: Invoice) -> dict[str, str]:
 
 def _lock_key(mode: str, period: str) -> dict[str, str]:
     return {"PK": f"LOCK#{mode}#{period}", "SK": "LOCK"}
+
+
+def customer_document_entry(document: Invoice) -> dict[str, str]:
+    """The values of a numbered live document's GSI5 entry (``:customer``, ``:customer_sort``);
+    none for a shadow run's, which no customer ever receives."""
+    if document.mode != "live" or document.number is None or document.issue_date is None:
+        return {}
+    return {
+        ":customer": customer_documents_pk(document.account_id),
+        ":customer_sort": f"{document.issue_date.isoformat()}#{document.number}",
+    }
+
+
+#: Set by the update that numbers a live document (``customer_document_entry``).
+ENTER_CUSTOMER_DOCUMENTS = ", GSI5PK = :customer, GSI5SK = :customer_sort"
+
+
+def customer_documents_pk(account_id: str) -> str:
+    return f"CUSTOMER#{account_id}"
+
+
+@dataclass(frozen=True)
+class CustomerDocumentsPage:
+    """One page of a customer's documents, newest first: the base-table keys, and the
+    sort key to continue after (None on the last page)."""
+
+    keys: list[tuple[str, str]]
+    older_than: str | None
 
 
 #: Appended to an update that finishes an invoice: it leaves the unfinished index.
@@ -202,6 +236,28 @@ class DynamoStore:
                 stored = _stored_invoice(state, body)
                 found[stored.invoice_id] = stored
         return found
+
+    def customer_documents(
+        self, account_id: str, limit: int, older_than: str | None = None
+    ) -> CustomerDocumentsPage:
+        """A page of the account's numbered live documents (invoices and credit notes),
+        newest first, from its own GSI5 partition: never a scan, whatever the table holds.
+
+        ``older_than`` is the previous page's ``older_than``: a sort key inside this
+        account's partition, so whatever it says, it can only page this account.
+        """
+        condition = Key("GSI5PK").eq(customer_documents_pk(account_id))
+        if older_than:
+            condition = condition & Key("GSI5SK").lt(older_than)
+        response = self._table.query(
+            IndexName="GSI5", KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit
+        )
+        items = response["Items"]
+        more = "LastEvaluatedKey" in response and len(items) == limit
+        return CustomerDocumentsPage(
+            keys=[(str(item["PK"]), str(item["SK"])) for item in items],
+            older_than=str(items[-1]["GSI5SK"]) if more and items else None,
+        )
 
     def _states(self, invoice_ids: Iterable[str]) -> dict[tuple[str, str], dict[str, Any]]:
         unique_ids = dict.fromkeys(invoice_ids)  # a batch read refuses a repeated key
@@ -424,11 +480,13 @@ class DynamoStore:
         return update
 
     def _finalize_update(self, invoice_id: str, run_id: str, finalized: Invoice) -> dict[str, Any]:
+        customer_entry = customer_document_entry(finalized)
         return {
             "TableName": self._table.name,
             "Key": {"PK": _invoice_pk(invoice_id), "SK": _DOC},
             "UpdateExpression": "SET #status = :finalized, #number = :number, "
-            "issue_date = :issued, due_date = :due, numbered_at = :now",
+            "issue_date = :issued, due_date = :due, numbered_at = :now"
+            + (ENTER_CUSTOMER_DOCUMENTS if customer_entry else ""),
             "ConditionExpression": "#status = :draft AND run_id = :run",
             "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
             "ExpressionAttributeValues": {
@@ -439,6 +497,7 @@ class DynamoStore:
                 ":due": finalized.due_date.isoformat() if finalized.due_date else None,
                 ":now": _now_iso(),
                 ":run": run_id,
+                **customer_entry,
             },
         }
 

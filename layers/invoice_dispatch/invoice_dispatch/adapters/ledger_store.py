@@ -59,6 +59,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from invoice_dispatch.autopay.schedule import AutoPayStatus
 from invoice_dispatch.money import quantum
 from invoice_dispatch.receivables import (
     ERP_BOOKED_KINDS,
@@ -151,6 +152,18 @@ class LedgerStore:
         """Batch reads, 100 keys per call, strongly consistent (a payment reads its version)."""
         return {
             item["number"]: receivable_from_item(item)
+            for item in receivable_items(self._table, numbers)
+        }
+
+    def receivables_collecting(self, numbers: Iterable[str]) -> dict[str, tuple[Receivable, bool]]:
+        """Per number, the receivable and whether auto-pay is still collecting it (the
+        ``autopay_status`` the payment run keeps on the item): one batch read, as
+        ``receivables``. The portal asks no transfer for what auto-pay will take."""
+        return {
+            item["number"]: (
+                receivable_from_item(item),
+                item.get("autopay_status") == AutoPayStatus.COLLECTING.value,
+            )
             for item in receivable_items(self._table, numbers)
         }
 

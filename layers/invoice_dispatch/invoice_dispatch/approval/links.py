@@ -4,31 +4,31 @@ The emailed link names the run, the approver and an expiry, and carries an HMAC-
 signature over them. The Step Functions task token never leaves the server: a leaked
 link lets someone *see* a summary until it expires, never resume an execution directly.
 
-The signature is two MACs side by side: a short one over the run id alone, then the full
-one over (run id, approver, expiry). Checking the first separately lets us tell an
-approver "this link belongs to another approval run" instead of a vague "invalid link",
-without weakening anything (it is a MAC of a value the URL already shows).
+The signature is ``_signing.link_signature`` with the run as its subject: a short MAC of
+the run id, then the full one over (run id, approver, expiry).
 """
 
 from __future__ import annotations
 
-import hmac
-import re
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, ConfigDict
 
-from invoice_dispatch.approval._signing import derive_key, mac_hex, require_aware
+from invoice_dispatch.approval._signing import (
+    EXPIRY_PATTERN,
+    SIGNATURE_PATTERN,
+    LinkCheck,
+    check_link_signature,
+    derive_key,
+    link_signature,
+    require_aware,
+)
 from invoice_dispatch.approval.errors import LinkRejected
 
 _PURPOSE = "approval-link"
 #: The path segment of a batch's page; a correction's page is ``corrections``.
 APPROVALS = "approvals"
-_RUN_TAG_HEX = 16
-_MAC_HEX = 64
-_SIG_PATTERN = re.compile(rf"^[0-9a-f]{{{_RUN_TAG_HEX + _MAC_HEX}}}$")
-_EXP_PATTERN = re.compile(r"^\d{1,12}$")
 
 
 class LinkClaims(BaseModel):
@@ -47,9 +47,7 @@ def _purpose(resource: str) -> str:
 
 
 def _signature(run_id: str, approver: str, exp: str, key: bytes, resource: str) -> str:
-    link_key = derive_key(key, _purpose(resource))
-    run_tag = mac_hex(link_key, "run", run_id)[:_RUN_TAG_HEX]
-    return run_tag + mac_hex(link_key, "link", run_id, approver, exp)
+    return link_signature(derive_key(key, _purpose(resource)), run_id, approver, exp)
 
 
 def sign_approval_link(
@@ -88,20 +86,20 @@ def verify_approval_link(
     require_aware(now, "now")
     sig = (sig or "").strip().lower()
     exp = (exp or "").strip()
-    if not approver or not _SIG_PATTERN.match(sig) or not _EXP_PATTERN.match(exp):
+    if not approver or not SIGNATURE_PATTERN.match(sig) or not EXPIRY_PATTERN.match(exp):
         raise LinkRejected(
             "This approval link is incomplete. Open it again from the approval email, "
             "making sure the whole address was copied.",
             400,
         )
-    expected = _signature(run_id, approver, exp, key, resource)
-    if not hmac.compare_digest(expected, sig):
-        if not hmac.compare_digest(expected[:_RUN_TAG_HEX], sig[:_RUN_TAG_HEX]):
-            raise LinkRejected(
-                "This approval link was issued for a different invoice run. "
-                "Open the link from the most recent approval email.",
-                403,
-            )
+    check = check_link_signature(_signature(run_id, approver, exp, key, resource), sig)
+    if check is LinkCheck.OTHER_SUBJECT:
+        raise LinkRejected(
+            "This approval link was issued for a different invoice run. "
+            "Open the link from the most recent approval email.",
+            403,
+        )
+    if check is LinkCheck.ALTERED:
         raise LinkRejected(
             "This approval link has been altered and cannot be trusted. "
             "Open it again from the approval email.",

@@ -144,8 +144,16 @@ def render_decided_page(
     )
 
 
-def render_error_page(title: str, message: str) -> str:
-    return _environment().get_template("approval/error.html").render(title=title, message=message)
+#: Where an approver finds help; the portal names the customer's e-mail instead.
+APPROVAL_HELP = "If you need help, reply to the approval email."
+
+
+def render_error_page(title: str, message: str, help_text: str = APPROVAL_HELP) -> str:
+    return (
+        _environment()
+        .get_template("approval/error.html")
+        .render(title=title, message=message, help=help_text)
+    )
 
 
 def approval_email_subject(summary: ApprovalSummary) -> str:

@@ -72,7 +72,7 @@ class CustomerInfo(_Record, frozen=True, kw_only=True):
     address: Address
     vat_id: str | None = None
     locale: Literal["en", "de", "fr"] = "en"
-    delivery_method: Literal["email_attachment", "portal_link"] = "email_attachment"
+    channel: Literal["email", "portal", "both"] = "email"
     tax_exempt: bool = False
     exemption_reason: str | None = None
 

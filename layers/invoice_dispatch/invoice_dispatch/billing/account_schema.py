@@ -185,7 +185,8 @@ class CustomerInfo(_Model):
     address: PostalAddress
     vat_id: str | None = None
     locale: Literal["en", "de", "fr"] = "en"
-    delivery_method: Literal["email_attachment", "portal_link"] = "email_attachment"
+    #: How documents reach the customer (``invoice.Channel``): attached, in the portal, or both.
+    channel: Literal["email", "portal", "both"] = "email"
     tax_exempt: bool = False
     exemption_reason: str | None = None
 

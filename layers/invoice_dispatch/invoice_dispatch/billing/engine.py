@@ -66,6 +66,7 @@ from invoice_dispatch.billing.wording import Wording, wording
 from invoice_dispatch.invoice import (
     AnomalyFlag,
     AutoPayMeans,
+    Channel,
     Customer,
     Invoice,
     InvoiceLine,
@@ -1257,7 +1258,7 @@ def _customer(account: Account) -> Customer:
         ),
         vat_id=customer_info.vat_id,
         locale=customer_info.locale,
-        delivery_method=customer_info.delivery_method,
+        channel=Channel(customer_info.channel),
     )
 
 

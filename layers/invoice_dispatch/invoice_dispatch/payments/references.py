@@ -9,6 +9,11 @@ the first number, its separators match any of space, ``-``, ``_``, ``/``, ``.`` 
 and a fixed-width number may be broken by single spaces. Each find is rewritten into the
 canonical number, the invoice's key in the ledger: a candidate that is not an invoice
 (a customer number that happens to look like one) is simply not found there.
+
+The portal's EPC QR code asks the bank for a structured reference (ISO 11649, ``RF`` and
+two check digits before the number's letters and digits: ``RF18INV2026000017``); banks
+hand it on in camt.053's ``CdtrRefInf``, and the finder reads the number behind the
+``RF`` prefix like any other.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ class InvoiceNumberFinder:
                 raise ValueError(f"The number format names an unknown field {{{field_name}}}")
             parts.append(_SEPARATORS)
         body = "".join(parts)
-        self._pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?! ?\d)", re.IGNORECASE)
+        self._pattern = re.compile(rf"(?<![A-Za-z0-9])(?:RF\d\d)?(?:{body})(?! ?\d)", re.IGNORECASE)
 
     def find(self, text: str) -> list[str]:
         """The canonical numbers ``text`` names, in the order it names them, once each."""
@@ -69,3 +74,21 @@ class InvoiceNumberFinder:
             }
             found[self._format.format(entity=self._entity, **fields)] = None
         return list(found)
+
+
+#: ISO 11649 allows 21 characters after "RF" and the check digits.
+_CREDITOR_REFERENCE_BODY = 21
+
+
+def creditor_reference(invoice_number: str) -> str | None:
+    """The ISO 11649 creditor reference for ``invoice_number`` (``RF`` + check digits +
+    its letters and digits), or None when they are more than the standard allows.
+
+    Check digits as ISO 7064 MOD 97-10, the IBAN's: letters count as 10..35, "RF00" is
+    moved behind the body, and 98 minus the remainder makes the whole reference check.
+    """
+    body = "".join(character for character in invoice_number.upper() if character.isalnum())
+    if not body or len(body) > _CREDITOR_REFERENCE_BODY or not body.isascii():
+        return None
+    digits = "".join(str(int(character, 36)) for character in body + "RF00")
+    return f"RF{98 - int(digits) % 97:02d}{body}"

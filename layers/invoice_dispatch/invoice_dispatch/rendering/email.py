@@ -75,7 +75,8 @@ def render_invoice_email(
     portal_url: str | None = None,
     templates_path: Path | None = None,
 ) -> RenderedEmail:
-    """Subject and bodies for ``invoice``; with ``portal_url`` the mail links instead of attaching.
+    """Subject and bodies for ``invoice``; with ``portal_url`` the mail carries the customer's
+    portal link, beside the attachment or instead of it as the account's channel says.
 
     Only finalized invoices are mailed: a draft has no number a customer could pay against.
     """
@@ -109,6 +110,7 @@ def render_invoice_email(
     context = {
         "language": language,
         "portal_url": portal_url,
+        "attached": invoice.customer.channel.attaches_pdf,
         "seller": legal_entity,
         "invoice": invoice,
         "amount": amount,
@@ -175,6 +177,7 @@ def render_reminder_email(
     context = {
         "language": language_of(locale),
         "portal_url": portal_url,
+        "attached": invoice.customer.channel.attaches_pdf,
         "seller": legal_entity,
         "invoice": invoice,
         "labels": labels,

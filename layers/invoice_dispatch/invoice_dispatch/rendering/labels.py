@@ -65,7 +65,8 @@ LABELS: dict[str, dict[str, str]] = {
         "email_intro": "your invoice {number} for {period} is ready.",
         "email_amount": "Amount due: {amount}, payable by {due_date}.",
         "email_attached": "The invoice is attached to this e-mail as a PDF.",
-        "email_portal": "Download your invoice here (the link expires after a few days):",
+        "email_portal": "Your invoices, credit notes and payment details are in your customer "
+        "portal (the link expires after a few days):",
         "email_payment": "Please transfer the amount to IBAN {iban} (BIC {bic}) quoting "
         "{reference} as the payment reference.",
         "email_questions": "Questions about this invoice? Simply reply to this e-mail.",
@@ -142,8 +143,8 @@ LABELS: dict[str, dict[str, str]] = {
         "email_intro": "Ihre Rechnung {number} für {period} liegt vor.",
         "email_amount": "Rechnungsbetrag: {amount}, fällig am {due_date}.",
         "email_attached": "Die Rechnung finden Sie als PDF im Anhang dieser E-Mail.",
-        "email_portal": "Hier können Sie Ihre Rechnung herunterladen (der Link ist einige "
-        "Tage gültig):",
+        "email_portal": "Ihre Rechnungen, Gutschriften und Zahlungsangaben finden Sie in Ihrem "
+        "Kundenportal (der Link ist einige Tage gültig):",
         "email_payment": "Bitte überweisen Sie den Betrag auf IBAN {iban} (BIC {bic}) mit dem "
         "Verwendungszweck {reference}.",
         "email_questions": "Fragen zu dieser Rechnung? Antworten Sie einfach auf diese E-Mail.",
@@ -222,7 +223,8 @@ LABELS: dict[str, dict[str, str]] = {
         "email_intro": "votre facture {number} pour {period} est disponible.",
         "email_amount": "Montant dû : {amount}, à régler avant le {due_date}.",
         "email_attached": "La facture est jointe à cet e-mail au format PDF.",
-        "email_portal": "Téléchargez votre facture ici (le lien expire après quelques jours) :",
+        "email_portal": "Vos factures, avoirs et informations de paiement sont dans votre "
+        "espace client (le lien expire après quelques jours) :",
         "email_payment": "Merci de virer le montant sur l'IBAN {iban} (BIC {bic}) avec la "
         "référence {reference}.",
         "email_questions": "Une question sur cette facture ? Répondez simplement à cet e-mail.",

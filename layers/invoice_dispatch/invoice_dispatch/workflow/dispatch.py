@@ -12,6 +12,8 @@ and re-opened by an on-demand resend once the address is fixed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from invoice_dispatch.adapters.aws_errors import transient_reason
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.invoice import DeliveryStatus, InvoiceStatus
@@ -25,15 +27,22 @@ from invoice_dispatch.workflow.mime import build_message
 
 
 def invoice_document(stored: StoredInvoice, platform: Platform) -> tuple[bytes | None, str | None]:
-    """(PDF to attach, portal link): the invoice as the customer chose to receive it.
+    """(PDF to attach, portal link): the invoice as the account's channel says.
 
     The invoice e-mail and every reminder carry it the same way, so a customer who asked
-    for links never gets a 100 KB attachment with a reminder.
+    for the portal never gets a 45 KB attachment with a reminder; the link is signed
+    afresh for each message, so the newest e-mail always opens the page.
     """
-    if stored.invoice.customer.delivery_method == "portal_link":
-        ttl_seconds = platform.settings.portal_link_ttl_hours * 3600
-        return None, platform.documents.presigned_url(stored.pdf_key or "", ttl_seconds)
-    return platform.documents.get_bytes(stored.pdf_key or ""), None
+    channel = stored.invoice.customer.channel
+    attachment = (
+        platform.documents.get_bytes(stored.pdf_key or "") if channel.attaches_pdf else None
+    )
+    portal_url = (
+        platform.portal_link(stored.invoice.account_id, datetime.now(UTC))
+        if channel.links_portal
+        else None
+    )
+    return attachment, portal_url
 
 
 def customer_message(
