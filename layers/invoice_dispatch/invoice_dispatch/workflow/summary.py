@@ -343,7 +343,7 @@ def summarize_run(
         Message=json.dumps(alert, indent=2),
     )
     platform.store.settle_run(context.run_id)
-    platform.store.release_period_lock(context.mode, context.period, context.run_id)
+    platform.store.release_period_lock(context.mode, context.lock_scope, context.run_id)
     return report
 
 
