@@ -65,9 +65,10 @@ def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform:
 def settle_ended_runs(context: RunContext, platform: Platform) -> None:
     """Open every unsettled run that has ended without its summary: a crashed execution.
 
-    A run still holding its lock (its period's, or its milestone part's) is alive (or its lock was never broken) and is
-    left alone, as is this run. Each invoice the dead run left unfinished enters the
-    index before the run's own entry leaves it, so a crash here loses nothing either.
+    A run still holding its lock (its period's, or its milestone part's) is alive (or its
+    lock was never broken) and is left alone, as is this run. Each invoice the dead run
+    left unfinished enters the index before the run's own entry leaves it, so a crash
+    here loses nothing either.
     """
     for scope, run_id in platform.store.unsettled_runs(context.mode):
         if run_id == context.run_id:

@@ -129,7 +129,10 @@ def _start_fields(
     if raw_input.get("detail-type") == MILESTONE_COMPLETED:
         event = _validated(MilestoneCompletedEvent, raw_input)
         milestone = event.detail
-        fields = {"period": local_month(event.time, timezone), "account_ids": [milestone.account_id]}
+        fields = {
+            "period": local_month(event.time, timezone),
+            "account_ids": [milestone.account_id],
+        }
         return fields, None, milestone
     return dict(raw_input), None, None
 

@@ -331,6 +331,8 @@ def summarize_run(
         "approval": approval.model_dump(mode="json") if approval else None,
         "error": error.message if error else None,
     }
+    if context.milestone is not None:
+        report["milestone"] = context.milestone.model_dump()
     platform.documents.put_json(keys.run_report(context.run_id), report)
     platform.store.update_run(context.run_id, status, summary=json.dumps(report["counts"]))
     alert = {k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")}
