@@ -50,12 +50,12 @@ class ScheduledFire(BaseModel):
     kind: ScheduleKind
     #: The scheduler's own time for this fire: a delayed or retried start keeps its day.
     scheduled_time: datetime
-    business_day: int | None = Field(default=None, ge=1, le=20)
+    business_day: int | None = Field(default=None, ge=1, le=10)
 
     @model_validator(mode="after")
     def _business_day_named(self) -> ScheduledFire:
         if self.kind == "business-day" and self.business_day is None:
-            raise ValueError("a business-day schedule must name its business_day (1-20)")
+            raise ValueError("a business-day schedule must name its business_day (1-10)")
         return self
 
 
