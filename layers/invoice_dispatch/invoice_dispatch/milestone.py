@@ -33,7 +33,7 @@ class MilestoneRef(BaseModel):
         return f"{MILESTONE_KEY_PREFIX}{self.account_id}:{self.milestone_id}:{self.part}"
 
     def describe(self) -> str:
-        return f"Milestone {self.milestone_id} part {self.part} of account {self.account_id}"
+        return f"milestone {self.milestone_id} part {self.part} of account {self.account_id}"
 
 
 class MilestoneCompletedEvent(BaseModel):

@@ -20,14 +20,14 @@ _NOTHING_BILLED = "no invoice was made"
 
 def unknown_contract(ref: MilestoneRef) -> str:
     return (
-        f"MilestoneCompleted for {ref.describe()} refused: the account source has no "
+        f"MilestoneCompleted refused for {ref.describe()}: the account source has no "
         f"account {ref.account_id}; {_NOTHING_BILLED}."
     )
 
 
 def milestone_refusal(account: Account, ref: MilestoneRef) -> str | None:
     """Why ``account`` cannot bill the completed part ``ref`` names, or None if it can."""
-    refused = f"MilestoneCompleted for {ref.describe()} refused"
+    refused = f"MilestoneCompleted refused for {ref.describe()}"
     milestone = next((m for m in account.milestones if m.milestone_id == ref.milestone_id), None)
     if milestone is None:
         known = ", ".join(m.milestone_id for m in account.milestones) or "none"
@@ -53,6 +53,6 @@ def already_billed(ref: MilestoneRef, invoice: Invoice) -> str:
     """The event came again (at-least-once delivery, or a tool that re-sends): say so."""
     what = f"invoice {invoice.number}" if invoice.number else f"the {invoice.status.value} draft"
     return (
-        f"MilestoneCompleted for {ref.describe()} refused: it was already billed as {what} "
+        f"MilestoneCompleted refused for {ref.describe()}: it was already billed as {what} "
         f"by run {invoice.run_id}; no second invoice was made."
     )

@@ -162,7 +162,7 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
             )
     if context.milestone is not None:
         eligible = _milestone_still_to_bill(
-            context.milestone, context, eligible, screening, platform
+            context.milestone, context, selected, eligible, screening, platform
         )
     screening.eligible_count = len(eligible)
 
@@ -181,7 +181,9 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
         screening_counts=json.dumps(
             {
                 "source_accounts": len(raw_accounts),
-                "selected": len(selected),
+                # A milestone event naming an account the source lacks selected it: it
+                # is quarantined with its sentence, so the accounts still add up.
+                "selected": len(selected) or int(context.milestone is not None),
                 "eligible": screening.eligible_count,
                 "excluded": len(screening.excluded),
                 "quarantined": len(screening.quarantined),
@@ -203,6 +205,7 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
 def _milestone_still_to_bill(
     ref: MilestoneRef,
     context: RunContext,
+    selected: list[Any],
     eligible: list[dict[str, Any]],
     screening: Screening,
     platform: Platform,
@@ -213,7 +216,7 @@ def _milestone_still_to_bill(
     sentence in the run report (a second delivery after the first run ended).
     """
     account_id = shorten(ref.account_id, 100)
-    if not eligible and not screening.excluded and not screening.quarantined:
+    if not selected:
         screening.quarantined.append(
             ScreenedOut(account_id=account_id, reason=unknown_contract(ref))
         )

@@ -158,7 +158,7 @@ def _take_locks(
         store.release_period_lock(context.mode, scheduled_run_scope(context.period), context.run_id)
     if context.milestone is not None:
         return StartIgnored(
-            ignored=f"{context.milestone.describe()} is being billed by run "
+            ignored=f"The {context.milestone.describe()} is being billed by run "
             f"{holder.get('run_id')} ({_what_the_holder_does(holder, platform)}); this "
             "delivery of the event started nothing.",
             kind="milestone",
