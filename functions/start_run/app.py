@@ -28,4 +28,5 @@ def lambda_handler(event: StartRunEvent, context: LambdaContext) -> dict[str, An
         metrics.add_metric(name=_IGNORED_METRICS[run.kind], unit=MetricUnit.Count, value=1)
         return run.model_dump()
     logger.info("Run started", extra={"run_id": run.run_id, "period": run.period, "mode": run.mode})
+    metrics.add_metric(name="RunsStarted", unit=MetricUnit.Count, value=1)
     return run.model_dump(mode="json", exclude_none=True)
