@@ -91,7 +91,7 @@ def _measure(
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(chunk_as_its_own_lambda, chunks))
         seconds = time.perf_counter() - started
-        assert platform.store._last_number(series) == chunk_count * chunk_size
+        assert platform.store.last_number(series) == chunk_count * chunk_size
     return {
         "transactions": transactions.calls,
         "cancelled_percent": round(100 * transactions.cancelled / transactions.calls, 1),

@@ -1,4 +1,4 @@
-"""CloseCorrection: a rejected, expired or refused correction ends without effect."""
+"""CloseCorrection: a correction run ends (rejected, expired, refused, or done) in the history."""
 
 from typing import Any
 
@@ -9,7 +9,7 @@ from invoice_dispatch.adapters.aws_errors import retryable_aws_errors
 from invoice_dispatch.events import StepError
 from invoice_dispatch.observability import logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
-from invoice_dispatch.workflow.corrections import CorrectionStepEvent, close_correction
+from invoice_dispatch.workflow.corrections import CorrectionStepEvent, end_correction
 
 
 @logger.inject_lambda_context
@@ -19,6 +19,5 @@ from invoice_dispatch.workflow.corrections import CorrectionStepEvent, close_cor
 @event_parser(model=CorrectionStepEvent)
 def lambda_handler(event: CorrectionStepEvent, context: LambdaContext) -> dict[str, Any]:
     cause = StepError(**(event.error or {})).message if event.error else ""
-    if event.outcome is not None:
-        close_correction(event.correction.request_id, event.outcome, cause, get_platform())
+    end_correction(event.correction, event.outcome, cause, get_platform())
     return {"closed": event.correction.request_id, "cause": cause}

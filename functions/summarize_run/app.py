@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_dispatch.adapters.aws_errors import retryable_aws_errors
 from invoice_dispatch.events import SummarizeEvent
-from invoice_dispatch.observability import logger, metrics, tracer
+from invoice_dispatch.history import KpiSummary, RunHistoryRecord
+from invoice_dispatch.observability import emit_history_metrics, logger, metrics, tracer
 from invoice_dispatch.platform import get_platform
 from invoice_dispatch.workflow.summary import summarize_run
 
@@ -30,4 +31,8 @@ def lambda_handler(event: SummarizeEvent, context: LambdaContext) -> dict[str, A
         ("PossiblySentTwice", "possibly_sent_twice"),
     ):
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=counts.get(key, 0))
+    emit_history_metrics(
+        RunHistoryRecord.model_validate(report["history"]),
+        KpiSummary.model_validate(report["kpis"]),
+    )
     return {"status": report["status"], "counts": report["counts"]}

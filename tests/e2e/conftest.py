@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,13 +23,22 @@ class Stack:
         self.out_root = out_root
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    out_root = tmp_path_factory.mktemp("out")
+@contextmanager
+def local_stack(out_root: Path, **options: Any) -> Iterator[Stack]:
+    """The sample accounts on a local stack booking into a local HTTP ERP."""
     with (
         running_http_erp() as (erp_url, erp_state),
         LocalEnvironment(
-            SAMPLE_ACCOUNTS, out_root, ErpTarget("http", erp_url, {"token": "e2e"}, erp_state.dump)
+            SAMPLE_ACCOUNTS,
+            out_root,
+            ErpTarget("http", erp_url, {"token": "e2e"}, erp_state.dump),
+            **options,
         ) as env,
     ):
         yield Stack(env, erp_state, out_root)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with local_stack(tmp_path_factory.mktemp("out")) as local:
+        yield local

@@ -2,15 +2,16 @@
 
 It implements the contract of ``invoice_dispatch.adapters.erp_http``: ``POST /bookings``
 with ``Idempotency-Key`` stores a booking once (a repeated key returns the first answer
-with ``created: false``), ``GET /bookings?external_id=`` looks one up; ``/payments`` does
-the same for payments and write-offs, refusing one (422) for an invoice it never booked;
+with ``created: false``), ``GET /bookings?external_id=`` looks one up (with its totals);
+``/payments`` does the same for payments and write-offs, refusing one (422) for an invoice
+it never booked;
 ``/credit-notes`` keeps credit notes beside the bookings, each naming the booked invoice it
 credits (``credited_invoice``).
 It can be told to fail the next N requests with 503 (``fail_next``) to exercise retries,
 rejects bookings whose totals do not add up with 422 and a readable message, and can dump
 what it holds to a directory (``out/<run>/erp/``), one JSON file per booking with the ERP's own id.
 
-CLI: ``python tools/erp/http_erp_server.py --port 8765 --dump-dir out/demo/erp``.
+CLI: ``python -m tools.erp.http_erp_server --port 8765 --dump-dir out/demo/erp``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,17 @@ import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tools.local_http import serve_until_interrupted, serving
+
+#: What a lookup answers besides the ERP's id: the entry's totals, as booked.
+BOOKED_TOTALS = ("currency", "net_total", "tax_total", "gross_total")
+#: What ``HttpErpState.save`` keeps: the bookings, payments and the ERP's ids for them.
+_KEPT = ("bookings", "erp_ids", "payments", "payment_ids")
 
 
 class HttpErpState:
@@ -44,6 +52,20 @@ class HttpErpState:
     def fail_next(self, count: int) -> None:
         with self.lock:
             self.failures_left = count
+
+    def save(self, path: Path) -> None:
+        """Keep what the ERP holds, as a real ERP outlives the process that talks to it."""
+        with self.lock:
+            kept = {name: getattr(self, name) for name in _KEPT}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
+
+    def load(self, path: Path) -> None:
+        if path.exists():
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            with self.lock:
+                for name in _KEPT:
+                    getattr(self, name).update(kept.get(name, {}))
 
     def dump(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -122,13 +144,16 @@ def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             external_id = (query.get("external_id") or [""])[0]
-            ids = state.payment_ids if url.path.endswith("/payments") else state.erp_ids
+            payments = url.path.endswith("/payments")
+            ids = state.payment_ids if payments else state.erp_ids
             with state.lock:
                 erp_id = ids.get(external_id)
+                document = (state.payments if payments else state.bookings).get(external_id, {})
             if erp_id is None:
                 self._answer(404, {"message": f"No booking with external id {external_id}"})
             else:
-                self._answer(200, {"erp_id": erp_id, "external_id": external_id})
+                totals = {name: document[name] for name in BOOKED_TOTALS if name in document}
+                self._answer(200, {"erp_id": erp_id, "external_id": external_id, **totals})
 
         def do_POST(self) -> None:
             if self._should_fail():
@@ -182,18 +207,22 @@ def _handler_for(state: HttpErpState) -> type[BaseHTTPRequestHandler]:
 
 @contextlib.contextmanager
 def running_http_erp(
-    port: int = 0, dump_dir: Path | None = None
+    port: int = 0, dump_dir: Path | None = None, kept_in: Path | None = None
 ) -> Iterator[tuple[str, HttpErpState]]:
-    """Serve on localhost (``port=0``: a free one); yields the bookings URL and the state."""
+    """Serve on localhost (``port=0``: a free one); yields the bookings URL and the state.
+
+    ``kept_in``: the file the ERP's bookings are read from at the start and saved to at
+    the end (the local stack keeps its ERP beside its table and bucket).
+    """
     state = HttpErpState()
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    if kept_in is not None:
+        state.load(kept_in)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/bookings", state
+        with serving(_handler_for(state), port) as url:
+            yield f"{url}/bookings", state
     finally:
-        server.shutdown()
-        server.server_close()
+        if kept_in is not None:
+            state.save(kept_in)
         if dump_dir is not None:
             state.dump(dump_dir)
 
@@ -204,9 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dump-dir", type=Path)
     arguments = parser.parse_args(argv)
     with running_http_erp(arguments.port, arguments.dump_dir) as (url, _state):
-        print(url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        serve_until_interrupted(url)
     return 0
 
 

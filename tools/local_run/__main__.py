@@ -44,11 +44,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from invoice_dispatch.platform import get_platform
-from tools.local_run.collections_demo import run_collections_days
+from tools.audit.commands import export_register
+from tools.local_run.collections_demo import demo_gateway, run_collections_days
 from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
-from tools.local_run.persistence import StackState
+from tools.local_run.persistence import HTTP_ERP_FILE, StackState
 from tools.local_run.runner import ApprovalPlan, ErpTarget, LocalEnvironment, RunResult
 from tools.local_run.wiring import REPO_ROOT, LocalNames, Template
 from tools.synthetic_accounts import write_accounts
@@ -126,8 +127,9 @@ class Progress:
 
 
 @contextlib.contextmanager
-def erp_for(kind: str, work_dir: Path) -> Iterator[ErpTarget]:
-    """Start the ERP the run books into: a local HTTP ERP, a real Tryton, or none."""
+def erp_for(kind: str, work_dir: Path, state_dir: Path | None = None) -> Iterator[ErpTarget]:
+    """Start the ERP the run books into: a local HTTP ERP (kept with the stack's data, so
+    ``python -m tools.audit verify`` can compare its bookings later), a real Tryton, or none."""
     if kind == "none":
         yield ErpTarget("none")
         return
@@ -149,8 +151,9 @@ def erp_for(kind: str, work_dir: Path) -> Iterator[ErpTarget]:
         return
     from tools.erp.http_erp_server import running_http_erp
 
-    with running_http_erp() as (url, state):
-        yield ErpTarget("http", url, {"token": "local-demo-token"}, state.dump)
+    kept_in = state_dir / HTTP_ERP_FILE if state_dir else None
+    with running_http_erp(kept_in=kept_in) as (url, erp_state):
+        yield ErpTarget("http", url, {"token": "local-demo-token"}, erp_state.dump)
 
 
 COUNT_LABELS = (
@@ -215,6 +218,12 @@ def print_summary(result: RunResult, seconds: float) -> None:
             found = len(list((result.out_dir / folder).glob(pattern)))
             print(f"  {folder + '/':<10} {found} {what}")
     print("  run.json   counts, totals per currency, quarantined accounts with reasons")
+
+
+def print_history_page(env: LocalEnvironment) -> None:
+    if env.history_page.exists():
+        print(f"\nRun history and KPIs: {env.history_page}")
+        print("  every run this stack kept, and `python -m tools.runs list` lists them")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     crash = CrashPlan(arguments.fail_at) if arguments.fail_at else None
     with (
         tempfile.TemporaryDirectory() as work_dir,
-        erp_for(arguments.erp, Path(work_dir)) as erp,
+        erp_for(arguments.erp, Path(work_dir), state.directory) as erp,
         LocalEnvironment(
             arguments.accounts,
             arguments.out,
@@ -364,9 +373,12 @@ def main(argv: list[str] | None = None) -> int:
             and not (crash or arguments.milestone)
         )
         credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
+        # Again after the credit note (the run's summary wrote it before): a few ms here.
+        register = export_register(arguments.period, get_platform(), arguments.out) if live else []
     print_summary(result, time.monotonic() - started)
-    for line in credit_note:
+    for line in [*credit_note, *register]:
         print(line)
+    print_history_page(env)
     if meter and arguments.metering:
         figures = {
             "run_seconds": round(run_seconds, 3),
@@ -390,22 +402,21 @@ def collections_main(arguments: argparse.Namespace) -> int:
     os.environ.setdefault("DISPATCH_CLAIM_LEASE_SECONDS", "5")
     with (
         erp_for(arguments.erp, Path(tempfile.mkdtemp())) as erp,
-        LocalEnvironment(arguments.accounts, arguments.out, erp) as env,
+        demo_gateway() as gateway_parameters,
+        LocalEnvironment(arguments.accounts, arguments.out, erp, gateway_parameters) as env,
     ):
         monthly = env.run({"period": arguments.period, "mode": "live"}, ApprovalPlan())
         print_summary(monthly, time.monotonic() - started)
         if monthly.status != "SUCCEEDED":
             return 1
         schedule = get_platform().reminder_schedule
-        due_dates = [
-            stored.invoice.due_date
-            for stored in get_platform().store.run_invoices(monthly.run_id)
-            if stored.invoice.due_date
-        ]
-        first_day = min(due_dates) + timedelta(days=schedule.stages[0].offset)
+        invoices = [stored.invoice for stored in get_platform().store.run_invoices(monthly.run_id)]
+        due_dates = [invoice.due_date for invoice in invoices if invoice.due_date]
+        charge_days = [i.issue_date for i in invoices if i.auto_pay and i.issue_date]
+        first_day = min([min(due_dates) + timedelta(days=schedule.stages[0].offset), *charge_days])
         as_of = arguments.as_of or schedule.escalation_day(min(due_dates), None)
         if as_of < first_day:
-            print(f"\n--as-of {as_of} is before the first reminder day ({first_day})")
+            print(f"\n--as-of {as_of} is before the first collections day ({first_day})")
             return 1
         print(f"\nCollections from {first_day} to {as_of} (simulated clock)\n")
         out_dir = arguments.out / "collections"
@@ -414,6 +425,7 @@ def collections_main(arguments: argparse.Namespace) -> int:
     print(f"\n{text}")
     print(f"Collections done in {time.monotonic() - started:.1f} s; output in {out_dir}/")
     print("  report.json, report.txt, report.html   the KPIs of the last day")
+    print_history_page(env)
     sent = len(list((out_dir / "outbox").glob("*.eml")))
     print(f"  outbox/   {sent} reminder and escalation e-mail(s)")
     return 0 if report else 1

@@ -8,15 +8,22 @@ the real webhook and import handlers, then runs the real collections state machi
 ``{"as_of": day}``. It prints what each day did (reminders with their subject, in the
 customer's language; payments; escalations) and the KPIs of the last day, and writes the
 report, the reminder e-mails and the escalation to ``out/collections/``.
+
+Five sample accounts store a payment means (``auto_pay``); the demo starts the local
+payment gateway (``tools/payment_gateway_server.py``) scripted per means
+(``GATEWAY_SCRIPT``), and prints what the payment run did each day: collected, declined
+and retried, down or timed out and asked again with the same key, handed to reminders.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,7 +38,16 @@ from invoice_dispatch.workflow.payments_in import parse_statement
 from tools.approval_server import LocalLambdaContext, build_http_api_event
 from tools.local_run.runner import LocalEnvironment
 from tools.local_run.wiring import REGION, REPO_ROOT
+from tools.payment_gateway_server import running_payment_gateway
 
+#: What the local gateway answers for each sample account's means, one outcome per new
+#: charge (the last repeats); unscripted means (ACC-1022's card) are collected at once.
+GATEWAY_SCRIPT = {
+    "pm_card_visa_low_funds": ["declined:insufficient_funds", "succeeded"],
+    "NW-SEPA-1024-2026": ["down", "succeeded"],
+    "pm_card_expired": ["declined:expired_card"],
+    "pm_card_amex_slow": ["timeout", "succeeded"],
+}
 PAYMENTS = REPO_ROOT / "events" / "payments"
 WEBHOOK_EVENTS = ("webhook-payment-succeeded.json", "webhook-payment-refunded.json")
 STATEMENTS = ("statement-2026-12-eur.camt053.xml", "statement-2026-12-usd.csv")
@@ -62,6 +78,18 @@ def payment_arrivals() -> list[PaymentArrival]:
             )
         )
     return sorted(arrivals, key=lambda arrival: arrival.day)
+
+
+@contextlib.contextmanager
+def demo_gateway() -> Iterator[dict[str, Any]]:
+    """The local payment gateway, scripted; yields the stack parameters that point at it.
+
+    A charge that "times out" is answered after 2 s to a client that waits 1 s.
+    """
+    with running_payment_gateway(slow_seconds=2) as (url, gateway):
+        for reference, outcomes in GATEWAY_SCRIPT.items():
+            gateway.script(reference, outcomes)
+        yield {"PaymentGatewayUrl": url, "PaymentGatewayTimeoutSeconds": 1}
 
 
 def post_webhook(env: LocalEnvironment, body: bytes) -> dict[str, str]:
@@ -97,8 +125,15 @@ def feed(arrival: PaymentArrival, env: LocalEnvironment) -> list[str]:
 
 
 def _day_lines(day: date, env: LocalEnvironment, first_message: int) -> list[str]:
-    """What the day's run sent: each reminder with its subject, each escalation."""
-    lines = []
+    """What the day's run did: each auto-pay charge, each reminder with its subject, each
+    escalation."""
+    lines = [
+        f"auto-pay {line['sentence']}"
+        for result in get_platform().documents.get_json_under(
+            keys.collections_autopay_prefix(str(day))
+        )
+        for line in result["lines"]
+    ]
     for message in env.sent_messages()[first_message:]:
         parsed = email.message_from_string(
             getattr(message, "raw_data", ""), policy=email.policy.default

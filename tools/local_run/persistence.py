@@ -11,6 +11,8 @@ stored at its end and puts it back at the start of the next run:
     <state dir>/erp-errors.jsonl   the ERP error queue's messages, in flight or not
     <state dir>/secrets.json       the approval key (old links stay valid), ERP credentials
     <state dir>/ses.json           how many messages SES has sent (its quota counts them)
+    <state dir>/http-erp.json      what the local HTTP ERP booked (``running_http_erp``
+                                   reads and writes it: an ERP outlives a run too)
 
 The messages SES sent are not kept: with the invoice PDF attached they weigh about 90 KB
 each (90 MB per 1,000 invoices, growing with every run), and each run already writes its
@@ -44,6 +46,7 @@ S3_OBJECTS_DIR = "s3"
 QUEUE_FILE = "erp-errors.jsonl"
 SECRETS_FILE = "secrets.json"
 SES_FILE = "ses.json"
+HTTP_ERP_FILE = "http-erp.json"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class StackState:
         )
         (scratch / SECRETS_FILE).write_text(json.dumps(self._secrets(), indent=2))
         (scratch / SES_FILE).write_text(json.dumps({"sent_message_count": counts.sent_messages}))
+        if (self.directory / HTTP_ERP_FILE).exists():  # the ERP saves its own when it stops
+            shutil.copy2(self.directory / HTTP_ERP_FILE, scratch / HTTP_ERP_FILE)
         self.forget()
         scratch.rename(self.directory)
         return counts
@@ -127,7 +132,7 @@ class StackState:
     def restore(self) -> SavedCounts:
         """Put the saved data into the freshly provisioned stack."""
         counts = SavedCounts(
-            items=self._restore_items(),
+            items=self.restore_table(),
             objects=self._restore_objects(),
             queued_messages=self._restore_queue(),
             sent_messages=json.loads((self.directory / SES_FILE).read_text())["sent_message_count"],
@@ -138,7 +143,8 @@ class StackState:
             secrets.put_secret_value(SecretId=name, SecretString=value)
         return counts
 
-    def _restore_items(self) -> int:
+    def restore_table(self) -> int:
+        """The billing table's items alone (all ``tools.runs`` reads)."""
         items = list(_read_lines(self.directory / DYNAMODB_FILE))
         dynamodb = dynamodb_backends[ACCOUNT_ID][REGION]
         for item in items:

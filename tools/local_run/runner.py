@@ -36,6 +36,7 @@ from moto.ses.models import ses_backends
 
 from invoice_dispatch.events import StepError
 from invoice_dispatch.platform import get_platform, reset_platform
+from invoice_dispatch.workflow.keys import HISTORY_PAGE
 from tools.approval_server import ApprovalServer, serve_lambda
 from tools.local_run.lambda_router import LambdaRouter
 from tools.local_run.metering import HTTP_API, Meter, acting_as
@@ -83,6 +84,8 @@ STEP_NAMES = {
     "RecordChunkFailureFunction": "Recording a failed chunk",
     "SummarizeRunFunction": "Summarizing",
     "AdmitInvoicesFunction": "Admitting invoices",
+    "PlanPaymentsFunction": "Planning auto-pay charges",
+    "CollectPaymentsFunction": "Collecting auto-pay charges",
     "PlanRemindersFunction": "Planning reminders",
     "SendRemindersFunction": "Sending reminders",
     "EscalateFunction": "Escalating",
@@ -213,6 +216,7 @@ class LocalEnvironment:
     def __exit__(self, *exc_info: object) -> None:
         if self._approval_server:
             self._approval_server.shutdown()
+        self.export_history_page()  # after runs the caller started itself (corrections)
         if self.state:  # after a failure too: that is the state a resumed run starts from
             self.state.save()
         self._acting_as_runner.__exit__(None, None, None)
@@ -323,6 +327,7 @@ class LocalEnvironment:
             stateMachineArn=self.collections_arn, name=run_id, input=json.dumps(start_input)
         )["executionArn"]
         status, description = self.wait_for(execution_arn, timeout_seconds)
+        self.export_history_page()
         output = json.loads(description.get("output") or "{}")
         return status, output, failure_of(status, description)
 
@@ -388,4 +393,18 @@ class LocalEnvironment:
             pass
         if self.erp.dump:
             self.erp.dump(out_dir / "erp")
+        self.export_history_page()
         return out_dir
+
+    @property
+    def history_page(self) -> Path:
+        return self.out_root / "history" / "index.html"
+
+    def export_history_page(self) -> Path | None:
+        """The history page as the last run wrote it to the bucket (None: no run ended yet)."""
+        stored = s3_backends[ACCOUNT_ID]["aws"].get_bucket(self.stack.names.bucket).keys
+        if HISTORY_PAGE not in stored:
+            return None
+        self.history_page.parent.mkdir(parents=True, exist_ok=True)
+        self.history_page.write_bytes(stored[HISTORY_PAGE].value)
+        return self.history_page

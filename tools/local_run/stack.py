@@ -23,6 +23,9 @@ from tools.local_run.wiring import (
     Template,
 )
 
+#: The API key the local stack's gateway secret holds (``tools/payment_gateway_server.py``).
+LOCAL_GATEWAY_API_KEY = "sk_test_local"
+
 #: Parameter values for the local stack; anything else takes the template's default.
 LOCAL_PARAMETERS: dict[str, Any] = {
     "SenderEmail": "billing@northwind.example",
@@ -71,6 +74,7 @@ class LocalStack:
             "SesConfigurationSet": self.names.configuration_set,
             "ApprovalKeySecret": self.names.approval_secret,
             "ErpCredentialsSecret": self.names.erp_secret,
+            "PaymentGatewaySecret": self.names.payment_gateway_secret,
             "PaymentsWebhookSecret": self.names.payments_webhook_secret,
             MONTHLY_RUN: self.state_machine_arn(MONTHLY_RUN),
             COLLECTIONS_RUN: self.state_machine_arn(COLLECTIONS_RUN),
@@ -161,14 +165,7 @@ class LocalStack:
         make_moto_scale()  # before the serialization below, which then wraps it too
         make_moto_dynamodb_atomic()
         make_moto_distributed_map_honour_failure_threshold()
-        table = self.template.resources["BillingTable"]["Properties"]
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=self.names.table,
-            BillingMode=table["BillingMode"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-        )
+        self.create_table()
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=self.names.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
@@ -185,6 +182,10 @@ class LocalStack:
         secrets_client.create_secret(
             Name=self.names.payments_webhook_secret, SecretString=secrets.token_hex(32)
         )
+        secrets_client.create_secret(
+            Name=self.names.payment_gateway_secret,
+            SecretString=json.dumps({"api_key": LOCAL_GATEWAY_API_KEY}),
+        )
         self.store_erp_credentials()
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=str(self.parameter("SenderEmail")))
@@ -192,6 +193,17 @@ class LocalStack:
             EmailAddress=str(self.parameter("SenderEmail"))
         )
         sesv2.create_configuration_set(ConfigurationSetName=self.names.configuration_set)
+
+    def create_table(self) -> None:
+        """The billing table as the template defines it, keys and indexes."""
+        table = self.template.resources["BillingTable"]["Properties"]
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=self.names.table,
+            BillingMode=table["BillingMode"],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+        )
 
     def store_erp_credentials(self) -> None:
         boto3.client("secretsmanager", region_name=REGION).put_secret_value(

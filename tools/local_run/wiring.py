@@ -56,6 +56,7 @@ class LocalNames:
     approval_secret: str = "invoice-dispatch/approval-key"
     erp_secret: str = "invoice-dispatch/erp-credentials"
     payments_webhook_secret: str = "invoice-dispatch/payments-webhook"
+    payment_gateway_secret: str = "invoice-dispatch/payment-gateway"
     monthly_run: str = "MonthlyRun"
     collections_run: str = "CollectionsRun"
     collections_topic: str = "invoice-dispatch-collections"

@@ -92,6 +92,12 @@ class ReminderChunkEvent(BaseModel):
     reminders: list[tuple[str, int]] = Field(description="(invoice number, stage offset)")
 
 
+class ChargeChunkEvent(BaseModel):
+    run: CollectionsRun
+    chunk_index: int
+    numbers: list[str] = Field(description="Invoice numbers whose auto-pay attempt is due")
+
+
 class EscalateEvent(BaseModel):
     run: CollectionsRun
     escalation_plan_key: str

@@ -137,6 +137,23 @@ class AnomalyFlag(Frozen):
     holds_invoice: bool = False
 
 
+class AutoPayMeans(Frozen):
+    """The stored means the invoice is collected with (issue 18, item 5): a reference only.
+
+    Snapshotted from the account when the draft is made, like the customer: the payment run
+    collects the invoice with what the customer had agreed to when it was billed. It is
+    what EN 16931 calls the mandate reference (BT-89) for a direct debit; a card is a
+    gateway's payment method id. Exactly one of the two is set.
+    """
+
+    method_ref: str | None = None
+    mandate_ref: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.method_ref or self.mandate_ref or ""
+
+
 class Invoice(Frozen):
     invoice_id: str
     account_id: str
@@ -164,6 +181,8 @@ class Invoice(Frozen):
     #: EN 16931 BT-26: the credited invoice's issue date, which a credit note states with
     #: its number (BT-25) so the receiver can find the one invoice it corrects.
     credited_invoice_issue_date: date | None = None
+    #: Collected by the payment run when set (``autopay/``); otherwise the customer pays.
+    auto_pay: AutoPayMeans | None = None
 
     @property
     def invoicing_period(self) -> tuple[date, date]:

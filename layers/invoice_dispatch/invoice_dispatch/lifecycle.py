@@ -108,6 +108,16 @@ FAILED_DELIVERY_STATUSES = frozenset(
     }
 )
 _E_MAILED = frozenset({DeliveryStatus.SENT, DeliveryStatus.DELIVERED})
+#: SES accepted the message (whatever happened to it next): the e-mails a run sent.
+ACCEPTED_BY_SES = frozenset(
+    {
+        DeliveryStatus.SENT,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.BOUNCED,
+        DeliveryStatus.COMPLAINED,
+        DeliveryStatus.REJECTED,
+    }
+)
 _ERP_DONE = frozenset({ErpStatus.POSTED, ErpStatus.SKIPPED, ErpStatus.FAILED})
 
 

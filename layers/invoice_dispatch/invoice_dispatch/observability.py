@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 if TYPE_CHECKING:
     from invoice_dispatch.collections.kpis import CollectionsReport
+    from invoice_dispatch.history import KpiSummary, RunHistoryRecord
 
 logger = Logger()
 tracer = Tracer()
@@ -38,10 +39,51 @@ def emit_collections_metrics(report: CollectionsReport) -> None:
         _one("RemindersSentPerStage", MetricUnit.Count, count, stage=stage)
     rate = report.payments.success_rate_percent
     if rate is not None:
-        _one("AutomatedCollectionSuccessRate", MetricUnit.Percent, float(rate))
+        _one("AutomaticMatchingRate", MetricUnit.Percent, float(rate))
+    for currency, auto_pay in report.auto_pay.items():
+        success = auto_pay.success_rate_percent
+        if success is not None:
+            _one(
+                "AutomatedCollectionSuccessRate",
+                MetricUnit.Percent,
+                float(success),
+                currency=currency,
+            )
     _one("PaymentsMatchedAutomatically", MetricUnit.Count, report.payments.automatic)
     _one("PaymentsMatchedByHand", MetricUnit.Count, report.payments.needs_person)
     _one("OpenEscalations", MetricUnit.Count, len(report.open_escalations))
+
+
+#: The run history's figures as metrics: the CloudWatch dashboard and its alarms read these
+#: names (``tests/integration/deploy`` checks the template against this list).
+HISTORY_METRICS = (
+    "FirstPassAccuracy",
+    "DeliveryRate",
+    "ErpPostingLatencyP50",
+    "ErpPostingLatencyP95",
+    "ApprovalTurnaround",
+    "ExceptionBacklog",
+)
+
+
+def emit_history_metrics(record: RunHistoryRecord, kpis: KpiSummary) -> None:
+    """The run's own figures, and the backlog and accuracy as the history stands now.
+
+    A figure the run does not have (no e-mail sent, no approval asked) is not emitted:
+    a zero would read as a failure on the dashboard and set off the alarms.
+    """
+    latest_accuracy = kpis.latest_first_pass_accuracy
+    figures = (
+        ("FirstPassAccuracy", MetricUnit.Percent, latest_accuracy and latest_accuracy[1]),
+        ("DeliveryRate", MetricUnit.Percent, record.delivery_rate_percent),
+        ("ErpPostingLatencyP50", MetricUnit.Seconds, record.erp_latency.percentile(50)),
+        ("ErpPostingLatencyP95", MetricUnit.Seconds, record.erp_latency.percentile(95)),
+        ("ApprovalTurnaround", MetricUnit.Seconds, record.approval_turnaround_seconds),
+        ("ExceptionBacklog", MetricUnit.Count, kpis.backlog.total),
+    )
+    for name, unit, value in figures:
+        if value is not None:
+            _one(name, unit, float(value))
 
 
 def _one(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:

@@ -6,18 +6,22 @@ after pointing the environment at a fresh moto, so nothing is patched by import 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from invoice_dispatch.adapters import aws_clients
+from invoice_dispatch.adapters.autopay_store import AutoPayStore
 from invoice_dispatch.adapters.collections_store import CollectionsStore
 from invoice_dispatch.adapters.corrections_store import CorrectionsStore
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
+from invoice_dispatch.adapters.history_store import HistoryStore
 from invoice_dispatch.adapters.ledger_store import LedgerStore
 from invoice_dispatch.adapters.s3_documents import S3Documents
 from invoice_dispatch.adapters.send_rate import SharedSendRate
 from invoice_dispatch.adapters.ses_mailer import SesMailer
+from invoice_dispatch.autopay import PaymentGateway, RetrySchedule
 from invoice_dispatch.collections.stages import ReminderSchedule
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.legal_entity import LegalEntity, load_legal_entity
@@ -61,8 +65,39 @@ class Platform:
         return CollectionsStore(self.clients.dynamodb_table(self.settings.table_name))
 
     @cached_property
+    def history(self) -> HistoryStore:
+        """One record per run of any kind, on the same table (``history/``)."""
+        return HistoryStore(self.clients.dynamodb_table(self.settings.table_name))
+
+    @cached_property
     def reminder_schedule(self) -> ReminderSchedule:
         return ReminderSchedule(self.settings.reminder_stages, self.settings.escalation_grace_days)
+
+    @cached_property
+    def autopay(self) -> AutoPayStore:
+        """The payment run's states and success tallies, on the same table."""
+        return AutoPayStore(self.clients.dynamodb_table(self.settings.table_name))
+
+    @cached_property
+    def retry_schedule(self) -> RetrySchedule:
+        return RetrySchedule(self.settings.auto_pay_retry_days)
+
+    @cached_property
+    def payment_gateway(self) -> PaymentGateway:
+        """The HTTP gateway, its API key read from Secrets Manager once per cold start."""
+        from invoice_dispatch.adapters.payment_gateway_http import HttpPaymentGateway
+
+        settings = self.settings
+        if not (settings.payment_gateway_url and settings.payment_gateway_secret_id):
+            raise PermanentError(
+                "Auto-pay needs PAYMENT_GATEWAY_URL and PAYMENT_GATEWAY_SECRET_ID configured"
+            )
+        secret = json.loads(self.clients.secret_bytes(settings.payment_gateway_secret_id))
+        return HttpPaymentGateway(
+            settings.payment_gateway_url,
+            str(secret.get("api_key", "")),
+            settings.payment_gateway_timeout_seconds,
+        )
 
     @cached_property
     def corrections(self) -> CorrectionsStore:

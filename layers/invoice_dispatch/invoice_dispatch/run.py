@@ -66,6 +66,8 @@ class RunContext(BaseModel):
     resume_only: bool = False
     auto_approve: bool = False
     approval_timeout_seconds: int
+    #: Started by the schedule (a monthly run), not by a person (an on-demand run).
+    scheduled: bool = False
     #: A run started by a MilestoneCompleted event bills that one milestone part.
     milestone: MilestoneRef | None = None
 

@@ -95,6 +95,25 @@ class Settings(BaseSettings):
     #: A write-off above this amount (in the invoice's currency) waits for a signed approval.
     write_off_approval_threshold: Decimal = Field(default=Decimal(100), ge=0)
 
+    #: The payment gateway auto-pay charges through (``adapters/payment_gateway_http.py``);
+    #: empty: no gateway, so no invoice is enrolled and reminders chase every invoice.
+    payment_gateway_url: str | None = None
+    #: The secret holding the gateway's API key (``{"api_key": ...}``).
+    payment_gateway_secret_id: str | None = None
+    #: How long a charge may take before its outcome is "unknown" (asked again later).
+    payment_gateway_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    #: Days after the first declined charge on which it is tried again (``autopay/``).
+    auto_pay_retry_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [3, 5, 7])
+
+    @field_validator("auto_pay_retry_days", mode="before")
+    @classmethod
+    def _retry_days(cls, value: str | list[int]) -> list[int]:
+        """``3,5,7``: increasing days after the first decline (empty: never retried)."""
+        days = [int(item) for item in _split_csv(value)] if isinstance(value, str) else value
+        if sorted(set(days)) != days or any(day < 1 for day in days):
+            raise ValueError(f"AUTO_PAY_RETRY_DAYS needs increasing days of 1 or more: {value!r}")
+        return days
+
     @field_validator("approver_emails", "shadow_account_ids", "anomaly_hold_codes", mode="before")
     @classmethod
     def _comma_separated(cls, value: str | list[str]) -> list[str]:

@@ -50,6 +50,10 @@ class StoredInvoice(BaseModel):
     #: The e-mail was sent again after a claim whose SES answer never arrived (lifecycle.py).
     possibly_sent_twice: bool = False
     failure: str | None = None
+    #: When it was numbered and when the ERP answered (the lifecycle's audit times): the
+    #: run history's ERP posting latency is the time between the two.
+    numbered_at: datetime | None = None
+    erp_at: datetime | None = None
 
     @property
     def dispatch_claimed(self) -> bool:

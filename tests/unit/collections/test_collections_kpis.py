@@ -91,7 +91,7 @@ def test_the_report_is_written_as_json_text_and_html(platform: Platform) -> None
     write_report(CollectionsRun(run_id="r", as_of=AS_OF), platform)
     text = platform.documents.get_bytes("collections/reports/2026-12-30.txt").decode()
     assert "DSO (2026-10-02 to 2026-12-30): EUR 78.0 days, USD 90.0 days" in text
-    assert "automated collection success rate 50.0 %" in text
+    assert "automatic matching rate 50.0 %" in text
     html = platform.documents.get_bytes("collections/reports/2026-12-30.html").decode()
     assert "<td>31-60</td>" not in html and "<th>31-60</th>" in html
     stored = platform.documents.get_json("collections/reports/2026-12-30.json")

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools.local_run.persistence import StackState
+from tools.local_run.persistence import HTTP_ERP_FILE, StackState
 from tools.local_run.stack import LocalStack
 from tools.local_run.wiring import REGION, Template
 
@@ -109,3 +109,17 @@ def test_a_state_saved_over_an_old_one_replaces_it(
 
     assert state.exists() and not (tmp_path / ".local-stack" / "left-over").exists()
     assert not (tmp_path / ".local-stack.saving").exists()
+
+
+def test_the_local_erps_bookings_survive_the_stacks_save(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The ERP saves its own file when it stops; a save of the stack meanwhile keeps it."""
+    state_dir = tmp_path / ".local-stack"
+    state_dir.mkdir()
+    (state_dir / HTTP_ERP_FILE).write_text('{"bookings": {"INV-2026-000001": {}}}')
+
+    with provisioned_stack(monkeypatch) as stack:
+        StackState(state_dir, stack.names).save()
+
+    assert (state_dir / HTTP_ERP_FILE).read_text() == '{"bookings": {"INV-2026-000001": {}}}'

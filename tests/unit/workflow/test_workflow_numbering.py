@@ -80,7 +80,7 @@ def test_retried_finalize_keeps_the_first_number(platform: Platform) -> None:
     second = _finalize_one(platform, draft.invoice_id)
 
     assert first == second == "INV-2026-000001"
-    assert platform.store._last_number(number_series(platform.legal_entity, "live", 2026)) == 1
+    assert platform.store.last_number(number_series(platform.legal_entity, "live", 2026)) == 1
 
 
 def test_held_invoice_consumes_no_number_and_stays_a_draft(platform: Platform) -> None:
@@ -152,7 +152,7 @@ def test_a_chunk_of_120_is_numbered_consecutively_in_account_order(platform: Pla
 
     numbers = [numbered[d.invoice_id].invoice.number for d in drafts]  # type: ignore[union-attr]
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 121)]
-    assert platform.store._last_number(series) == 120
+    assert platform.store.last_number(series) == 120
     trail = platform.store.audit_trail(drafts[60].invoice_id)
     assert [entry["detail"] for entry in trail if entry["event"] == "numbered"] == [
         "Finalized as INV-2026-000061"
@@ -229,4 +229,4 @@ def test_numbering_that_runs_short_of_time_goes_on_where_it_stopped(platform: Pl
     assert first == NumberingProgress(finalized=6, complete=False)
     assert second == NumberingProgress(finalized=15, complete=True)  # 6 found done, 9 new
     series = number_series(platform.legal_entity, "live", 2026)
-    assert platform.store._last_number(series) == 15
+    assert platform.store.last_number(series) == 15

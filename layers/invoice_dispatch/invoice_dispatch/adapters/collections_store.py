@@ -87,6 +87,7 @@ def state_from_item(item: dict[str, Any]) -> CollectionState:
         last_reminded_on=day("last_reminded_on"),
         paused_until=day("paused_until"),
         escalation_id=item.get("escalation_id"),
+        autopay_collecting=item.get("autopay_status") == "collecting",
     )
 
 

@@ -14,6 +14,10 @@ Item shapes (PK / SK):
                                                 credited), carried to their next invoice
   ``SERIES#<series>``         / ``COUNTER``     the credit notes' own gapless number series
 
+An issued credit note's request enters the keys-only GSI2 under ``CREDIT_NOTES#<series>``
+(``GSI2SK`` = its number), in its numbering transaction: the audit reads a series' credit
+notes from there without scanning the table (``credit_notes_of_series``).
+
 A credit note is numbered in one transaction that moves the series counter, moves the
 invoice's ``CREDITS`` item from the version its remainder was judged on, and turns the
 approved correction into an issued one: all or nothing. A failed attempt burns no number,
@@ -25,10 +29,12 @@ Every later step writes its receipt with a condition, so a retried Lambda finds 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from invoice_dispatch.adapters.dynamodb_store import DynamoStore
@@ -65,6 +71,10 @@ def _correction_key(request_id: str) -> dict[str, str]:
 
 def _credits_key(number: str) -> dict[str, str]:
     return {"PK": f"CREDITS#{number}", "SK": _CREDITS}
+
+
+def _series_pk(series: str) -> str:
+    return f"CREDIT_NOTES#{series}"
 
 
 def _balance_key(account_id: str) -> dict[str, str]:
@@ -173,7 +183,31 @@ class CorrectionsStore:
         return CreditedSoFar.model_validate_json(item["state"]) if item else None
 
     def last_number(self, series: str) -> int:
-        return self._invoices._last_number(series)
+        return self._invoices.last_number(series)
+
+    def credited_so_far_of(self, numbers: list[str]) -> dict[str, CreditedSoFar]:
+        """Per invoice number, its credit notes so far (one batch read per 100 numbers)."""
+        keys = [_credits_key(number) for number in dict.fromkeys(numbers)]
+        found = self._invoices.batch_get(keys, consistent=False)
+        return {
+            pk.removeprefix("CREDITS#"): CreditedSoFar.model_validate_json(item["state"])
+            for (pk, _sk), item in found.items()
+        }
+
+    def credit_notes_of_series(self, series: str) -> Iterator[dict[str, Any]]:
+        """Every issued credit note of a series, in number order (the requests' items)."""
+        query: dict[str, Any] = {
+            "IndexName": "GSI2",
+            "KeyConditionExpression": Key("GSI2PK").eq(_series_pk(series)),
+        }
+        while True:
+            response = self._table.query(**query)
+            keys = [{"PK": item["PK"], "SK": item["SK"]} for item in response["Items"]]
+            found = self._invoices.batch_get(keys, consistent=False)
+            yield from sorted(found.values(), key=lambda item: str(item["number"]))
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def commit_credit_note(
         self,
@@ -205,7 +239,7 @@ class CorrectionsStore:
             "TableName": self._table.name,
             "Key": _correction_key(request_id),
             "UpdateExpression": "SET #status = :issued, #number = :number, document = :document, "
-            "issued_at = :now",
+            "issued_at = :now, GSI2PK = :series, GSI2SK = :number",
             "ConditionExpression": "#status = :approved AND attribute_not_exists(#number)",
             "ExpressionAttributeNames": {"#status": "status", "#number": "number"},
             "ExpressionAttributeValues": {
@@ -214,10 +248,11 @@ class CorrectionsStore:
                 ":number": credit_note.number,
                 ":document": credit_note.model_dump_json(),
                 ":now": now_iso(),
+                ":series": _series_pk(series),
             },
         }
         items = [
-            {"Update": self._invoices._counter_update(series, last_number, 1)},
+            {"Update": self._invoices.counter_update(series, last_number, 1)},
             {"Update": credits_update},
             {"Update": issue},
         ]
@@ -254,7 +289,7 @@ class CorrectionsStore:
     def customer_credits(self, account_ids: list[str]) -> dict[str, list[dict[str, str]]]:
         """Per account, the credits it is owed (one batch read per 100 accounts)."""
         keys = [_balance_key(account_id) for account_id in dict.fromkeys(account_ids)]
-        found = self._invoices._batch_get(keys, consistent=False)
+        found = self._invoices.batch_get(keys, consistent=False)
         return {
             pk.removeprefix("CUSTOMER#"): [json.loads(r) for r in item.get("credits", {}).values()]
             for (pk, _sk), item in found.items()

@@ -194,10 +194,10 @@ class DynamoStore:
         """
         states = self._states(invoice_ids)
         body_keys = [{"PK": state["PK"], "SK": state["body_sk"]} for state in states.values()]
-        bodies = self._batch_get(body_keys, consistent=False)
+        bodies = self.batch_get(body_keys, consistent=False)
         unseen = [key for key in body_keys if (key["PK"], key["SK"]) not in bodies]
         if unseen:
-            bodies.update(self._batch_get(unseen, consistent=True))
+            bodies.update(self.batch_get(unseen, consistent=True))
         found: dict[str, StoredInvoice] = {}
         for (pk, _sk), state in states.items():
             body = bodies.get((pk, state["body_sk"]))
@@ -208,11 +208,13 @@ class DynamoStore:
 
     def _states(self, invoice_ids: Iterable[str]) -> dict[tuple[str, str], dict[str, Any]]:
         unique_ids = dict.fromkeys(invoice_ids)  # a batch read refuses a repeated key
-        return self._batch_get([_doc_key(invoice_id) for invoice_id in unique_ids], consistent=True)
+        return self.batch_get([_doc_key(invoice_id) for invoice_id in unique_ids], consistent=True)
 
-    def _batch_get(
+    def batch_get(
         self, keys: list[dict[str, str]], *, consistent: bool
     ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by (PK, SK), 100 keys a request, unprocessed keys asked again; a missing
+        item is simply absent. Public so the other stores on this table read the same way."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for start in range(0, len(keys), 100):
             request: dict[str, Any] = {
@@ -243,6 +245,14 @@ class DynamoStore:
         """Every invoice of a billing period, whichever run made it."""
         for page_ids in self._index_pages("GSI2", Key("GSI2PK").eq(_period_pk(mode, period))):
             yield from self._in_order(page_ids, self.get_invoices(page_ids))
+
+    def period_numbers(self, mode: str, period: str) -> Iterator[str]:
+        """The numbers of a period's finalized invoices: state items only, a page at a time
+        (the audit's continuity check reads neighbouring periods this way)."""
+        for page_ids in self._index_pages("GSI2", Key("GSI2PK").eq(_period_pk(mode, period))):
+            for state in self._states(page_ids).values():
+                if state.get("number") and state["status"] == InvoiceStatus.FINALIZED.value:
+                    yield str(state["number"])
 
     @staticmethod
     def _in_order(
@@ -341,14 +351,14 @@ class DynamoStore:
                 return outcome
             batch = pending[:_INVOICES_PER_NUMBERING_TRANSACTION]
             if series not in self._series_hint:
-                self._series_hint[series] = self._last_number(series)
+                self._series_hint[series] = self.last_number(series)
             last_number = self._series_hint[series]
             finalized = [
                 finalize_document(stored.invoice, last_number + offset)
                 for offset, stored in enumerate(batch, start=1)
             ]
             items: list[dict[str, Any]] = [
-                {"Update": self._counter_update(series, last_number, len(batch))}
+                {"Update": self.counter_update(series, last_number, len(batch))}
             ]
             for invoice in finalized:
                 items.append({"Update": self._finalize_update(invoice.invoice_id, run_id, invoice)})
@@ -397,7 +407,12 @@ class DynamoStore:
                 drafts.append(current)
         return drafts
 
-    def _counter_update(self, series: str, last_number: int, count: int) -> dict[str, Any]:
+    def counter_update(self, series: str, last_number: int, count: int) -> dict[str, Any]:
+        """The transaction part that moves a series from ``last_number`` by ``count``.
+
+        It is conditional on the counter still reading ``last_number``, so two writers that
+        read the same value cannot both take the next numbers (gapless and unique); every
+        series on this table (invoices, credit notes) is advanced by this one rule."""
         update: dict[str, Any] = {
             "TableName": self._table.name,
             "Key": {"PK": f"SERIES#{series}", "SK": "COUNTER"},
@@ -430,7 +445,8 @@ class DynamoStore:
             },
         }
 
-    def _last_number(self, series: str) -> int:
+    def last_number(self, series: str) -> int:
+        """The series' last number taken (0 before the first), read strongly consistent."""
         response = self._table.get_item(
             Key={"PK": f"SERIES#{series}", "SK": "COUNTER"}, ConsistentRead=True
         )
@@ -956,4 +972,6 @@ def _stored_invoice(item: dict[str, Any], body: dict[str, Any]) -> StoredInvoice
         dispatch_claimed_at=item.get("dispatch_claimed_at"),
         possibly_sent_twice=bool(item.get("possibly_sent_twice", False)),
         failure=item.get("failure"),
+        numbered_at=item.get("numbered_at"),
+        erp_at=item.get("erp_at"),
     )

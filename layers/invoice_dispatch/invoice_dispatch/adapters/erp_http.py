@@ -2,9 +2,11 @@
 
 Contract: ``POST <url>`` with the booking and ``Idempotency-Key: <invoice number>``
 answers ``{"erp_id": ..., "created": bool}``; ``GET <url>?external_id=<number>`` answers
-200 with the same shape or 404. Payments and write-offs go the same way to the sibling
-``payments`` resource (``<url>`` = ``…/bookings`` -> ``…/payments``, or ``payments_url``):
-the payment document as JSON, ``Idempotency-Key: <ledger entry key>#<invoice number>``;
+200 with the same shape (and the entry's ``currency``, ``net_total``, ``tax_total`` and
+``gross_total``, which the audit verifier compares with the invoice) or 404. Payments and
+write-offs go the same way to the sibling ``payments`` resource (``<url>`` =
+``…/bookings`` -> ``…/payments``, or ``payments_url``): the payment document as JSON,
+``Idempotency-Key: <ledger entry key>#<invoice number>``;
 credit notes to ``…/credit-notes``: the booking plus ``credited_invoice``,
 ``Idempotency-Key: <credit note number>``.
 The bearer token is passed in by the caller (read from Secrets Manager by the handler),
@@ -20,6 +22,7 @@ from typing import Any
 import requests
 
 from invoice_dispatch.erp import (
+    ErpBookedTotals,
     ErpBooking,
     ErpPayment,
     ErpPermanentError,
@@ -52,6 +55,20 @@ class HttpErpClient:
     def find_by_external_id(self, external_id: str) -> ErpReceipt | None:
         return self._find(self._url, external_id)
 
+    def booked_totals(self, external_id: str) -> ErpBookedTotals | None:
+        response = self._lookup(self._url, external_id)
+        if response is None:
+            return None
+        answer = response.json()
+        try:
+            return ErpBookedTotals.model_validate(
+                {name: answer[name] for name in ErpBookedTotals.model_fields}
+            )
+        except KeyError as missing:
+            raise ErpPermanentError(
+                f"The ERP's entry for {external_id} carries no {missing} to compare"
+            ) from None
+
     def create_invoice(self, booking: ErpBooking) -> ErpReceipt:
         return self._create(self._url, booking.external_id, booking.model_dump(mode="json"))
 
@@ -71,13 +88,19 @@ class HttpErpClient:
         return self._create(self._credit_notes_url, booking.external_id, document)
 
     def _find(self, url: str, external_id: str) -> ErpReceipt | None:
+        response = self._lookup(url, external_id)
+        if response is None:
+            return None
+        return ErpReceipt(
+            external_id=external_id, erp_id=str(response.json()["erp_id"]), created=False
+        )
+
+    def _lookup(self, url: str, external_id: str) -> requests.Response | None:
         response = self._send("GET", url, params={"external_id": external_id})
         if response.status_code == 404:
             return None
         self._raise_for_status(response, f"looking up {external_id}")
-        return ErpReceipt(
-            external_id=external_id, erp_id=str(response.json()["erp_id"]), created=False
-        )
+        return response
 
     def _create(self, url: str, external_id: str, document: dict[str, Any]) -> ErpReceipt:
         response = self._send("POST", url, json=document, headers={"Idempotency-Key": external_id})

@@ -28,6 +28,7 @@ from typing import Any
 import requests
 
 from invoice_dispatch.erp import (
+    ErpBookedTotals,
     ErpBooking,
     ErpBookingLine,
     ErpPayment,
@@ -122,6 +123,28 @@ class TrytonErpClient:
         if invoice["state"] in ("draft", "validated"):
             invoice = self._post(invoice["id"])
         return ErpReceipt(external_id=external_id, erp_id=invoice["number"], created=False)
+
+    def booked_totals(self, external_id: str) -> ErpBookedTotals | None:
+        """Tryton's own untaxed, tax and total amounts of the posted entry."""
+        found = self._call(
+            "model.account.invoice.search_read",
+            [("reference", "=", external_id), ("type", "=", "out"), ("state", "!=", "cancelled")],
+            0,
+            1,
+            [("id", "ASC")],
+            ["currency", "untaxed_amount", "tax_amount", "total_amount"],
+        )
+        if not found:
+            return None
+        invoice = found[0]
+        currency = self._call("model.currency.currency.read", [invoice["currency"]], ["code"])
+        return ErpBookedTotals(
+            external_id=external_id,
+            currency=currency[0]["code"],
+            net_total=invoice["untaxed_amount"],
+            tax_total=invoice["tax_amount"],
+            gross_total=invoice["total_amount"],
+        )
 
     def create_invoice(self, booking: ErpBooking) -> ErpReceipt:
         party_id = self._upsert_party(booking)

@@ -320,9 +320,12 @@ class LedgerStore:
         return work_list(self._table, condition)
 
 
-def receivable_items(table: Any, numbers: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The receivables' items, batch-read 100 keys per call, strongly consistent."""
-    keys = [{"PK": _receivable_pk(number), "SK": _RECEIVABLE} for number in dict.fromkeys(numbers)]
+def receivable_items(
+    table: Any, numbers: Iterable[str], sort_key: str = _RECEIVABLE
+) -> Iterator[dict[str, Any]]:
+    """The receivables' items (or their ``sort_key`` siblings, such as ``AUTOPAY``),
+    batch-read 100 keys per call, strongly consistent."""
+    keys = [{"PK": _receivable_pk(number), "SK": sort_key} for number in dict.fromkeys(numbers)]
     for start in range(0, len(keys), 100):
         request: dict[str, Any] = {
             table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}

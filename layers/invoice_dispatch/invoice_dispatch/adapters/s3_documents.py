@@ -11,11 +11,15 @@ the list nor its text may have to sit in a 1,024 MB Lambda at once.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import hashlib
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 #: A streamed document stays in memory up to this size, then spills to /tmp (512 MB in
@@ -39,7 +43,7 @@ class S3Documents:
         self.bucket = bucket
 
     def put_json(self, key: str, payload: Any) -> str:
-        self._put_json_body(key, _json_text(payload).encode("utf-8"))
+        self._put_body(key, _json_text(payload).encode("utf-8"), "application/json")
         return key
 
     def put_json_stream(self, key: str, items: Iterable[Any]) -> int:
@@ -48,11 +52,9 @@ class S3Documents:
         For plain values the bytes are those ``put_json(key, list(items))`` writes, so
         readers of the whole document (the approval page, the Distributed Map's
         ItemReader) see no difference; but the writer never holds the list or its text.
-        The text goes up in a single PutObject read from the spooled file (up to 5 GB),
-        which needs no multipart buffers.
         """
         count = 0
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as body:
+        with self._spooled_upload(key, "application/json") as body:
             body.write(b"[")
             for item in items:
                 if count:
@@ -60,16 +62,33 @@ class S3Documents:
                 body.write(_json_text(item).encode("utf-8"))
                 count += 1
             body.write(b"]")
-            body.seek(0)
-            self._put_json_body(key, body)
         return count
 
-    def _put_json_body(self, key: str, body: Any) -> None:
+    def put_text_stream(self, key: str, lines: Iterable[str], content_type: str) -> int:
+        """Write ``lines`` (each with its own line ending) as one UTF-8 object; returns how
+        many. The register's CSV of a 100,000-invoice period goes up this way."""
+        count = 0
+        with self._spooled_upload(key, content_type) as body:
+            for line in lines:
+                body.write(line.encode("utf-8"))
+                count += 1
+        return count
+
+    @contextlib.contextmanager
+    def _spooled_upload(self, key: str, content_type: str) -> Iterator[Any]:
+        """A file to write the object's bytes into; on leaving, they go up in a single
+        PutObject read from the spooled file (up to 5 GB), which needs no multipart buffers."""
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as body:
+            yield body
+            body.seek(0)
+            self._put_body(key, body, content_type)
+
+    def _put_body(self, key: str, body: Any, content_type: str) -> None:
         self._s3.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=body,
-            ContentType="application/json",
+            ContentType=content_type,
             ServerSideEncryption="aws:kms",
         )
 
@@ -125,6 +144,43 @@ class S3Documents:
 
     def get_bytes(self, key: str) -> bytes:
         return bytes(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def sha256_of(self, key: str) -> str | None:
+        """The SHA-256 of the object as it is stored now, read in chunks; None if it is gone."""
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        digest = hashlib.sha256()
+        for chunk in body.iter_chunks(_READ_CHUNK_BYTES):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def default_retention(self) -> str | None:
+        """The bucket's default Object Lock retention ("COMPLIANCE, 3650 days"), or None
+        when the bucket locks nothing by default (the template's ``InvoiceRetentionDays`` 0)."""
+        try:
+            configuration = self._s3.get_object_lock_configuration(Bucket=self.bucket)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ObjectLockConfigurationNotFoundError":
+                return None
+            raise
+        rule = configuration.get("ObjectLockConfiguration", {}).get("Rule", {})
+        default = rule.get("DefaultRetention")
+        if not default:
+            return None
+        length = f"{default['Days']} days" if "Days" in default else f"{default['Years']} years"
+        return f"{default['Mode']}, {length}"
+
+    def retained_until(self, key: str) -> datetime | None:
+        """Until when Object Lock keeps this object from change; None: no retention on it.
+
+        Read from the object's headers (HeadObject answers the retention to a caller with
+        ``s3:GetObjectRetention``), one request per object as the hash check already makes.
+        """
+        head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        until = head.get("ObjectLockRetainUntilDate")
+        return until if isinstance(until, datetime) and head.get("ObjectLockMode") else None
 
     def presigned_url(self, key: str, expires_in_seconds: int) -> str:
         return str(

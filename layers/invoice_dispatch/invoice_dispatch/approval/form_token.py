@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from invoice_dispatch.approval._signing import derive_key, mac_hex, require_aware
 from invoice_dispatch.approval.errors import LinkRejected
 
-_PURPOSE = "approval-form"
+#: The batch page's form; other pages (a correction) sign their forms under their own purpose.
+APPROVAL_FORM = "approval-form"
 _VERSION = "f1"
 
 
@@ -59,7 +60,7 @@ def issue_form_token(
     key: bytes,
     now: datetime,
     ttl: timedelta,
-    purpose: str = _PURPOSE,
+    purpose: str = APPROVAL_FORM,
 ) -> str:
     """A token for one rendered page; ``ttl`` should not outlive the link that showed it.
 
@@ -75,7 +76,7 @@ def issue_form_token(
 
 
 def verify_form_token(
-    token: str | None, run_id: str, key: bytes, now: datetime, purpose: str = _PURPOSE
+    token: str | None, run_id: str, key: bytes, now: datetime, purpose: str = APPROVAL_FORM
 ) -> FormClaims:
     """Check a posted token; raise ``LinkRejected`` and let nothing change otherwise."""
     require_aware(now, "now")

@@ -191,6 +191,13 @@ class Discount(_Record, frozen=True, kw_only=True):
         return offset >= 0 and (self.periods is None or offset < self.periods)
 
 
+class AutoPay(_Record, frozen=True, kw_only=True):
+    """A stored payment method or mandate reference; never card data."""
+
+    method_ref: str | None = None
+    mandate_ref: str | None = None
+
+
 class Account(_Record, frozen=True, kw_only=True):
     account_id: str
     status: Literal["active", "paused", "cancelled"] = "active"
@@ -208,6 +215,7 @@ class Account(_Record, frozen=True, kw_only=True):
     discounts: tuple[Discount, ...] = ()
     credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
+    auto_pay: AutoPay | None = None
 
 
 #: Each record type and the schema it mirrors.
@@ -224,6 +232,7 @@ SCHEMAS: dict[type[msgspec.Struct], type[BaseModel]] = {
     Milestone: schema.Milestone,
     Discount: schema.Discount,
     Credit: schema.Credit,
+    AutoPay: schema.AutoPay,
     Account: schema.Account,
 }
 _ACCOUNT_CHECK = derive_checks(SCHEMAS)[Account]
@@ -414,6 +423,13 @@ def _check_semantics(
             )
     if len(account.usage) > 1 and (conflict := _usage_pricing_conflict(account.usage)):
         return conflict
+    if account.auto_pay is not None and (
+        (account.auto_pay.method_ref is None) == (account.auto_pay.mandate_ref is None)
+    ):
+        return (
+            "Field 'auto_pay' must name exactly one of 'method_ref' (a payment method "
+            "reference) or 'mandate_ref' (a direct debit mandate)"
+        )
     return _other_charges_problem(account, catalog)
 
 
@@ -779,6 +795,7 @@ __all__ = [
     "Account",
     "AccountScreening",
     "Address",
+    "AutoPay",
     "BillingHistory",
     "CadencePhase",
     "Credit",

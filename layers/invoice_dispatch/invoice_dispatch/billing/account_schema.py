@@ -321,6 +321,25 @@ class Discount(_Model):
     _places = field_validator("percent", "amount")(_few_decimal_places)
 
 
+#: A payment method reference as gateways in Stripe's style issue them (``pm_...``): an id
+#: the gateway resolves, never the card itself (no PAN, expiry or CVC ever enters here).
+_METHOD_REF = r"^pm_[A-Za-z0-9_]{1,100}$"
+#: A SEPA direct debit mandate reference (UMR): up to 35 characters of the SEPA set,
+#: without spaces (issue 18, item 5).
+_MANDATE_REF = r"^[A-Za-z0-9][A-Za-z0-9/?:().,'+-]{0,34}$"
+
+
+class AutoPay(_Model):
+    """The stored means the payment run collects this account's invoices with.
+
+    A reference only: the gateway holds the card or the mandate. Exactly one of the two is
+    set (screening says so in a sentence otherwise, ``account._check_semantics``).
+    """
+
+    method_ref: str | None = Field(default=None, pattern=_METHOD_REF)
+    mandate_ref: str | None = Field(default=None, pattern=_MANDATE_REF)
+
+
 class Account(_Model):
     account_id: str = Field(min_length=1, max_length=100)
     status: Literal["active", "paused", "cancelled"] = "active"
@@ -340,6 +359,7 @@ class Account(_Model):
     discounts: tuple[Discount, ...] = ()
     credits: tuple[Credit, ...] = ()
     history: BillingHistory | None = None
+    auto_pay: AutoPay | None = None
 
     _places = field_validator("tax_rate_override")(_few_decimal_places)
 

@@ -66,6 +66,7 @@ from invoice_dispatch.billing.trusted import trusted_factory
 from invoice_dispatch.billing.wording import Wording, wording
 from invoice_dispatch.invoice import (
     AnomalyFlag,
+    AutoPayMeans,
     Customer,
     Invoice,
     InvoiceLine,
@@ -1215,8 +1216,17 @@ def _generate(
             due_date=None,
             credited_invoice_number=None,
             credited_invoice_issue_date=None,
+            auto_pay=_auto_pay(account),
         )
     )
+
+
+def _auto_pay(account: Account) -> AutoPayMeans | None:
+    """The account's stored payment means, snapshotted on its invoice (screened already)."""
+    means = account.auto_pay
+    if means is None:
+        return None
+    return AutoPayMeans(method_ref=means.method_ref, mandate_ref=means.mandate_ref)
 
 
 def _flag_totals(

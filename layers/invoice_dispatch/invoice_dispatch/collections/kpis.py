@@ -6,9 +6,14 @@
   tallies (settled receivables leave every index, so they cannot be summed from it).
 * **Aging** per currency: ``receivables/aging.py``'s buckets of what is owed today.
 * **Reminders** sent today per stage, from the day's chunk results (every run of the day).
-* **Automated collection success rate**: of the payments received in the window, the
-  share matched to invoices without a person (the rest went to the exception list).
+* **Automatic matching rate**: of the payments received in the window, the share
+  matched to invoices without a person (the rest went to the exception list).
   ``None`` without payments: no rate is better than a made-up 100 %.
+* **Automated collection success rate** (auto-pay), per currency: of the invoices whose
+  first auto-pay attempt was answered in the window, the share auto-pay collected
+  (``autopay/``). Counted by the first attempt's day, so an invoice collected on a retry
+  counts once, in the window it was first tried in, and the rate never passes 100 %.
+  Invoices still being retried count as attempted and not (yet) collected.
 * **Escalations** open now, with what each customer owes and how late.
 """
 
@@ -39,6 +44,23 @@ class MatchingRate(BaseModel):
         return (Decimal(100) * self.automatic / received).quantize(_PERCENT, ROUND_HALF_UP)
 
 
+class AutoPayRate(BaseModel):
+    """One currency's auto-pay figures over the window."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attempted: int = 0
+    collected: int = 0
+    handed_over: int = 0
+    collected_amount: Decimal = Decimal(0)
+
+    @property
+    def success_rate_percent(self) -> Decimal | None:
+        if not self.attempted:
+            return None
+        return (Decimal(100) * self.collected / self.attempted).quantize(_PERCENT, ROUND_HALF_UP)
+
+
 class CollectionsReport(BaseModel):
     """What one day's collections run found and did; the JSON the summaries are made from."""
 
@@ -51,6 +73,14 @@ class CollectionsReport(BaseModel):
     reminders_failed: int = 0
     planned_skips: dict[str, int] = Field(default_factory=dict)
     payments: MatchingRate
+    auto_pay: dict[str, AutoPayRate] = Field(
+        default_factory=dict, description="Currency -> auto-pay figures of the window"
+    )
+    auto_pay_today: dict[str, int] = Field(
+        default_factory=dict,
+        description="What today's payment runs did, per outcome (succeeded, declined, "
+        "unavailable, unknown, deferred, ...): a gateway outage shows here the same day",
+    )
     payment_exceptions: list[str] = Field(default_factory=list)
     escalations_opened: list[str] = Field(default_factory=list)
     open_escalations: list[Escalation] = Field(default_factory=list)

@@ -7,13 +7,17 @@ two weeks late. The rules, in order (the first that holds decides):
 1. Nothing is owed (paid, credited, written off) or money is owed *back* (overpaid):
    nothing to chase.
 2. The customer disputes the invoice: a reminder would be rude; a person handles it.
-3. The invoice is with a person (an open escalation, or a write-off requested): no
+3. Auto-pay is collecting it (``autopay/``): the payment run charges the stored card or
+   mandate and retries on its own schedule; a reminder to pay what is being collected
+   would only confuse. Once the retries run out it is handed over, and rule 7 applies
+   from that day (the most recent stage only, never the ones held).
+4. The invoice is with a person (an open escalation, or a write-off requested): no
    automatic e-mail ever again until that person's decision releases it.
-4. The customer promised to pay by a date: nothing until the day after it.
-5. The last stage went out ``ESCALATION_GRACE_DAYS`` ago and the invoice is still
+5. The customer promised to pay by a date: nothing until the day after it.
+6. The last stage went out ``ESCALATION_GRACE_DAYS`` ago and the invoice is still
    owed: escalate (Kill Bill's overdue states, Odoo's last follow-up level: automation
    stops and a person calls). A broken promise ends here too.
-6. Otherwise the most recent stage whose day has come, if no stage at or after it was
+7. Otherwise the most recent stage whose day has come, if no stage at or after it was
    sent: a run that was late or missed days sends that one stage, never the ones it
    skipped (three reminders in one morning read as a malfunction, not as care).
 
@@ -98,6 +102,7 @@ class CollectionState:
     last_reminded_on: date | None = None
     paused_until: date | None = None
     escalation_id: str | None = None
+    autopay_collecting: bool = False
 
 
 class Action(StrEnum):
@@ -122,6 +127,8 @@ def next_step(
         return NextStep(Action.SKIP, status.value)
     if status is ReceivableStatus.DISPUTED:
         return NextStep(Action.SKIP, "disputed")
+    if state.autopay_collecting:
+        return NextStep(Action.SKIP, "collected by auto-pay")
     if state.escalation_id:
         return NextStep(Action.SKIP, "with a person")
     if state.paused_until and as_of <= state.paused_until:

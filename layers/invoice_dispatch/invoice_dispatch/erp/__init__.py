@@ -28,8 +28,10 @@ from invoice_dispatch.erp.payments import (
     post_payment_once,
 )
 from invoice_dispatch.erp.posting import ErpClient, post_invoice_once
+from invoice_dispatch.erp.totals import ErpBookedTotals, ErpTotalsReader
 
 __all__ = [
+    "ErpBookedTotals",
     "ErpBooking",
     "ErpBookingLine",
     "ErpClient",
@@ -42,6 +44,7 @@ __all__ = [
     "ErpPermanentError",
     "ErpReceipt",
     "ErpTaxLine",
+    "ErpTotalsReader",
     "ErpTransientError",
     "InvalidErpMapping",
     "MissingMapping",

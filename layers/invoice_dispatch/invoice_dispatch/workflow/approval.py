@@ -265,6 +265,7 @@ def request_approval(
         RunStatus.AWAITING_APPROVAL,
         task_token=task_token,
         approval_expires_at=expires_at.isoformat(),
+        approval_requested_at=now.isoformat(),
     )
     # The page lists every draft; one small S3 object per run keeps 10,000 rows fast to
     # page through (drafts cannot change while the run waits for its decision). It is

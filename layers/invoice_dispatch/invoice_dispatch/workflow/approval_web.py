@@ -6,7 +6,7 @@ and the page's own signed form token; the run record decides who was first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +20,11 @@ from invoice_dispatch.approval.decision import (
     parse_decision_form,
 )
 from invoice_dispatch.approval.drafts import PageRequest
-from invoice_dispatch.approval.form_token import issue_form_token, verify_form_token
+from invoice_dispatch.approval.form_token import (
+    APPROVAL_FORM,
+    issue_form_token,
+    verify_form_token,
+)
 from invoice_dispatch.approval.links import LinkClaims, LinkRejected, verify_approval_link
 from invoice_dispatch.approval.models import ApprovalDecision, ApprovalSummary, DraftRow
 from invoice_dispatch.approval.page import (
@@ -60,7 +64,7 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
 
 
-def _error(status_code: int, title: str, message: str) -> Page:
+def error_page(status_code: int, title: str, message: str) -> Page:
     return Page(status_code, render_error_page(title, message))
 
 
@@ -107,17 +111,65 @@ def _open_run(
     try:
         claims = _verified(run_id, query, platform, now)
     except LinkRejected as rejected:
-        return _error(rejected.status_code, refusal, rejected.reason)
+        return error_page(rejected.status_code, refusal, rejected.reason)
     run = platform.store.get_run(run_id)
     if run is None:
-        return _error(404, "Unknown run", f"There is no billing run '{run_id}'.")
+        return error_page(404, "Unknown run", f"There is no billing run '{run_id}'.")
     if run.get("approval") is not None:
         return _decided_page(run, run_id)
     return claims, run
 
 
-def _signed_query(query: Mapping[str, str]) -> dict[str, str]:
+def signed_query(query: Mapping[str, str]) -> dict[str, str]:
     return {name: query[name] for name in ("approver", "exp", "sig") if name in query}
+
+
+@dataclass(frozen=True)
+class PostedForm:
+    """A decision form as it arrived, with who sent it (kept in the audit trail)."""
+
+    fields: Mapping[str, list[str]]
+    source_ip: str
+    user_agent: str
+
+
+def posted_decision(
+    subject_id: str,
+    claims: LinkClaims,
+    posted: PostedForm,
+    known_invoice_ids: Collection[str],
+    not_awaiting: Page | None,
+    platform: Platform,
+    now: datetime,
+    form_purpose: str = APPROVAL_FORM,
+) -> ApprovalDecision | Page:
+    """The decision a POST carries, or the page refusing it: one order for every page.
+
+    The form's own token comes first (a forged or replayed form learns nothing more), then
+    whether anything is still awaiting a decision, then the form's fields."""
+    try:
+        verify_form_token(
+            (posted.fields.get(FORM_TOKEN_FIELD) or [""])[0],
+            subject_id,
+            platform.approval_key(),
+            now,
+            form_purpose,
+        )
+    except LinkRejected as rejected:
+        return error_page(rejected.status_code, "This decision cannot be accepted", rejected.reason)
+    if not_awaiting is not None:
+        return not_awaiting
+    try:
+        return parse_decision_form(
+            posted.fields,
+            known_invoice_ids,
+            claims.approver,
+            posted.source_ip,
+            posted.user_agent,
+            now,
+        )
+    except InvalidDecision as invalid:
+        return error_page(400, "The decision is incomplete", invalid.reason)
 
 
 def show_summary(
@@ -129,7 +181,7 @@ def show_summary(
         return opened
     claims, run = opened
     if run["status"] != RunStatus.AWAITING_APPROVAL.value:
-        return _error(
+        return error_page(
             409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}."
         )
     summary = ApprovalSummary.model_validate(
@@ -137,7 +189,7 @@ def show_summary(
     )
     rows = _draft_rows(run_id, platform)
     drafts = PageRequest.from_query(query).apply(rows)
-    signed = _signed_query(query)
+    signed = signed_query(query)
     base = platform.settings.approval_base_url.rstrip("/")
     html = render_summary_page(
         summary,
@@ -161,10 +213,10 @@ def draft_preview(
     try:
         _verified(run_id, query, platform, now)
     except LinkRejected as rejected:
-        return _error(rejected.status_code, "This link cannot be used", rejected.reason)
+        return error_page(rejected.status_code, "This link cannot be used", rejected.reason)
     stored = platform.store.get_invoice(invoice_id)
     if stored is None or stored.invoice.run_id != run_id:
-        return _error(
+        return error_page(
             404, "Unknown invoice", f"Invoice '{invoice_id}' is not part of run {run_id}."
         )
     pdf = platform.renderer.render_pdf(stored.invoice)
@@ -185,22 +237,18 @@ def decide(
     if isinstance(opened, Page):
         return opened
     claims, run = opened
-    try:
-        verify_form_token(
-            (form.get(FORM_TOKEN_FIELD) or [""])[0], run_id, platform.approval_key(), now
-        )
-    except LinkRejected as rejected:
-        return _error(rejected.status_code, "This decision cannot be accepted", rejected.reason)
+    not_awaiting = None
     if run["status"] != RunStatus.AWAITING_APPROVAL.value:
-        return _error(
+        not_awaiting = error_page(
             409, "Nothing to approve", f"Run {run_id} is {run['status'].replace('_', ' ')}."
         )
-    rows = _draft_rows(run_id, platform)
-    known_ids = {row.invoice_id for row in rows}
-    try:
-        decision = parse_decision_form(form, known_ids, claims.approver, source_ip, user_agent, now)
-    except InvalidDecision as invalid:
-        return _error(400, "The decision is incomplete", invalid.reason)
+    rows = _draft_rows(run_id, platform) if not_awaiting is None else []
+    posted = PostedForm(form, source_ip, user_agent)
+    decision = posted_decision(
+        run_id, claims, posted, {row.invoice_id for row in rows}, not_awaiting, platform, now
+    )
+    if isinstance(decision, Page):
+        return decision
     held_by_rule = [row.invoice_id for row in rows if row.held_by_rule]
     if not apply_decision(run, decision, held_by_rule, platform):
         latest = platform.store.get_run(run_id) or run

@@ -83,7 +83,5 @@ def plan_collections(event: CollectionsStartEvent, platform: Platform) -> PlanRe
         [{"account_id": account, "numbers": numbers} for account, numbers in escalate.items()],
     )
     result.escalations = len(escalate)
-    platform.documents.put_json(
-        f"{keys.collections_plan_prefix(str(run.as_of))}{run.run_id}.json", result
-    )
+    platform.documents.put_json(keys.collections_plan(str(run.as_of), run.run_id), result)
     return result

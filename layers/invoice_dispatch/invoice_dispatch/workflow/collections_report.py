@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from invoice_dispatch.collections.kpis import (
+    AutoPayRate,
     CollectionsReport,
     MatchingRate,
     dso_per_currency,
@@ -54,6 +55,10 @@ def build_report(run: CollectionsRun, platform: Platform) -> CollectionsReport:
         for result in _day_results(keys.collections_escalations_prefix(day), platform)
         for escalation_id in result["opened"]
     ]
+    charged_today: dict[str, int] = {}
+    for chunk in _day_results(keys.collections_autopay_prefix(day), platform):
+        for line in chunk["lines"]:
+            charged_today[line["outcome"]] = charged_today.get(line["outcome"], 0) + 1
     automatic, needs_person = store.matching_between(first, last)
     exceptions = [
         posting.explanation
@@ -72,6 +77,16 @@ def build_report(run: CollectionsRun, platform: Platform) -> CollectionsReport:
         # mostly find "reminded already".
         planned_skips=min(plans, key=lambda plan: plan["planned_at"])["skipped"] if plans else {},
         payments=MatchingRate(automatic=automatic, needs_person=needs_person),
+        auto_pay={
+            currency: AutoPayRate(
+                attempted=row.attempted,
+                collected=row.collected,
+                handed_over=row.handed_over,
+                collected_amount=row.collected_amount,
+            )
+            for currency, row in platform.autopay.tallies_between(first, last).items()
+        },
+        auto_pay_today=dict(sorted(charged_today.items())),
         payment_exceptions=exceptions[:_EXCEPTIONS_SHOWN],
         escalations_opened=opened,
         open_escalations=list(store.open_escalations()),

@@ -75,6 +75,7 @@ from invoice_dispatch.workflow.finalize import finalized_copy
 from invoice_dispatch.workflow.mime import build_message
 from invoice_dispatch.workflow.payments_in import record_once
 from invoice_dispatch.workflow.receivables_admission import apply_credit_note
+from invoice_dispatch.workflow.run_history import correction_record, record_run
 
 #: Numbering again after a concurrent change: twenty in a row means something keeps writing.
 _ATTEMPTS = 20
@@ -292,6 +293,7 @@ def request_correction_approval(
             "status": CorrectionStatus.AWAITING_APPROVAL.value,
             "task_token": task_token,
             "approval_expires_at": expires_at.isoformat(),
+            "approval_requested_at": now.isoformat(),
             "summary": summary.model_dump_json(),
         },
         expected=(CorrectionStatus.REQUESTED, CorrectionStatus.AWAITING_APPROVAL),
@@ -334,6 +336,17 @@ def close_correction(
             CorrectionStatus.APPROVED,
         ),
     )
+
+
+def end_correction(
+    state: CorrectionState, outcome: CorrectionStatus | None, cause: str, platform: Platform
+) -> None:
+    """Every corrections run ends here: closed without effect (``outcome``) or done; either
+    way its record enters the run history."""
+    if outcome is not None:
+        close_correction(state.request_id, outcome, cause, platform)
+    item = _item(state.request_id, platform)
+    record_run(correction_record(state.kind.value, item, platform), platform)
 
 
 # ------------------------------------------------------------ credit note

@@ -20,17 +20,19 @@ from invoice_dispatch.approval.correction_page import (
     CorrectionSummary,
     render_correction_page,
 )
-from invoice_dispatch.approval.decision import (
-    FORM_TOKEN_FIELD,
-    InvalidDecision,
-    parse_decision_form,
-)
-from invoice_dispatch.approval.form_token import issue_form_token, verify_form_token
+from invoice_dispatch.approval.form_token import issue_form_token
 from invoice_dispatch.approval.links import LinkClaims, LinkRejected, verify_approval_link
 from invoice_dispatch.approval.models import ApprovalDecision
 from invoice_dispatch.errors import ApprovalRejected
 from invoice_dispatch.platform import Platform
-from invoice_dispatch.workflow.approval_web import FORM_TOKEN_TTL, Page, _error, _signed_query
+from invoice_dispatch.workflow.approval_web import (
+    FORM_TOKEN_TTL,
+    Page,
+    PostedForm,
+    error_page,
+    posted_decision,
+    signed_query,
+)
 
 
 def _opened(
@@ -48,16 +50,22 @@ def _opened(
             CORRECTIONS,
         )
     except LinkRejected as rejected:
-        return _error(rejected.status_code, refusal, rejected.reason)
+        return error_page(rejected.status_code, refusal, rejected.reason)
     item = platform.corrections.get(request_id)
     if item is None:
-        return _error(404, "Unknown correction", f"There is no correction '{request_id}'.")
+        return error_page(404, "Unknown correction", f"There is no correction '{request_id}'.")
     return claims, item
 
 
 def _post_url(request_id: str, query: Mapping[str, str], platform: Platform) -> str:
     base = platform.settings.approval_base_url.rstrip("/")
-    return f"{base}/{CORRECTIONS}/{request_id}?{urlencode(_signed_query(query))}"
+    return f"{base}/{CORRECTIONS}/{request_id}?{urlencode(signed_query(query))}"
+
+
+def _not_awaiting(request_id: str, item: Mapping[str, object]) -> Page | None:
+    if item["status"] == CorrectionStatus.AWAITING_APPROVAL.value:
+        return None
+    return error_page(409, "Nothing to approve", f"Correction {request_id} is {item['status']}.")
 
 
 def _decided(item: Mapping[str, object], summary: CorrectionSummary, post_url: str) -> Page:
@@ -79,8 +87,9 @@ def show_correction(
     post_url = _post_url(request_id, query, platform)
     if item.get("decision"):
         return _decided(item, summary, post_url)
-    if item["status"] != CorrectionStatus.AWAITING_APPROVAL.value:
-        return _error(409, "Nothing to approve", f"Correction {request_id} is {item['status']}.")
+    not_awaiting = _not_awaiting(request_id, item)
+    if not_awaiting is not None:
+        return not_awaiting
     token = issue_form_token(
         request_id, claims.approver, platform.approval_key(), now, FORM_TOKEN_TTL, CORRECTION_FORM
     )
@@ -106,22 +115,18 @@ def decide_correction(
     post_url = _post_url(request_id, query, platform)
     if item.get("decision"):
         return _decided(item, summary, post_url)
-    try:
-        verify_form_token(
-            (form.get(FORM_TOKEN_FIELD) or [""])[0],
-            request_id,
-            platform.approval_key(),
-            now,
-            CORRECTION_FORM,
-        )
-    except LinkRejected as rejected:
-        return _error(rejected.status_code, refusal, rejected.reason)
-    if item["status"] != CorrectionStatus.AWAITING_APPROVAL.value:
-        return _error(409, "Nothing to approve", f"Correction {request_id} is {item['status']}.")
-    try:
-        decision = parse_decision_form(form, (), claims.approver, source_ip, user_agent, now)
-    except InvalidDecision as invalid:
-        return _error(400, "The decision is incomplete", invalid.reason)
+    decision = posted_decision(
+        request_id,
+        claims,
+        PostedForm(form, source_ip, user_agent),
+        (),
+        _not_awaiting(request_id, item),
+        platform,
+        now,
+        CORRECTION_FORM,
+    )
+    if isinstance(decision, Page):
+        return decision
     approved = decision.decision == "approve"
     new_status = CorrectionStatus.APPROVED if approved else CorrectionStatus.REJECTED
     written = platform.corrections.update(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -14,6 +14,8 @@ from invoice_dispatch.lifecycle import delivery_settled, erp_settled
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow import keys
+
+T = TypeVar("T")
 
 
 class DeliveryPlan(BaseModel):
@@ -40,9 +42,9 @@ def plan_delivery(context: RunContext, platform: Platform) -> DeliveryPlan:
     return write_delivery_plan(context, approved_ids, platform)
 
 
-def chunked(invoice_ids: Iterable[str], size: int) -> Iterator[list[str]]:
-    """Consecutive lists of ``size`` ids (the last may be shorter), taken as they come."""
-    remaining = iter(invoice_ids)
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of ``size`` items (the last may be shorter), taken as they come."""
+    remaining = iter(items)
     while chunk := list(islice(remaining, size)):
         yield chunk
 

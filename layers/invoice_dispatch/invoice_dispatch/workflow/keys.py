@@ -43,6 +43,11 @@ def invoice_pdf(mode: str, period: str, number: str) -> str:
     return f"invoices/{mode}/{period}/{number}.pdf"
 
 
+def register(period: str, extension: str) -> str:
+    """The period's invoice register, ``csv`` or ``pdf``: rewritten whenever it is produced."""
+    return f"registers/{period}/register.{extension}"
+
+
 def draft_preview_pdf(run_id: str, invoice_id: str) -> str:
     return f"runs/{run_id}/previews/{invoice_id.replace(':', '_')}.pdf"
 
@@ -79,3 +84,19 @@ def collections_escalations_prefix(as_of: str) -> str:
 
 def collections_report(as_of: str, extension: str) -> str:
     return f"collections/reports/{as_of}.{extension}"
+
+
+def collections_plan(as_of: str, run_id: str) -> str:
+    return f"{collections_plan_prefix(as_of)}{run_id}.json"
+
+
+#: The run history page, rewritten at the end of every run.
+HISTORY_PAGE = "history/index.html"
+
+
+def collections_charge_chunks(as_of: str, run_id: str) -> str:
+    return f"collections/{as_of}/{run_id}/charge-chunks.json"
+
+
+def collections_autopay_prefix(as_of: str) -> str:
+    return f"collections/{as_of}/autopay/"

@@ -16,6 +16,9 @@ a pass that failed halfway is simply repeated: the cursor moves only when a pass
 A run that started more than ``LOOKBACK`` before the last pass is not listed again: the
 approval wait (72 hours by default) and delivery end long before.
 
+An invoice of an auto-pay account is enrolled in the payment run as it is admitted
+(``workflow/autopay.py``), once: its reminders are held while auto-pay collects it.
+
 A finalized credit note is applied to the invoice it credits as a ``credit`` entry, once
 (``credit:<credit note number>``); if that invoice is no receivable, it goes on the
 payments exception list with a sentence.
@@ -42,6 +45,7 @@ from invoice_dispatch.receivables import (
     Receivable,
 )
 from invoice_dispatch.tracking import StoredInvoice
+from invoice_dispatch.workflow.autopay import enroll_invoices
 from invoice_dispatch.workflow.payments_in import record_once
 
 OVERLAP = timedelta(hours=1)
@@ -62,6 +66,7 @@ class AdmissionResult(BaseModel):
     runs: list[str] = Field(default_factory=list)
     admitted: int = 0
     credit_notes: int = 0
+    autopay_enrolled: int = 0
 
 
 def finished_runs(sfn: Any, state_machine_arn: str, since: datetime | None) -> list[str]:
@@ -162,6 +167,7 @@ def admit_invoices(platform: Platform, now: datetime) -> AdmissionResult:
             invoices = [invoice for invoice in page if invoice.credited_invoice_number is None]
             opened = ledger.open_receivables(Receivable.opened_for(i) for i in invoices)
             result.admitted += len(opened)
+            result.autopay_enrolled += enroll_invoices(invoices, platform)
             for invoice in invoices:
                 sale = (invoice.issue_date or date.min, invoice.currency)
                 sales[sale] = sales.get(sale, Decimal(0)) + invoice.gross_total

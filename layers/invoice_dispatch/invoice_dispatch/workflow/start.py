@@ -196,6 +196,7 @@ def start_run(
         auto_approve=platform.settings.auto_approve,
         approval_timeout_seconds=max(1, round(platform.settings.approval_ttl_hours * 3600)),
         milestone=milestone,
+        scheduled=fire is not None,
     )
     try:
         platform.thresholds  # noqa: B018  (an unknown hold code stops the run here)

@@ -26,8 +26,9 @@ from decimal import Decimal
 from typing import Any
 
 from invoice_dispatch.events import StepError
-from invoice_dispatch.invoice import DeliveryStatus, ErpStatus, InvoiceStatus
-from invoice_dispatch.lifecycle import FAILED_DELIVERY_STATUSES, is_finished
+from invoice_dispatch.history import HistoryTally, run_kind
+from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
+from invoice_dispatch.lifecycle import ACCEPTED_BY_SES, FAILED_DELIVERY_STATUSES, is_finished
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import ApprovalRecord, RunContext, RunStatus
 from invoice_dispatch.tracking import StoredInvoice
@@ -39,17 +40,12 @@ from invoice_dispatch.workflow.reconciliation import (
     Reconciliation,
     reconcile_accounts,
 )
+from invoice_dispatch.workflow.register import REGISTER_MODE, write_period_register
+from invoice_dispatch.workflow.run_history import billing_record, record_run
 
 #: An SNS message stops at 256 KB: the alert names at most this many invoices or problems
 #: (run.json has them all).
 _ALERT_LIST_LIMIT = 20
-_EMAILED = (
-    DeliveryStatus.SENT,
-    DeliveryStatus.DELIVERED,
-    DeliveryStatus.BOUNCED,
-    DeliveryStatus.COMPLAINED,
-    DeliveryStatus.REJECTED,
-)
 
 
 def _erp_latencies(platform: Platform, run_id: str) -> list[float]:
@@ -167,7 +163,7 @@ class _RunTally:
             "held": self.statuses.get(InvoiceStatus.HELD.value, 0),
             "finalized": self.statuses.get(InvoiceStatus.FINALIZED.value, 0),
             "voided": self.statuses.get(InvoiceStatus.VOID.value, 0),
-            "emails_sent": sum(self.deliveries.get(s.value, 0) for s in _EMAILED),
+            "emails_sent": sum(self.deliveries.get(s.value, 0) for s in ACCEPTED_BY_SES),
             "failed_deliveries": sum(
                 self.deliveries.get(s.value, 0) for s in FAILED_DELIVERY_STATUSES
             ),
@@ -282,6 +278,7 @@ def summarize_run(
     planned = _PlannedIds(platform, context.run_id, resumed)
     reconciler = InvoiceReconciler(resumed, after_approval=outcome == "completed")
     tally = _RunTally()
+    history = HistoryTally(run_kind(context), datetime.now(UTC).date())
     for stored in platform.store.run_invoices(context.run_id):
         if void_reason and stored.invoice.status is InvoiceStatus.DRAFT:
             voided = _voided(context, stored, void_reason, platform)
@@ -290,6 +287,7 @@ def summarize_run(
             stored = voided
         planned.seen(stored.invoice_id)
         tally.add(stored)
+        history.add(stored)
         reconciler.add(stored)
         # Approved drafts it could not number, and invoices it numbered but could not
         # finish: they enter the unfinished index, and the next run does the rest.
@@ -330,9 +328,13 @@ def summarize_run(
         },
         "approval": approval.model_dump(mode="json") if approval else None,
         "error": error.message if error else None,
+        "register": _register(context, outcome, platform),
     }
     if context.milestone is not None:
         report["milestone"] = context.milestone.model_dump()
+    record = billing_record(context, report, run, history, platform)
+    report["history"] = record.model_dump(mode="json")
+    report["kpis"] = record_run(record, platform).model_dump(mode="json")
     platform.documents.put_json(keys.run_report(context.run_id), report)
     platform.store.update_run(context.run_id, status, summary=json.dumps(report["counts"]))
     alert = {k: report[k] for k in ("run_id", "period", "status", "counts", "totals_by_currency")}
@@ -347,6 +349,15 @@ def summarize_run(
     platform.store.settle_run(context.run_id)
     platform.store.release_period_lock(context.mode, context.lock_scope, context.run_id)
     return report
+
+
+def _register(context: RunContext, outcome: str, platform: Platform) -> dict[str, str] | None:
+    """A live run that may have numbered invoices rewrites its period's register, so the
+    register in S3 always lists what the period holds once a run of it is over."""
+    if context.mode != REGISTER_MODE or outcome not in ("completed", "nothing_to_bill"):
+        return None
+    written = write_period_register(context.period, platform, datetime.now(UTC))
+    return {"csv": written.csv_key, "pdf": written.pdf_key}
 
 
 def _left_unfinished(stored: StoredInvoice, outcome: str) -> bool:

@@ -1,0 +1,1 @@
+"""``python -m tools.audit``: the period's invoice register and its verifier."""

@@ -1,0 +1,1 @@
+"""`python -m tools.runs`: the run history from the command line."""
