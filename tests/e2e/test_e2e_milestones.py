@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from invoice_dispatch.invoice import ErpStatus, InvoiceStatus
+from invoice_dispatch.observability import metrics
 from invoice_dispatch.platform import get_platform
 from tests.e2e.conftest import Stack
 from tools.local_run.runner import ApprovalPlan
@@ -108,3 +109,42 @@ def test_an_event_for_an_unknown_contract_is_refused_in_a_sentence(stack: Stack)
     assert result.report["reconciliation"]["complete"]
     assert get_platform().store.get_invoice("milestone:ACC-9999:MS-9999:1") is None
     assert list((result.out_dir / "outbox").glob("*.eml")) == []
+
+
+def test_quiet_starts_and_refusals_are_logged_and_counted(stack: Stack) -> None:
+    """The handlers' metrics: what a CloudWatch alarm or dashboard on them would see."""
+    non_billing_day = {
+        "input": {
+            "schedule": {
+                "kind": "business-day",
+                "business_day": 3,
+                "scheduled_time": "2026-12-01T05:00:00Z",
+            }
+        },
+        "execution_name": "fire-2026-12-01",
+        "started_at": "2026-12-01T05:00:01Z",
+    }
+
+    output, error = stack.env.router.invoke("StartRunFunction", non_billing_day)
+
+    assert error is None, output
+    assert output == {
+        "ignored": "Not the billing day: the 3rd business day of 2026-12 is 2026-12-03.",
+        "kind": "schedule",
+    }
+    assert metrics.metric_set["ScheduledFiresIgnored"]["Value"] == [1.0]
+
+    started, error = stack.env.router.invoke(
+        "StartRunFunction",
+        {
+            "input": sample("milestone-completed-unknown-contract.json"),
+            "execution_name": "unknown-contract-direct",
+            "started_at": "2026-11-20T15:30:01Z",
+        },
+    )
+    assert error is None, started
+    gathered, error = stack.env.router.invoke("GatherAccountsFunction", {"run": started})
+
+    assert error is None, gathered
+    assert gathered["milestone_refused"].startswith("MilestoneCompleted refused for milestone")
+    assert metrics.metric_set["MilestoneEventsRefused"]["Value"] == [1.0]
