@@ -23,4 +23,7 @@ def lambda_handler(event: RunEvent, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(
         name="QuarantinedAccounts", unit=MetricUnit.Count, value=result.quarantined_count
     )
+    if result.milestone_refused:
+        logger.warning("Milestone event refused", extra={"outcome": result.milestone_refused})
+        metrics.add_metric(name="MilestoneEventsRefused", unit=MetricUnit.Count, value=1)
     return result.model_dump()

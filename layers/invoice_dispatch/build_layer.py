@@ -11,6 +11,9 @@ layers, and a plain ``pip install`` of the requirements is 161 MB, so the build 
   boto3 mixes two SDK releases in one process;
 * babel's CLDR data for languages no invoice is written in (the account schema allows
   ``LAYER_LANGUAGES``); any other locale string already falls back to English;
+* the ``holidays`` package's translations of holiday names (``holidays/locale``, 4.7 MB):
+  the business-day schedule reads only the dates, and without the catalogs the package
+  names holidays in their own language (it asks gettext with ``fallback``);
 * C sources, and fontTools' compiled accelerators for code the invoice never runs (their
   pure-Python twins stay, so nothing can fail to import);
 * bytecode compiled by the build machine's Python, which the runtime's Python would not
@@ -72,6 +75,7 @@ def build_layer(artifacts_dir: Path, architecture: str) -> None:
     for distribution in RUNTIME_PROVIDED:
         remove_distribution(site, distribution)
     keep_babel_languages(site / "babel" / "locale-data", LAYER_LANGUAGES)
+    shutil.rmtree(site / "holidays" / "locale", ignore_errors=True)
     drop_unused_native_code(site)
     shutil.copytree(
         HERE / "invoice_dispatch",

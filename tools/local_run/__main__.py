@@ -4,7 +4,7 @@ python -m tools.local_run [--accounts FILE | --accounts-count N] [--period YYYY-
                           [--mode live|shadow] [--wait-for-approval] [--erp http|tryton|none]
                           [--out DIR] [--fresh] [--fail-at POINT] [--resume]
                           [--ses-max-send-rate R] [--timeout-seconds S] [--metering FILE]
-                          [--collections [--as-of YYYY-MM-DD]]
+                          [--collections [--as-of YYYY-MM-DD]] [--milestone EVENT]
 
 The stack's data (table, bucket, queue, secrets) is kept in DIR/.local-stack/ between
 runs, as a deployed stack keeps it; --fresh starts from an empty stack. --fail-at kills
@@ -20,6 +20,11 @@ is given time in proportion to its accounts unless --timeout-seconds says otherw
 --collections bills the sample accounts on a fresh stack and then runs the daily
 collections state machine once per simulated day up to --as-of, with the bundled
 payments arriving on their days (tools/local_run/collections_demo.py).
+
+--milestone puts a MilestoneCompleted event (events/milestones/*.json) through the same
+state machine, as the template's EventBridge rule does: one invoice for the part it
+names, approved and delivered like the monthly batch. The same event again bills nothing
+and says why.
 """
 
 from __future__ import annotations
@@ -176,6 +181,9 @@ def print_summary(result: RunResult, seconds: float) -> None:
     reconciliation = report.get("reconciliation") or {}
     counts = report.get("counts", {})
     outcome = report.get("status", "no report")
+    if result.ignored:
+        print(f"\n\nExecution {result.run_id}: {result.status}, nothing started: {result.ignored}")
+        return
     print(f"\n\nRun {result.run_id}: {result.status} ({outcome}) in {seconds:.1f} s")
     if result.error:
         print(f"  error: {result.error}")
@@ -188,6 +196,9 @@ def print_summary(result: RunResult, seconds: float) -> None:
         print(f"  total {currency:<14} {amounts}")
     for entry in report.get("quarantined", []):
         print(f"  quarantined {entry['account_id']}: {entry['reason']}")
+    if report.get("milestone"):
+        for entry in report.get("excluded", []):
+            print(f"  excluded {entry['account_id']}: {entry['reason']}")
     for equation in reconciliation.get("equations", []):
         print(f"  {equation}")
     for problem in reconciliation.get("problems", []):
@@ -274,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="YYYY-MM-DD",
         help="the collections demo's last day (default: the first escalation's day)",
     )
+    parser.add_argument(
+        "--milestone",
+        type=Path,
+        metavar="EVENT",
+        help="bill the milestone a MilestoneCompleted event (JSON file) names",
+    )
     arguments = parser.parse_args(argv)
     use_two_malloc_arenas()
     if arguments.as_of and not arguments.collections:
@@ -291,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not arguments.accounts.exists():
         parser.error(f"--accounts: no such file {arguments.accounts}")
+    if arguments.milestone and not arguments.milestone.exists():
+        parser.error(f"--milestone: no such file {arguments.milestone}")
     parameters: dict[str, object] = {}
     ses_rate = float(Template().parameter_default("SesMaxSendRate"))
     if arguments.ses_max_send_rate is not None:
@@ -306,7 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     progress = Progress()
     source = arguments.accounts.name
-    print(f"Monthly invoice run for {arguments.period} ({arguments.mode}) on {source}")
+    if arguments.milestone:
+        print(f"Milestone invoice run for {arguments.milestone.name} on {source}")
+    else:
+        print(f"Monthly invoice run for {arguments.period} ({arguments.mode}) on {source}")
     state = StackState(arguments.out / STATE_FOLDER, LocalNames())
     if arguments.fresh:
         state.forget()
@@ -323,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     start_input: dict[str, object] = {"period": arguments.period, "mode": arguments.mode}
     if arguments.resume:
         start_input["resume"] = True
+    if arguments.milestone:
+        start_input = json.loads(arguments.milestone.read_text(encoding="utf-8"))
     # Deployed, an e-mail claim outlives its sender by 20 minutes; here a few seconds, so
     # a --resume right after --fail-at after-claim shows the claim given up and re-sent.
     os.environ.setdefault("DISPATCH_CLAIM_LEASE_SECONDS", "5")
@@ -344,7 +368,11 @@ def main(argv: list[str] | None = None) -> int:
         run_started = time.monotonic()
         result = env.run(start_input, approval, timeout_seconds=timeout)
         run_seconds = time.monotonic() - run_started
-        live = result.status == "SUCCEEDED" and arguments.mode == "live" and not crash
+        live = (
+            result.status == "SUCCEEDED"
+            and arguments.mode == "live"
+            and not (crash or arguments.milestone)
+        )
         credit_note = demo_credit_note(env) if live and not approval.wait_for_person else []
         # Again after the credit note (the run's summary wrote it before): a few ms here.
         register = export_register(arguments.period, get_platform(), arguments.out) if live else []

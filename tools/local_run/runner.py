@@ -124,6 +124,8 @@ class RunResult:
     out_dir: Path
     approval_link: str | None
     error: str | None = None
+    #: Why nothing was started (a schedule's off day, a milestone event delivered again).
+    ignored: str | None = None
 
 
 def failure_of(status: str, description: dict[str, Any]) -> str | None:
@@ -255,7 +257,7 @@ class LocalEnvironment:
         timeout_seconds: float = 600,
     ) -> RunResult:
         approval = approval or ApprovalPlan()
-        period = start_input.get("period", "run")
+        period = start_input.get("period") or ("event" if "detail-type" in start_input else "run")
         run_id = (
             run_id
             or f"{period}-{start_input.get('mode', 'live')}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
@@ -288,8 +290,15 @@ class LocalEnvironment:
         out_dir = self.export(run_id, first_message)
         report_path = out_dir / "run.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else None
+        output = json.loads(description.get("output") or "{}")
         return RunResult(
-            run_id, status, report, out_dir, approval_link, failure_of(status, description)
+            run_id,
+            status,
+            report,
+            out_dir,
+            approval_link,
+            failure_of(status, description),
+            output.get("ignored") if isinstance(output, dict) else None,
         )
 
     def wait_for(

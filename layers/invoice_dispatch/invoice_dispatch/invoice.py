@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from invoice_dispatch.milestone import MILESTONE_KEY_PREFIX, MilestoneRef
+
 RunMode = Literal["live", "shadow"]
 
 
@@ -237,11 +239,23 @@ class Invoice(Frozen):
         return bool(self.holding_flags)
 
 
-def invoice_id_for(account_id: str, period: str, mode: RunMode) -> str:
+def invoice_id_for(
+    account_id: str, period: str, mode: RunMode, milestone: MilestoneRef | None = None
+) -> str:
     """Deterministic id: the same (account, period, mode) always names the same invoice.
 
     This is what makes a re-run of a period unable to create a second draft: the store
-    writes drafts with a condition that this id does not exist yet.
+    writes drafts with a condition that this id does not exist yet. A milestone's invoice
+    is named by the milestone part alone, not the month: the same completion reported
+    again in a later month still finds its invoice.
     """
     prefix = "" if mode == "live" else "shadow:"
+    if milestone is not None:
+        return f"{prefix}{milestone.key}"
     return f"{prefix}{period}:{account_id}"
+
+
+def lock_scope_of(invoice: Invoice) -> str:
+    """What the invoice's run locks while it lives: its milestone part, or its period."""
+    key = invoice.invoice_id.removeprefix("shadow:")
+    return key if key.startswith(MILESTONE_KEY_PREFIX) else invoice.period

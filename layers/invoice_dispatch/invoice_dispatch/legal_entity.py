@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.invoice import PostalAddress
+from invoice_dispatch.schedule import check_calendar
 
 
 class Branding(BaseModel):
@@ -41,6 +42,17 @@ class BankAccount(BaseModel):
     bic: str
 
 
+class HolidayCalendar(BaseModel):
+    """Whose public holidays are not business days (the ``holidays`` package's codes)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. 'DE'")
+    subdivision: str | None = Field(
+        default=None, description="State or region, e.g. 'BE' for Berlin; None: national only"
+    )
+
+
 class LegalEntity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -63,6 +75,20 @@ class LegalEntity(BaseModel):
     )
     bank: BankAccount
     branding: Branding = Branding()
+    holidays: HolidayCalendar | None = Field(
+        default=None,
+        description="The business-day schedule's calendar; None: the address's country",
+    )
+
+    @model_validator(mode="after")
+    def _known_holiday_calendar(self) -> LegalEntity:
+        """An unknown country or subdivision stops at load, not on a billing morning."""
+        check_calendar(self.holiday_calendar.country, self.holiday_calendar.subdivision)
+        return self
+
+    @property
+    def holiday_calendar(self) -> HolidayCalendar:
+        return self.holidays or HolidayCalendar(country=self.address.country)
 
 
 @lru_cache(maxsize=4)

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from invoice_dispatch.invoice import RunMode
+from invoice_dispatch.milestone import MilestoneRef
 
 
 class RunStatus(StrEnum):
@@ -67,6 +68,17 @@ class RunContext(BaseModel):
     approval_timeout_seconds: int
     #: Started by the schedule (a monthly run), not by a person (an on-demand run).
     scheduled: bool = False
+    #: A run started by a MilestoneCompleted event bills that one milestone part.
+    milestone: MilestoneRef | None = None
+
+    @property
+    def lock_scope(self) -> str:
+        """What only one run at a time may work on: the period, or one milestone part.
+
+        Milestone runs lock their part, not the month: two milestones completed in one
+        month each wait for their own approval, beside the monthly run.
+        """
+        return self.milestone.key if self.milestone else self.period
 
 
 class CurrencyTotals(BaseModel):

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools.local_run.wiring import Template
+from tools.local_run.wiring import MONTHLY_RUN, Template
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 PACKAGE_PYTHON = REPOSITORY / ".venv-package" / "bin" / "python"
@@ -170,22 +170,48 @@ def test_asynchronous_functions_keep_what_they_fail_on(translated: dict[str, Any
         assert properties["ReservedConcurrentExecutions"] > 0
 
 
-def test_the_daily_collections_schedule_starts_the_collections_state_machine(
-    translated: dict[str, Any],
-) -> None:
-    """On the translation: moto's CloudFormation cannot create a Scheduler schedule."""
+def test_the_schedules_start_their_state_machines(translated: dict[str, Any]) -> None:
+    """On the translation: moto's CloudFormation cannot create a Scheduler schedule.
+
+    The daily collections schedule always exists; of the monthly run's three, the one
+    ScheduleKind names (``test_deploy_schedules.py`` evaluates the conditions).
+    """
     resources = translated["Resources"]
     schedules = {
-        name: resource["Properties"]
+        name: resource
         for name, resource in resources.items()
         if resource["Type"] == "AWS::Scheduler::Schedule"
     }
 
-    assert list(schedules) == ["CollectionsRunStateMachineDailyCollections"]
-    target = schedules["CollectionsRunStateMachineDailyCollections"]["Target"]
-    assert target["Arn"] == {"Ref": "CollectionsRunStateMachine"}
-    role = target["RoleArn"]["Fn::GetAtt"][0]
-    assert resources[role]["Type"] == "AWS::IAM::Role"
+    assert {name: schedule.get("Condition") for name, schedule in schedules.items()} == {
+        "CollectionsRunStateMachineDailyCollections": None,
+        "FirstOfMonthSchedule": "BillsOnTheFirst",
+        "BusinessDaySchedule": "BillsOnABusinessDay",
+        "CustomSchedule": "BillsOnACustomSchedule",
+    }
+    for name, schedule in schedules.items():
+        target = schedule["Properties"]["Target"]
+        machine = "CollectionsRunStateMachine" if name.startswith("Collections") else MONTHLY_RUN
+        assert target["Arn"] == {"Ref": machine}
+        role = target["RoleArn"]["Fn::GetAtt"][0]
+        assert resources[role]["Type"] == "AWS::IAM::Role"
+
+
+def test_a_milestone_completed_event_starts_the_monthly_run(
+    stack: dict[str, Any], translated: dict[str, Any]
+) -> None:
+    rules = boto3.client("events", region_name=REGION).list_rules()["Rules"]
+    milestone_rules = [
+        rule for rule in rules if "MilestoneCompleted" in rule.get("EventPattern", "")
+    ]
+
+    assert len(milestone_rules) == 1
+    pattern = json.loads(milestone_rules[0]["EventPattern"])
+    assert pattern == {"source": ["project-tool"], "detail-type": ["MilestoneCompleted"]}
+    targets = boto3.client("events", region_name=REGION).list_targets_by_rule(
+        Rule=milestone_rules[0]["Name"]
+    )["Targets"]
+    assert [target["Arn"] for target in targets] == [stack["physical"][MONTHLY_RUN]]
 
 
 def test_types_moto_cannot_create_are_the_ones_named(stack: dict[str, Any]) -> None:

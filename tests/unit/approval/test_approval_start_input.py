@@ -38,13 +38,6 @@ def test_examples_cover_shadow_and_release_held() -> None:
     assert isinstance(release.release_held, list) and release.release_held
 
 
-def test_scheduled_event_example_has_the_eventbridge_shape() -> None:
-    event = json.loads((EVENTS / "start-scheduled.json").read_text())
-    assert event["detail-type"] == "Scheduled Event"
-    assert event["source"] == "aws.events"
-    assert event["resources"][0].startswith("arn:aws:events:")
-
-
 def test_minimal_input_defaults_to_a_live_run_of_every_account() -> None:
     run_input = parse_start_input({"period": "2026-10"})
     assert run_input.mode == "live"

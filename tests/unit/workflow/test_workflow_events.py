@@ -8,6 +8,7 @@ import pytest
 
 from invoice_dispatch.approval.start_input import StartRunInput
 from invoice_dispatch.platform import Platform
+from invoice_dispatch.run import RunContext
 from invoice_dispatch.workflow.start import start_run
 from tools.local_run.wiring import REPO_ROOT
 
@@ -20,19 +21,22 @@ def test_each_start_sample_starts_a_run(platform: Platform, path: object) -> Non
 
     run = start_run(raw, f"run-{EVENTS.joinpath(str(path)).stem}", "2026-12-01T06:00:00Z", platform)
 
+    assert isinstance(run, RunContext)
     assert platform.store.get_run(run.run_id) is not None
     # A schedule bills the month before its tick (2026-11-01 -> October); a resume with no
     # period reports under the month before its start (2026-12-01 -> November).
-    default_period = "2026-10" if "detail-type" in raw else "2026-11"
+    default_period = "2026-10" if "schedule" in raw else "2026-11"
+    assert isinstance(run, RunContext)
     assert run.period == raw.get("period", default_period)
 
 
 def test_schedule_on_the_first_bills_the_month_that_ended_in_berlin(platform: Platform) -> None:
     scheduled = json.loads((EVENTS / "start-scheduled.json").read_text())
-    scheduled["time"] = "2026-11-30T23:30:00Z"  # already 1 December, 00:30, in Berlin
+    scheduled["schedule"]["scheduled_time"] = "2026-11-30T23:30:00Z"  # 1 December in Berlin
 
-    run = start_run(scheduled, "run-schedule", scheduled["time"], platform)
+    run = start_run(scheduled, "run-schedule", "2026-11-30T23:30:02Z", platform)
 
+    assert isinstance(run, RunContext)
     assert run.period == "2026-11"
 
 

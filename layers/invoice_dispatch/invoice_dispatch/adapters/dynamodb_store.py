@@ -6,7 +6,10 @@ Item shapes (PK / SK):
   ``INVOICE#<invoice_id>`` / ``AUDIT#<ts>#<n>`` one audit event a person or a rare path caused
   ``RUN#<run_id>``         / ``RUN``            the run record (status, counts, token, decision)
   ``SERIES#<series>``      / ``COUNTER``        last number handed out in a number series
-  ``LOCK#<mode>#<period>`` / ``LOCK``           the one run active on a period (period lock)
+  ``LOCK#<mode>#<scope>``  / ``LOCK``           the one run active on a period or on one
+                                                milestone part (period lock); the
+                                                ``scheduled:<period>`` scope is the period's
+                                                scheduled run, never released
   ``RATE#ses``             / ``LANES#<n>#<µs>`` SES send slots shared by every sender: each
                                                 lane's next free slot (``send_rate.py``)
 GSI1 (``GSI1PK`` = ``RUN#<run_id>``, ``GSI1SK`` = account id) lists a run's invoices;
@@ -19,7 +22,7 @@ in the transaction that numbers it, a credit note in the one that issues it
 the number of accounts.
 GSI3, sparse and keys-only, is the unfinished index (``lifecycle.py``) in two partitions:
 ``UNSETTLED#<mode>`` holds every run from its record's creation until its summary has
-settled it (``GSI3SK`` = period and run id), and ``UNFINISHED#<mode>`` the invoices a
+settled it (``GSI3SK`` = lock scope and run id), and ``UNFINISHED#<mode>`` the invoices a
 settled (or crashed) run left with work to do (``GSI3SK`` = period and invoice id). An
 invoice numbered and finished inside its own run, the normal case, never enters the
 index: its run's entry covers it while the run lives, and the summary (or, after a
@@ -612,10 +615,14 @@ class DynamoStore:
             yield str(item["PK"]).removeprefix("INVOICE#")
 
     def unsettled_runs(self, mode: str) -> Iterator[tuple[str, str]]:
-        """(period, run id) of every run of a mode not settled yet: alive, or crashed."""
+        """(lock scope, run id) of every run of a mode not settled yet: alive, or crashed.
+
+        The scope is the run's period, or its milestone part (``RunContext.lock_scope``);
+        an execution name cannot hold '#', an account id can.
+        """
         for item in self._query_unfinished_index(_unsettled_pk(mode)):
-            period, _, run_id = str(item["GSI3SK"]).partition("#")
-            yield period, run_id
+            scope, _, run_id = str(item["GSI3SK"]).rpartition("#")
+            yield scope, run_id
 
     def settle_run(self, run_id: str) -> None:
         """The run's unfinished invoices are in the index on their own: its entry leaves."""
@@ -847,7 +854,7 @@ class DynamoStore:
                     "PK": _run_pk(context.run_id),
                     "SK": "RUN",
                     "GSI3PK": _unsettled_pk(context.mode),
-                    "GSI3SK": f"{context.period}#{context.run_id}",
+                    "GSI3SK": f"{context.lock_scope}#{context.run_id}",
                     "status": RunStatus.STARTED.value,
                     "context": context.model_dump_json(),
                     "started_at": started_at,

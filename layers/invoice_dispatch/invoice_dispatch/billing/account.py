@@ -22,6 +22,7 @@ from invoice_dispatch.billing import account_schema as schema
 from invoice_dispatch.billing.catalog import CADENCE_MONTHS, Cadence, Catalog
 from invoice_dispatch.billing.credits import next_period
 from invoice_dispatch.billing.csv_dialect import csv_number, read_csv
+from invoice_dispatch.billing.milestones import milestone_refusal
 from invoice_dispatch.billing.period import (
     BillingPeriod,
     last_local_day,
@@ -32,6 +33,7 @@ from invoice_dispatch.billing.period import (
 from invoice_dispatch.billing.quoting import quote, shorten
 from invoice_dispatch.billing.struct_validation import derive_checks, record_from_model
 from invoice_dispatch.invoice import PostalAddress
+from invoice_dispatch.milestone import MilestoneRef
 
 # The records: the validated account as screening and the engine read it, one per model of
 # ``account_schema`` (same name, same fields in the same order, same defaults:
@@ -154,6 +156,7 @@ class Milestone(_Record, frozen=True, kw_only=True):
     description: str
     contract_amount: Decimal
     parts: tuple[MilestonePart, ...]
+    billed_on: Literal["due_period", "completion"] = "due_period"
 
 
 class Credit(_Record, frozen=True, kw_only=True):
@@ -526,6 +529,7 @@ def _exclusion(
         or any(
             part.due_period == period.label
             for milestone in account.milestones
+            if milestone.billed_on == "due_period"
             for part in milestone.parts
         )
         # A carried credit is due in its period even with nothing else to bill: the draft
@@ -591,9 +595,17 @@ def _validate_without_metadata(raw: Mapping[str, Any]) -> Account:
 
 
 def screen_account(
-    raw: Mapping[str, Any], period: BillingPeriod, catalog: Catalog
+    raw: Mapping[str, Any],
+    period: BillingPeriod,
+    catalog: Catalog,
+    completed_milestone: MilestoneRef | None = None,
 ) -> AccountScreening:
-    """Validate one raw account and say whether this period bills it (never raises)."""
+    """Validate one raw account and say whether this period bills it (never raises).
+
+    With ``completed_milestone`` the question is whether that one part can be billed now:
+    the account's subscriptions and their terms do not matter (a project is often
+    delivered before its service starts), a paused account still waits.
+    """
     label = _label_for(raw)
     if type(raw) is not dict and not isinstance(raw, Mapping):
         return AccountScreening(
@@ -615,6 +627,8 @@ def screen_account(
         problem = _check_semantics(account, period, catalog, timezone)
         if problem is not None:
             return AccountScreening(account_id=label, outcome="quarantined", reason=problem)
+        if completed_milestone is not None:
+            return _screen_for_milestone(label, account, completed_milestone)
         excluded = _exclusion(account, period, catalog, timezone)
     except Exception as error:  # a bad record must never stop the run
         return AccountScreening(
@@ -624,6 +638,15 @@ def screen_account(
         )
     if excluded is not None:
         return AccountScreening(account_id=label, outcome="excluded", reason=excluded)
+    return AccountScreening(account_id=label, outcome="eligible", account=account)
+
+
+def _screen_for_milestone(label: str, account: Account, ref: MilestoneRef) -> AccountScreening:
+    if account.status == "paused":
+        return AccountScreening(account_id=label, outcome="excluded", reason="Account is paused")
+    refusal = milestone_refusal(account, ref)
+    if refusal is not None:
+        return AccountScreening(account_id=label, outcome="quarantined", reason=refusal)
     return AccountScreening(account_id=label, outcome="eligible", account=account)
 
 

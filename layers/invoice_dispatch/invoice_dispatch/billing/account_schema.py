@@ -279,6 +279,11 @@ class Milestone(_Model):
     description: str
     contract_amount: Decimal = Field(gt=0, le=MAX_AMOUNT)
     parts: tuple[MilestonePart, ...] = Field(min_length=1)
+    billed_on: Literal["due_period", "completion"] = Field(
+        default="due_period",
+        description="'completion': each part is billed when a MilestoneCompleted event "
+        "names it, never by the monthly run (its due_period is then only the plan)",
+    )
 
     _places = field_validator("contract_amount")(_few_decimal_places)
 

@@ -29,6 +29,7 @@ from invoice_dispatch.billing.account import (
     Account,
     BillingHistory,
     Discount,
+    Milestone,
     Subscription,
     UsageRecord,
     cadence_phases,
@@ -76,6 +77,7 @@ from invoice_dispatch.invoice import (
     invoice_id_for,
 )
 from invoice_dispatch.legal_entity import LegalEntity
+from invoice_dispatch.milestone import MilestoneRef
 from invoice_dispatch.money import quantum, round_money
 
 _ONE_DAY = timedelta(days=1)
@@ -129,6 +131,8 @@ class BillingContext:
     catalog: Catalog
     tax_table: TaxTable
     thresholds: AnomalyThresholds = field(default_factory=AnomalyThresholds)
+    #: A run a MilestoneCompleted event started bills this one part and nothing else.
+    completed_milestone: MilestoneRef | None = None
     memo: RunMemo = field(default_factory=RunMemo, init=False, repr=False, compare=False)
 
 
@@ -880,12 +884,31 @@ def _bill_one_offs(draft: _Draft, account: Account, context: BillingContext) -> 
             period.start,
             period.end,
         )
+
+
+def _bills_part(
+    milestone: Milestone, position: int, due_period: str, context: BillingContext
+) -> bool:
+    """A completion-billed part only in the run its event started; any other in its month."""
+    completed = context.completed_milestone
+    if milestone.billed_on == "completion":
+        return (
+            completed is not None
+            and completed.milestone_id == milestone.milestone_id
+            and completed.part == position
+        )
+    return completed is None and due_period == context.period.label
+
+
+def _bill_milestones(draft: _Draft, account: Account, context: BillingContext) -> None:
+    period = context.period
+    currency = account.currency
     for milestone in account.milestones:
         shares = [part.share for part in milestone.parts]
         amounts = split_by_shares(milestone.contract_amount, shares, currency)
         weight_total = sum(shares, _ZERO)
         for index, (part, amount) in enumerate(zip(milestone.parts, amounts, strict=True)):
-            if part.due_period != period.label:
+            if not _bills_part(milestone, index + 1, part.due_period, context):
                 continue
             percent = (part.share * _HUNDRED / weight_total).quantize(Decimal("0.01"))
             label = f" '{part.label}'" if part.label else ""
@@ -1089,6 +1112,27 @@ def _tax_totals(
     return lines, subtotal, taxable, tax, taxable + tax
 
 
+def _bill_period_charges(
+    draft: _Draft,
+    account: Account,
+    context: BillingContext,
+    timezone: str,
+    history: BillingHistory | None,
+) -> None:
+    if account.subscriptions:
+        _bill_subscriptions(draft, account, context, timezone)
+    if account.usage or account.minimum_commitment is not None:
+        _bill_usage(draft, account, context, history)
+    if account.one_offs:
+        _bill_one_offs(draft, account, context)
+    if account.milestones:
+        _bill_milestones(draft, account, context)
+    if account.discounts:
+        _apply_discounts(draft, account, context)
+    if account.credits:
+        _apply_credits(draft, account, context)
+
+
 def generate_draft(
     account: Account, context: BillingContext, history: BillingHistory | None = None
 ) -> DraftResult:
@@ -1118,16 +1162,12 @@ def _generate(
         _tax_treatment(account, context),
         wording(account.customer.locale),
     )
-    if account.subscriptions:
-        _bill_subscriptions(draft, account, context, timezone)
-    if account.usage or account.minimum_commitment is not None:
-        _bill_usage(draft, account, context, history)
-    if account.one_offs or account.milestones:
-        _bill_one_offs(draft, account, context)
-    if account.discounts:
-        _apply_discounts(draft, account, context)
-    if account.credits:
-        _apply_credits(draft, account, context)
+    if context.completed_milestone is not None:
+        # The milestone's own invoice: its share alone, no period charges, discounts or
+        # carried credits (those belong to the monthly invoice).
+        _bill_milestones(draft, account, context)
+    else:
+        _bill_period_charges(draft, account, context, timezone, history)
     if not draft.lines:
         return DraftResult(
             invoice=None, skipped_reason="Nothing to bill for this account in this period"
@@ -1147,7 +1187,9 @@ def _generate(
     _flag_totals(draft, account, context, history, lines, gross_total)
     return DraftResult(
         invoice=_new_invoice(
-            invoice_id=invoice_id_for(account.account_id, context.period.label, context.mode),
+            invoice_id=invoice_id_for(
+                account.account_id, context.period.label, context.mode, context.completed_milestone
+            ),
             account_id=account.account_id,
             period=context.period.label,
             period_start=context.period.start,

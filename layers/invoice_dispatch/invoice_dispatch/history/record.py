@@ -42,10 +42,11 @@ class RunKind(StrEnum):
     CREDIT_NOTE = "credit_note"
     WRITE_OFF = "write_off"
     DISPUTE = "dispute"
+    MILESTONE = "milestone"
 
 
 #: Kinds that draft invoices for a period: the runs first-pass accuracy is measured on.
-DRAFTING_KINDS = frozenset({RunKind.MONTHLY, RunKind.ON_DEMAND})
+DRAFTING_KINDS = frozenset({RunKind.MONTHLY, RunKind.ON_DEMAND, RunKind.MILESTONE})
 #: Kinds that finalize, e-mail and book invoices: delivery rate and ERP latency apply.
 BILLING_KINDS = frozenset(
     {

@@ -23,6 +23,8 @@ def run_kind(context: RunContext) -> RunKind:
     """Which kind of run a monthly state machine execution was, from its input."""
     if context.mode == "shadow":
         return RunKind.SHADOW
+    if context.milestone is not None:
+        return RunKind.MILESTONE
     if context.resume_only:
         return RunKind.RESUME
     if context.release_held:

@@ -49,7 +49,7 @@ def _known_invoices(
     """
     earlier = previous_period(context.period)
     wanted = {  # a dict keeps order and drops repeats, which a batch read refuses
-        invoice_id_for(account_id, label, context.mode): None
+        invoice_id_for(account_id, label, context.mode, context.milestone): None
         for account_id in account_ids
         for label in (context.period, earlier)
     }
@@ -74,6 +74,7 @@ def draft_chunk(
         catalog=platform.catalog,
         tax_table=platform.tax_table,
         thresholds=platform.thresholds,
+        completed_milestone=context.milestone,
     )
     drafted = existed = 0
     quarantined: list[ScreenedOut] = []
@@ -83,20 +84,23 @@ def draft_chunk(
     earlier = previous_period(context.period)
     for raw in raw_accounts:
         current = known.get(
-            invoice_id_for(str(raw.get("account_id")), context.period, context.mode)
+            invoice_id_for(
+                str(raw.get("account_id")), context.period, context.mode, context.milestone
+            )
         )
         if current is not None and current.invoice.status is not InvoiceStatus.VOID:
             existed += 1
             continue
-        screening = screen_account(raw, period, platform.catalog)
+        screening = screen_account(raw, period, platform.catalog, context.milestone)
         if screening.account is None:
             quarantined.append(
                 ScreenedOut(account_id=screening.account_id, reason=screening.reason or "")
             )
             continue
         account = screening.account
+        # A milestone's share compared with last month's invoice says nothing.
         previous = known.get(invoice_id_for(account.account_id, earlier, context.mode))
-        history = _history(previous) or account.history
+        history = None if context.milestone else _history(previous) or account.history
         result = generate_draft(account, billing_context, history)
         if result.invoice is None and result.skipped_reason:
             nothing_to_bill.append(

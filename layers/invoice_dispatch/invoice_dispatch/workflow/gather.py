@@ -21,8 +21,11 @@ from invoice_dispatch.adapters.s3_documents import read_uri
 from invoice_dispatch.billing import billing_period, parse_accounts_csv, screen_account
 from invoice_dispatch.billing.account import SOURCE_PROBLEM, duplicate_account_reasons
 from invoice_dispatch.billing.csv_dialect import CsvDialectError, csv_number, read_csv
+from invoice_dispatch.billing.milestones import already_billed, unknown_contract
 from invoice_dispatch.billing.quoting import shorten
 from invoice_dispatch.errors import PermanentError
+from invoice_dispatch.invoice import InvoiceStatus, invoice_id_for
+from invoice_dispatch.milestone import MilestoneRef
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext, ScreenedOut, Screening
 from invoice_dispatch.workflow import keys
@@ -34,6 +37,8 @@ class GatherResult(BaseModel):
     eligible_count: int
     excluded_count: int
     quarantined_count: int
+    #: A milestone run's event that bills nothing: the sentence (logged with a metric).
+    milestone_refused: str | None = None
 
 
 def parse_account_source(uri: str, body: bytes) -> list[dict[str, Any]]:
@@ -144,7 +149,7 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
                 ScreenedOut(account_id=shorten(account_id, 100), reason=duplicates[account_id])
             )
             continue
-        outcome = screen_account(raw, period, platform.catalog)
+        outcome = screen_account(raw, period, platform.catalog, context.milestone)
         if outcome.outcome == "eligible":
             eligible.append(raw)
         elif outcome.outcome == "excluded":
@@ -155,6 +160,10 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
             screening.quarantined.append(
                 ScreenedOut(account_id=outcome.account_id, reason=outcome.reason or "")
             )
+    if context.milestone is not None:
+        eligible = _milestone_still_to_bill(
+            context.milestone, context, selected, eligible, screening, platform
+        )
     screening.eligible_count = len(eligible)
 
     chunk_entries = []
@@ -172,7 +181,9 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
         screening_counts=json.dumps(
             {
                 "source_accounts": len(raw_accounts),
-                "selected": len(selected),
+                # A milestone event naming an account the source lacks selected it: it
+                # is quarantined with its sentence, so the accounts still add up.
+                "selected": len(selected) or int(context.milestone is not None),
                 "eligible": screening.eligible_count,
                 "excluded": len(screening.excluded),
                 "quarantined": len(screening.quarantined),
@@ -187,4 +198,42 @@ def gather_accounts(context: RunContext, platform: Platform) -> GatherResult:
         eligible_count=screening.eligible_count,
         excluded_count=len(screening.excluded),
         quarantined_count=len(screening.quarantined),
+        milestone_refused=_milestone_refusal(context, screening),
     )
+
+
+def _milestone_still_to_bill(
+    ref: MilestoneRef,
+    context: RunContext,
+    selected: list[Any],
+    eligible: list[dict[str, Any]],
+    screening: Screening,
+    platform: Platform,
+) -> list[dict[str, Any]]:
+    """A milestone run's one account, unless the contract is unknown or already billed.
+
+    The drafting step's conditional write is the guarantee; this read only puts the
+    sentence in the run report (a second delivery after the first run ended).
+    """
+    account_id = shorten(ref.account_id, 100)
+    if not selected:
+        screening.quarantined.append(
+            ScreenedOut(account_id=account_id, reason=unknown_contract(ref))
+        )
+        return []
+    existing = platform.store.get_invoice(
+        invoice_id_for(ref.account_id, context.period, context.mode, ref)
+    )
+    if eligible and existing is not None and existing.invoice.status is not InvoiceStatus.VOID:
+        screening.excluded.append(
+            ScreenedOut(account_id=account_id, reason=already_billed(ref, existing.invoice))
+        )
+        return []
+    return eligible
+
+
+def _milestone_refusal(context: RunContext, screening: Screening) -> str | None:
+    if context.milestone is None or screening.eligible_count:
+        return None
+    refused = [*screening.quarantined, *screening.excluded]
+    return refused[0].reason if refused else None

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from invoice_dispatch import lifecycle
-from invoice_dispatch.invoice import InvoiceStatus
+from invoice_dispatch.invoice import InvoiceStatus, lock_scope_of
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.run import RunContext
 from invoice_dispatch.tracking import StoredInvoice
@@ -37,11 +37,11 @@ def _owned_by_another_active_run(
     lock_holders: dict[str, str | None],
     platform: Platform,
 ) -> bool:
-    """The invoice's own run still holds its period's lock: that run finishes it."""
-    period = stored.invoice.period
-    if period not in lock_holders:
-        lock_holders[period] = platform.store.period_lock_holder(context.mode, period)
-    return lock_holders[period] == stored.invoice.run_id != context.run_id
+    """The invoice's own run still holds its lock (period or milestone): that run finishes it."""
+    scope = lock_scope_of(stored.invoice)
+    if scope not in lock_holders:
+        lock_holders[scope] = platform.store.period_lock_holder(context.mode, scope)
+    return lock_holders[scope] == stored.invoice.run_id != context.run_id
 
 
 def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform: Platform) -> bool:
@@ -65,14 +65,15 @@ def _resumable(stored: StoredInvoice, now: datetime, lease: timedelta, platform:
 def settle_ended_runs(context: RunContext, platform: Platform) -> None:
     """Open every unsettled run that has ended without its summary: a crashed execution.
 
-    A run still holding its period's lock is alive (or its lock was never broken) and is
-    left alone, as is this run. Each invoice the dead run left unfinished enters the
-    index before the run's own entry leaves it, so a crash here loses nothing either.
+    A run still holding its lock (its period's, or its milestone part's) is alive (or its
+    lock was never broken) and is left alone, as is this run. Each invoice the dead run
+    left unfinished enters the index before the run's own entry leaves it, so a crash
+    here loses nothing either.
     """
-    for period, run_id in platform.store.unsettled_runs(context.mode):
+    for scope, run_id in platform.store.unsettled_runs(context.mode):
         if run_id == context.run_id:
             continue
-        if platform.store.period_lock_holder(context.mode, period) == run_id:
+        if platform.store.period_lock_holder(context.mode, scope) == run_id:
             continue
         for stored in platform.store.run_invoices(run_id):
             if stored.invoice.status is InvoiceStatus.FINALIZED and not lifecycle.is_finished(

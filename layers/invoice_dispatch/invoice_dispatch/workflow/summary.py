@@ -330,6 +330,8 @@ def summarize_run(
         "error": error.message if error else None,
         "register": _register(context, outcome, platform),
     }
+    if context.milestone is not None:
+        report["milestone"] = context.milestone.model_dump()
     record = billing_record(context, report, run, history, platform)
     report["history"] = record.model_dump(mode="json")
     report["kpis"] = record_run(record, platform).model_dump(mode="json")
@@ -345,7 +347,7 @@ def summarize_run(
         Message=json.dumps(alert, indent=2),
     )
     platform.store.settle_run(context.run_id)
-    platform.store.release_period_lock(context.mode, context.period, context.run_id)
+    platform.store.release_period_lock(context.mode, context.lock_scope, context.run_id)
     return report
 
 
