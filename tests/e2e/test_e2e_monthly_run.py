@@ -121,7 +121,7 @@ def test_numbers_are_consecutive_from_one(first_run: tuple[RunResult, dict[str, 
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1)]
 
 
-def test_each_email_goes_to_its_customer_with_its_pdf(
+def test_each_email_goes_to_its_customer_with_its_pdf_and_portal_link(
     first_run: tuple[RunResult, dict[str, Any]],
 ) -> None:
     result, _ = first_run
@@ -150,6 +150,8 @@ def test_each_email_goes_to_its_customer_with_its_pdf(
             attachments[0].get_content()
             == (result.out_dir / "invoices" / f"{invoice.number}.pdf").read_bytes()
         )
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert f"/portal/{invoice.account_id}?exp=" in text  # and the link, whatever the channel
         invoice_emails += 1
     assert portal_customers  # the sample accounts have a portal customer
     assert invoice_emails == result.report["counts"]["finalized"]  # type: ignore[index]

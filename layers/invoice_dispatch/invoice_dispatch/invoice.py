@@ -75,9 +75,11 @@ class PostalAddress(Frozen):
 class Channel(StrEnum):
     """How an account receives its documents (the account's ``customer.channel``).
 
-    ``email``: the PDF attached, as before the portal existed. ``portal``: the e-mail
-    carries the signed portal link instead of the attachment (no 45 KB per message).
-    ``both``: attached, and the link beside it.
+    Every invoice and reminder e-mail carries the customer's signed portal link; the
+    channel decides only whether the PDF travels with it. ``email`` (the default) and
+    ``both``: attached, with the link beside it, so the two send the same message and
+    ``both`` keeps the customer's stated wish on record. ``portal``: the link instead of
+    the attachment (no 45 KB per message).
     """
 
     EMAIL = "email"
@@ -87,10 +89,6 @@ class Channel(StrEnum):
     @property
     def attaches_pdf(self) -> bool:
         return self is not Channel.PORTAL
-
-    @property
-    def links_portal(self) -> bool:
-        return self is not Channel.EMAIL
 
 
 class Customer(Frozen):

@@ -70,7 +70,7 @@ def _run(day: date) -> CollectionsRun:
     return CollectionsRun(run_id=f"run-{day}", as_of=day)
 
 
-def test_a_reminder_in_french_states_what_is_open_escapes_the_name_and_carries_the_pdf(
+def test_a_reminder_in_french_states_what_is_open_escapes_the_name_and_carries_pdf_and_link(
     platform: Platform,
 ) -> None:
     stored = _receivable(platform, "ACC-FR1", "fr", HOSTILE_NAME)
@@ -92,6 +92,8 @@ def test_a_reminder_in_french_states_what_is_open_escapes_the_name_and_carries_t
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == f"{number}.pdf"
     assert attachment.get_content() == platform.documents.get_bytes(str(stored.pdf_key))
+    # And, as every customer e-mail, the customer's signed portal link
+    assert f"{platform.settings.approval_base_url}/portal/ACC-FR1?exp=" in text
 
 
 def test_a_portal_customers_reminder_carries_a_fresh_portal_link_instead_of_the_pdf(

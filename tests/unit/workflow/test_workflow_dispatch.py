@@ -253,10 +253,13 @@ def test_portal_customers_get_their_signed_portal_link_instead_of_an_attachment(
     assert "&sig=" in body and "attached" not in body
 
 
-def test_both_channel_customers_get_the_pdf_and_the_portal_link(platform: Platform) -> None:
-    parsed = _dispatched_to(platform, "ACC-BOTH", "both")
+@pytest.mark.parametrize("channel", ["email", "both"])
+def test_email_and_both_channel_customers_get_the_pdf_and_the_portal_link(
+    platform: Platform, channel: str
+) -> None:
+    parsed = _dispatched_to(platform, "ACC-MAIL", channel)
 
     (attachment,) = parsed.iter_attachments()
     assert attachment.get_filename() == "INV-2026-000001.pdf"
     html = parsed.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
-    assert "/portal/ACC-BOTH?exp=" in html and "customer portal" in html
+    assert "/portal/ACC-MAIL?exp=" in html and "customer portal" in html

@@ -26,8 +26,8 @@ from invoice_dispatch.workflow.finalize import ChunkOutcome
 from invoice_dispatch.workflow.mime import build_message
 
 
-def invoice_document(stored: StoredInvoice, platform: Platform) -> tuple[bytes | None, str | None]:
-    """(PDF to attach, portal link): the invoice as the account's channel says.
+def invoice_document(stored: StoredInvoice, platform: Platform) -> tuple[bytes | None, str]:
+    """(PDF to attach, portal link): the link always, the PDF as the account's channel says.
 
     The invoice e-mail and every reminder carry it the same way, so a customer who asked
     for the portal never gets a 45 KB attachment with a reminder; the link is signed
@@ -37,12 +37,7 @@ def invoice_document(stored: StoredInvoice, platform: Platform) -> tuple[bytes |
     attachment = (
         platform.documents.get_bytes(stored.pdf_key or "") if channel.attaches_pdf else None
     )
-    portal_url = (
-        platform.portal_link(stored.invoice.account_id, datetime.now(UTC))
-        if channel.links_portal
-        else None
-    )
-    return attachment, portal_url
+    return attachment, platform.portal_link(stored.invoice.account_id, datetime.now(UTC))
 
 
 def customer_message(
