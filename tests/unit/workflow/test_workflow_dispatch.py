@@ -148,6 +148,34 @@ def test_throttled_invoices_stay_queued_with_the_reason_until_the_retry(platform
     assert sorted(retried.done) == sorted(ids) and len(sent_emails()) == 3
 
 
+class RejectingSes:
+    """SES refusing a message for good (a blocked recipient): no retry sends it."""
+
+    def send_email(self, **request: Any) -> Any:
+        raise ClientError(
+            {"Error": {"Code": "MessageRejected", "Message": "Email address is on the block list"}},
+            "SendEmail",
+        )
+
+
+def test_a_message_ses_refuses_for_good_is_recorded_failed_with_its_reason(
+    platform: Platform,
+) -> None:
+    (invoice_id,) = finalized_invoices(platform, 1)
+    pacer = SharedSendRate(platform.clients.dynamodb_table(platform.settings.table_name), 1000)
+    platform.mailer = SesMailer(
+        RejectingSes(), platform.settings.ses_configuration_set, pacer, sleep=lambda _: None
+    )
+
+    outcome = dispatch_chunk(RUN, [invoice_id], platform)
+
+    assert "block list" in outcome.failed[invoice_id]
+    stored = platform.store.get_invoice(invoice_id)
+    assert stored is not None and stored.delivery_status is DeliveryStatus.FAILED
+    assert "block list" in (stored.delivery_detail or "") and stored.ses_message_id is None
+    assert sent_emails() == []
+
+
 @pytest.mark.parametrize(
     ("sample", "expected"),
     [

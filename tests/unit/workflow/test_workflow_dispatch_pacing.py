@@ -99,12 +99,18 @@ class LambdaClients:
             "sesv2": ThrottlingSes(_SESSION.client("sesv2"), limit),
         }
         self._dynamodb = _SESSION.resource("dynamodb")
+        self._secrets = _SESSION.client("secretsmanager")
 
     def client(self, service: str) -> Any:
         return self._clients[service]
 
     def dynamodb_table(self, name: str) -> Any:
         return self._dynamodb.Table(name)
+
+    def secret_bytes(self, secret_id: str) -> bytes:
+        """The portal link's key: every customer e-mail carries the signed link."""
+        secret = self._secrets.get_secret_value(SecretId=secret_id)["SecretString"]
+        return str(secret).encode("utf-8")
 
 
 def _lambda_platform(shared: Platform, limit: AccountSendRate) -> Platform:

@@ -742,7 +742,7 @@ class DynamoStore:
         SES reported it). What is not needed is not stored: past 1 KB every later write of
         the state item would cost two write units instead of one.
         """
-        values: dict[str, Any] = {":new": status.value, ":now": _now_iso()}
+        values: dict[str, Any] = {":new": status.value}
         placeholders = []
         for index, previous in enumerate(delivery_entered_from(status)):
             values[f":p{index}"] = previous
@@ -758,6 +758,8 @@ class DynamoStore:
                 ", sent_at = if_not_exists(sent_at, :now)"
             )
             values[":mid"] = message_id
+        if ":now" in update:  # DynamoDB refuses a value the expression does not use
+            values[":now"] = _now_iso()
         return _written(
             lambda: self._table.update_item(
                 Key=_doc_key(invoice_id),
