@@ -101,6 +101,12 @@ class Platform:
             settings.payment_gateway_timeout_seconds,
         )
 
+    @property
+    def offers_online_payment(self) -> bool:
+        """The portal's "Pay online" needs the gateway's address and key; the portal's
+        Lambda is given both only when ``PaymentGatewayUrl`` is set."""
+        return bool(self.settings.payment_gateway_url and self.settings.payment_gateway_secret_id)
+
     @cached_property
     def corrections(self) -> CorrectionsStore:
         """Credit notes, write-offs and disputes asked for on demand, on the same table."""

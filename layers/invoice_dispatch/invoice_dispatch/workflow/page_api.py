@@ -30,7 +30,7 @@ def respond(page: Page, headers: dict[str, str] | None = None) -> Response:
         status_code=page.status_code,
         content_type=page.content_type,
         body=page.body,
-        headers={**SECURITY_HEADERS, **(headers or {})},
+        headers={**SECURITY_HEADERS, **page.headers, **(headers or {})},
     )
 
 
