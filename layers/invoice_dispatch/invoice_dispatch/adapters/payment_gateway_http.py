@@ -23,14 +23,13 @@ The portal's checkout: ``POST <url>/v1/checkout_sessions`` (Stripe's Checkout Se
 bearer key and an ``Idempotency-Key``; 200 answers ``{"id": "cs_...", "url": ...}``, the
 hosted page. Anything else (down, slow, refused) is ``CheckoutUnavailable``: the
 customer is waiting at a button, so there is no "ask again later", only "not now".
-
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import requests
-
 from pydantic import ValidationError
 
 from invoice_dispatch.autopay import (

@@ -20,7 +20,9 @@ def _with_security_headers(
     """A global middleware also wraps Powertools' own answers (an unknown path's 404), so
     no response of the API can leave without them."""
     response = next_middleware(resolver)
-    response.headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        # A page may tighten or widen one for itself (the portal's CSP names the checkout).
+        response.headers.setdefault(name, value)
     return response
 
 

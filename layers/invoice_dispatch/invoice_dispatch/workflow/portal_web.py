@@ -28,7 +28,7 @@ from invoice_dispatch.approval.page import render_error_page
 from invoice_dispatch.autopay import CheckoutUnavailable
 from invoice_dispatch.invoice import Invoice, InvoiceStatus
 from invoice_dispatch.observability import logger
-from invoice_dispatch.platform import Platform
+from invoice_dispatch.platform import Platform, origin_of
 from invoice_dispatch.portal.checkout import checkout_refusal, checkout_request
 from invoice_dispatch.portal.links import PortalClaims, portal_path, verify_portal_link
 from invoice_dispatch.portal.page import render_portal_page
@@ -40,7 +40,7 @@ from invoice_dispatch.portal.statement import (
     invoice_row,
     standing,
 )
-from invoice_dispatch.workflow.approval_web import Page
+from invoice_dispatch.workflow.approval_web import SECURITY_HEADERS, Page
 
 #: Documents per page: a year of monthly invoices and their credit notes.
 PAGE_SIZE = 24
@@ -62,8 +62,24 @@ def _error(
     return Page(status_code, render_error_page(title, message, _HELP), headers=headers or {})
 
 
+def _page_headers(platform: Platform) -> dict[str, str]:
+    """With a gateway, the page's CSP lets its forms lead to the hosted checkout's origin.
+
+    ``form-action`` governs where a form's submission may end up after redirects too
+    (Chromium enforces it on the 303), so with ``'self'`` alone the browser would refuse
+    the gateway's page the "Pay online" POST sends the customer to.
+    """
+    origin = platform.checkout_origin
+    if not origin:
+        return {}
+    csp = SECURITY_HEADERS["Content-Security-Policy"]
+    return {
+        "Content-Security-Policy": csp.replace("form-action 'self'", f"form-action 'self' {origin}")
+    }
+
+
 def _seller_today(platform: Platform, now: datetime) -> date:
-    """"Overdue" from the day after the due date where the seller is, as reminders count it."""
+    """ "Overdue" from the day after the due date where the seller is, as reminders count it."""
     return now.astimezone(ZoneInfo(platform.legal_entity.timezone)).date()
 
 
@@ -176,7 +192,7 @@ def show_portal(
         if page.older_than
         else None,
     )
-    return Page(200, render_portal_page(view))
+    return Page(200, render_portal_page(view), headers=_page_headers(platform))
 
 
 def download_document(
@@ -219,7 +235,7 @@ def start_checkout(
     platform: Platform,
     now: datetime | None = None,
 ) -> Page:
-    """"Pay online": a 303 to the gateway's hosted page for what the invoice has open.
+    """ "Pay online": a 303 to the gateway's hosted page for what the invoice has open.
 
     Refusals (a bad link, another account's or an unknown invoice, one that is paid,
     disputed or auto-pay's) are 4xx pages with a sentence, and the gateway is not asked.
@@ -248,7 +264,9 @@ def start_checkout(
     ):
         return _error(404, "No such invoice", "This account has no such invoice to pay.")
     ledger = platform.ledger.receivables_collecting([invoice.number])
-    current = standing(invoice, ledger.get(invoice.number, (None, False)), _seller_today(platform, now))
+    current = standing(
+        invoice, ledger.get(invoice.number, (None, False)), _seller_today(platform, now)
+    )
     refusal = checkout_refusal(invoice.number, current)
     if refusal:
         return _error(409, "Nothing to pay online", refusal)
@@ -257,6 +275,10 @@ def start_checkout(
         session = platform.payment_gateway.create_checkout(
             checkout_request(invoice, current, return_url)
         )
+        if origin_of(session.url) != platform.checkout_origin:
+            raise CheckoutUnavailable(
+                f"the gateway's hosted page {session.url} is outside {platform.checkout_origin}"
+            )
     except CheckoutUnavailable as unavailable:
         logger.warning(
             "Checkout unavailable", extra={"invoice": invoice.number, "reason": str(unavailable)}
