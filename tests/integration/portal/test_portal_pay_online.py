@@ -34,6 +34,8 @@ pytestmark = pytest.mark.integration
 PAID = "ACC-PAID"
 AUTO_PAY = "ACC-AUTO"
 PAYER = "ACC-PAYS"
+#: Sent today: collections admits it tomorrow, and a card payment now would find no invoice.
+NEW = "ACC-NEW"
 
 
 @dataclass
@@ -70,9 +72,11 @@ def shop() -> Iterator[Shop]:
         gateway.webhook_secret = platform.payments_webhook_secret()
         ids = finalize_for(platform, OURS, THEIRS, PAID, PAYER)
         ids |= finalize_for(platform, AUTO_PAY, auto_pay={"mandate_ref": "MANDATE-0042"})
+        ids |= finalize_for(platform, NEW)
         stored = platform.store.get_invoices(list(ids.values()))
         platform.ledger.open_receivables(
-            Receivable.opened_for(s.invoice) for s in stored.values() if s.invoice.auto_pay is None
+            Receivable.opened_for(stored[ids[account]].invoice)
+            for account in (OURS, THEIRS, PAID, PAYER)
         )
         paid = stored[ids[PAID]].invoice
         receive_payment(bank_payment(str(paid.gross_total), str(paid.number)), platform)
@@ -111,13 +115,14 @@ def test_the_page_offers_pay_online_for_an_open_invoice_and_its_gets_ask_the_gat
 ) -> None:
     before = _table_items(shop.platform)
 
-    pages = [shop.api.get(shop.api.link(account)) for account in (OURS, OURS, PAID, AUTO_PAY)]
+    pages = [shop.api.get(shop.api.link(account)) for account in (OURS, OURS, PAID, AUTO_PAY, NEW)]
 
-    ours, _, paid, auto_pay = pages
+    ours, _, paid, auto_pay, new = pages
     (form,) = _pay_forms(ours["body"])
     assert urlsplit(form).path == urlsplit(shop.pay_url(OURS)).path
     assert "Pay online" in ours["body"]
-    assert _pay_forms(paid["body"]) == [] and _pay_forms(auto_pay["body"]) == []
+    assert _pay_forms(paid["body"]) == _pay_forms(auto_pay["body"]) == _pay_forms(new["body"]) == []
+    assert "How to pay" in new["body"]  # by transfer, from the minute the e-mail arrives
     csp = {name.lower(): value for name, value in ours["headers"].items()}[
         "content-security-policy"
     ]
@@ -154,6 +159,7 @@ def test_repeated_clicks_make_one_checkout_for_the_amount_open_and_send_the_cust
         ("another account's invoice", 404, "no such invoice"),
         ("a paid invoice", 409, "nothing left to pay"),
         ("an auto-pay invoice", 409, "collected automatically"),
+        ("an invoice not booked yet", 409, "from tomorrow"),
         ("an edited link", 403, "altered"),
         ("an expired link", 410, "expired"),
     ],
@@ -165,6 +171,7 @@ def test_a_click_that_cannot_pay_is_refused_with_a_sentence_and_asks_the_gateway
         "another account's invoice": shop.pay_url(OURS, invoice_of=THEIRS),
         "a paid invoice": shop.pay_url(PAID),
         "an auto-pay invoice": shop.pay_url(AUTO_PAY),
+        "an invoice not booked yet": shop.pay_url(NEW),
         "an edited link": _edited(shop.pay_url(OURS)),
         "an expired link": shop.pay_url(OURS, expires_in=timedelta(seconds=-1)),
     }[case]

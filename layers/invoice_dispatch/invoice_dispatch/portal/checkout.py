@@ -30,6 +30,11 @@ def checkout_refusal(number: str, current: Standing) -> str | None:
         )
     if not current.payable:
         return f"Invoice {number} has nothing left to pay; no payment was started."
+    if not current.payable_online:
+        return (
+            f"Invoice {number} can be paid online from tomorrow, once it is booked; until "
+            "then please pay by bank transfer with the details shown on your page."
+        )
     return None
 
 

@@ -112,6 +112,9 @@ class Standing:
     status: ReceivableStatus
     #: Auto-pay is collecting it, or will once collections admits it.
     auto_pay: bool
+    #: Collections has opened its receivable (the day after it was sent): a payment that
+    #: arrives before that finds no invoice to match and waits on the exception list.
+    admitted: bool
 
     @property
     def owed(self) -> bool:
@@ -121,6 +124,12 @@ class Standing:
     def payable(self) -> bool:
         """Whether the customer should pay it themselves: owed and not auto-pay's to take."""
         return self.owed and not self.auto_pay
+
+    @property
+    def payable_online(self) -> bool:
+        """A card payment is matched at once, so it waits until the ledger knows the
+        invoice; until then the page shows the transfer details only."""
+        return self.payable and self.admitted
 
 
 def standing(invoice: Invoice, ledger: tuple[Receivable | None, bool], today: date) -> Standing:
@@ -134,6 +143,7 @@ def standing(invoice: Invoice, ledger: tuple[Receivable | None, bool], today: da
         receivable=receivable,
         status=receivable.status(today),
         auto_pay=invoice.auto_pay is not None and (collecting or admitted is None),
+        admitted=admitted is not None,
     )
 
 
@@ -161,7 +171,7 @@ def invoice_row(
         pdf_url=pdf_url,
         note=wording.labels["auto_pay"] if current.owed and current.auto_pay else "",
         payment=_payment(receivable, seller, wording) if current.payable else None,
-        pay_url=pay_url if current.payable else None,
+        pay_url=pay_url if current.payable_online else None,
     )
 
 
