@@ -23,7 +23,7 @@ from invoice_dispatch.workflow.portal_web import PAY
 from tests.conftest import moto_platform
 from tests.unit.payments.payment_factories import bank_payment
 from tests.unit.portal.portal_factories import OURS, THEIRS, PortalApi, finalize_for
-from tools.approval_server import LocalLambdaContext, build_http_api_event
+from tools.approval_server import LocalLambdaContext, build_http_api_event, serve_lambda
 from tools.local_run.lambda_router import load_handler
 from tools.local_run.stack import LOCAL_GATEWAY_API_KEY
 from tools.local_run.wiring import Template
@@ -101,13 +101,16 @@ def _edited(url: str) -> str:
     return url[:-1] + "01"[url.endswith("0")]
 
 
+def _webhook_handler() -> Any:
+    return load_handler(Template().functions()["PaymentsWebhookFunction"])
+
+
 def _deliver(event: SignedEvent) -> dict[str, Any]:
-    """The gateway's webhook delivery, to the real payments webhook handler."""
-    handler = load_handler(Template().functions()["PaymentsWebhookFunction"])
+    """A redelivery of the gateway's event, to the real payments webhook handler."""
     request = build_http_api_event(
         "POST", "/payments/webhook", event.headers, event.body, "198.51.100.9", "api.example.com"
     )
-    return handler(request, LocalLambdaContext(function_name="PaymentsWebhookFunction"))
+    return _webhook_handler()(request, LocalLambdaContext(function_name="PaymentsWebhookFunction"))
 
 
 def test_the_page_offers_pay_online_for_an_open_invoice_and_its_gets_ask_the_gateway_nothing(
@@ -203,16 +206,24 @@ def test_a_gateway_that_is_down_is_a_503_with_a_sentence_and_nothing_recorded(
 
 
 def test_a_paid_checkouts_webhook_pays_the_invoice_once_and_the_button_goes(shop: Shop) -> None:
+    """The customer pays on the gateway's page; the gateway posts its signed event to our
+    webhook over HTTP, sends the customer back to the portal, and later delivers again."""
     _, number = shop.invoices[PAYER]
     hosted = shop.api.post(shop.pay_url(PAYER))["headers"]["Location"]
-    session_id = hosted.rsplit("/", 1)[1]
 
-    first = _deliver(shop.gateway.complete_checkout(session_id))
-    again = _deliver(shop.gateway.complete_checkout(session_id))  # the provider redelivers
+    with serve_lambda(_webhook_handler()) as webhook:
+        shop.gateway.webhook_url = f"{webhook.url}/payments/webhook"
+        try:
+            paid = requests.post(f"{hosted}/pay", allow_redirects=False, timeout=10)
+        finally:
+            shop.gateway.webhook_url = None
+    again = _deliver(shop.gateway.complete_checkout(hosted.rsplit("/", 1)[1]))
 
     receivable = shop.platform.ledger.receivables([number])[number]
     payments = [e for e in shop.platform.ledger.entries(number) if e.kind is EntryKind.PAYMENT]
-    assert (first["statusCode"], again["statusCode"]) == (200, 200)
+    assert paid.status_code == 303
+    assert paid.headers["Location"].startswith(shop.api.link(PAYER).split("?")[0])
+    assert again["statusCode"] == 200 and "already" in again["body"].lower()
     assert len(payments) == 1 and len(shop.gateway.charges_for(number)) == 1
     assert receivable.status(receivable.due_date) is ReceivableStatus.PAID
     assert _pay_forms(shop.api.get(shop.api.link(PAYER))["body"]) == []
