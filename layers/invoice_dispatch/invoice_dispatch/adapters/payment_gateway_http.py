@@ -40,11 +40,12 @@ from invoice_dispatch.autopay import (
     CheckoutSession,
     CheckoutUnavailable,
 )
+from invoice_dispatch.autopay.gateway import InvoiceAmountRequest
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.money import quantum
 
 
-def minor_units(request: ChargeRequest | CheckoutRequest) -> int:
+def minor_units(request: InvoiceAmountRequest) -> int:
     """The amount as an integer of the currency's minor units (cents; yen as they are)."""
     return int(request.amount / quantum(request.currency))
 
@@ -65,6 +66,17 @@ class HttpPaymentGateway:
         self._http = http or requests.Session()
         self._headers = {"Accept": "application/json", "Authorization": f"Bearer {api_key}"}
 
+    def _post(
+        self, url: str, body: dict[str, Any], request: InvoiceAmountRequest
+    ) -> requests.Response:
+        """Every request under its key: the gateway answers a repeated key as the first."""
+        return self._http.post(
+            url,
+            json=body,
+            headers={**self._headers, "Idempotency-Key": request.idempotency_key},
+            timeout=self._timeout,
+        )
+
     def charge(self, request: ChargeRequest) -> ChargeResult:
         body: dict[str, Any] = {
             "amount": minor_units(request),
@@ -82,12 +94,7 @@ class HttpPaymentGateway:
         if request.mandate_ref:
             body["mandate"] = request.mandate_ref
         try:
-            response = self._http.post(
-                self._intents_url,
-                json=body,
-                headers={**self._headers, "Idempotency-Key": request.idempotency_key},
-                timeout=self._timeout,
-            )
+            response = self._post(self._intents_url, body, request)
         except requests.Timeout:
             return ChargeResult(
                 outcome=ChargeOutcome.UNKNOWN,
@@ -115,12 +122,7 @@ class HttpPaymentGateway:
             },
         }
         try:
-            response = self._http.post(
-                self._checkouts_url,
-                json=body,
-                headers={**self._headers, "Idempotency-Key": request.idempotency_key},
-                timeout=self._timeout,
-            )
+            response = self._post(self._checkouts_url, body, request)
         except requests.Timeout:
             raise CheckoutUnavailable(f"no answer within {self._timeout:g} s") from None
         except requests.ConnectionError:

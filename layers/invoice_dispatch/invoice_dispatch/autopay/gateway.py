@@ -51,8 +51,9 @@ def idempotency_key(number: str, attempt: int) -> str:
     return f"autopay-{number}-{attempt}"
 
 
-class ChargeRequest(BaseModel):
-    """What one attempt asks the gateway for: the invoice's open amount at the time."""
+class InvoiceAmountRequest(BaseModel):
+    """What every request to the gateway carries: one invoice's open amount at the time,
+    under a key that makes asking again the same request."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -61,6 +62,11 @@ class ChargeRequest(BaseModel):
     account_id: str
     amount: Decimal = Field(gt=0)
     currency: str
+
+
+class ChargeRequest(InvoiceAmountRequest):
+    """What one attempt asks the gateway for: the stored means to charge."""
+
     method_ref: str | None = None
     mandate_ref: str | None = None
 
@@ -80,17 +86,10 @@ def checkout_key(number: str, amount_open: Decimal) -> str:
     return f"checkout-{number}-{amount_open}"
 
 
-class CheckoutRequest(BaseModel):
+class CheckoutRequest(InvoiceAmountRequest):
     """A hosted payment page for what is open on one invoice, and where it sends the
     customer back to (the portal page, both when paid and when abandoned)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    idempotency_key: str
-    invoice_number: str
-    account_id: str
-    amount: Decimal = Field(gt=0)
-    currency: str
     #: The invoice's ISO 11649 creditor reference, as the bank transfer would quote it.
     reference: str
     success_url: str

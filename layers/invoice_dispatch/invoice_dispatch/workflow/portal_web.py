@@ -91,6 +91,17 @@ def _verified(
     )
 
 
+def _refused(
+    account_id: str, query: Mapping[str, str], platform: Platform, now: datetime
+) -> Page | None:
+    """The refusal page of a link that does not open this account, or None if it does."""
+    try:
+        _verified(account_id, query, platform, now)
+    except LinkRejected as rejected:
+        return _error(rejected.status_code, _REFUSAL, rejected.reason)
+    return None
+
+
 def _signed_url(
     account_id: str, query: Mapping[str, str], platform: Platform, suffix: str = "", **extra: str
 ) -> str:
@@ -204,12 +215,10 @@ def download_document(
     now: datetime | None = None,
 ) -> Page:
     """The PDF of one of the account's documents, read from S3 as it was stored."""
-    now = now or datetime.now(UTC)
     account_id, document_id = unquote(account_id), unquote(document_id)
-    try:
-        _verified(account_id, query, platform, now)
-    except LinkRejected as rejected:
-        return _error(rejected.status_code, _REFUSAL, rejected.reason)
+    refused = _refused(account_id, query, platform, now or datetime.now(UTC))
+    if refused:
+        return refused
     pdf_key: str | None = None
     if kind == INVOICES:
         stored = platform.store.get_invoice(document_id)
@@ -244,10 +253,9 @@ def start_checkout(
     """
     now = now or datetime.now(UTC)
     account_id, invoice_id = unquote(account_id), unquote(invoice_id)
-    try:
-        _verified(account_id, query, platform, now)
-    except LinkRejected as rejected:
-        return _error(rejected.status_code, _REFUSAL, rejected.reason)
+    refused = _refused(account_id, query, platform, now)
+    if refused:
+        return refused
     if not platform.offers_online_payment:
         return _error(
             404,
