@@ -45,7 +45,7 @@ from pathlib import Path
 
 from invoice_dispatch.platform import get_platform
 from tools.audit.commands import export_register
-from tools.local_run.collections_demo import demo_gateway, run_collections_days
+from tools.local_run.collections_demo import connect_webhook, demo_gateway, run_collections_days
 from tools.local_run.corrections import demo_credit_note
 from tools.local_run.faults import CRASH_POINTS, CrashPlan, crashing
 from tools.local_run.metering import Meter
@@ -354,17 +354,20 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory() as work_dir,
         erp_for(arguments.erp, Path(work_dir), state.directory) as erp,
+        # The portal's "Pay online" leads to it: a thread, up as long as the stack.
+        demo_gateway() as (gateway_parameters, gateway),
         LocalEnvironment(
             arguments.accounts,
             arguments.out,
             erp,
-            parameters=parameters,
+            parameters={**parameters, **gateway_parameters},
             progress=progress,
             state_dir=state.directory,
             meter=meter,
         ) as env,
         crashing(crash),
     ):
+        connect_webhook(gateway, env)
         run_started = time.monotonic()
         result = env.run(start_input, approval, timeout_seconds=timeout)
         run_seconds = time.monotonic() - run_started
@@ -404,7 +407,7 @@ def collections_main(arguments: argparse.Namespace) -> int:
     os.environ.setdefault("DISPATCH_CLAIM_LEASE_SECONDS", "5")
     with (
         erp_for(arguments.erp, Path(tempfile.mkdtemp())) as erp,
-        demo_gateway() as gateway_parameters,
+        demo_gateway() as (gateway_parameters, _gateway),
         LocalEnvironment(arguments.accounts, arguments.out, erp, gateway_parameters) as env,
     ):
         monthly = env.run({"period": arguments.period, "mode": "live"}, ApprovalPlan())

@@ -37,8 +37,9 @@ from invoice_dispatch.workflow import keys
 from invoice_dispatch.workflow.payments_in import parse_statement
 from tools.approval_server import LocalLambdaContext, build_http_api_event
 from tools.local_run.runner import LocalEnvironment
+from tools.local_run.stack import LOCAL_GATEWAY_API_KEY
 from tools.local_run.wiring import REGION, REPO_ROOT
-from tools.payment_gateway_server import running_payment_gateway
+from tools.payment_gateway_server import PaymentGatewayState, running_payment_gateway
 
 #: What the local gateway answers for each sample account's means, one outcome per new
 #: charge (the last repeats); unscripted means (ACC-1022's card) are collected at once.
@@ -81,15 +82,23 @@ def payment_arrivals() -> list[PaymentArrival]:
 
 
 @contextlib.contextmanager
-def demo_gateway() -> Iterator[dict[str, Any]]:
-    """The local payment gateway, scripted; yields the stack parameters that point at it.
+def demo_gateway() -> Iterator[tuple[dict[str, Any], PaymentGatewayState]]:
+    """The local payment gateway, scripted; yields the stack parameters that point at it
+    and its state (``connect_webhook`` points its checkouts' events at the stack).
 
     A charge that "times out" is answered after 2 s to a client that waits 1 s.
     """
-    with running_payment_gateway(slow_seconds=2) as (url, gateway):
+    with running_payment_gateway(LOCAL_GATEWAY_API_KEY, slow_seconds=2) as (url, gateway):
         for reference, outcomes in GATEWAY_SCRIPT.items():
             gateway.script(reference, outcomes)
-        yield {"PaymentGatewayUrl": url, "PaymentGatewayTimeoutSeconds": 1}
+        yield {"PaymentGatewayUrl": url, "PaymentGatewayTimeoutSeconds": 1}, gateway
+
+
+def connect_webhook(gateway: PaymentGatewayState, env: LocalEnvironment) -> None:
+    """A checkout paid on the local gateway's page reaches the stack's payments webhook
+    (``POST /payments/webhook`` on the local HTTP API), signed with the stack's secret."""
+    gateway.webhook_url = f"{env.stack.approval_base_url}/payments/webhook"
+    gateway.webhook_secret = get_platform().payments_webhook_secret()
 
 
 def post_webhook(env: LocalEnvironment, body: bytes) -> dict[str, str]:

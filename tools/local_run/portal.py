@@ -4,6 +4,11 @@ The link is the one the customer's e-mails carry (signed with the stack's portal
 the page is what the real portal handler answers it with, behind the local API Gateway
 stand-in (``LocalEnvironment``'s server routes ``/portal/`` to the portal's function).
 It is written to ``out/portal/<account>.html`` so a person can open it after the demo.
+
+The demo's local payment gateway (``collections_demo.demo_gateway``) runs beside the stack,
+so an open invoice has "Pay online": while the stack is up (``--wait-for-approval``) the
+button leads to the gateway's page, and paying there posts the signed payment event to
+the stack's webhook.
 """
 
 from __future__ import annotations
@@ -37,8 +42,11 @@ def demo_portal(env: LocalEnvironment, period: str) -> list[str]:
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(response.text, encoding="utf-8")
     documents = response.text.count('data-label="PDF"')
+    buttons = response.text.count('class="pay-online"')
+    gateway = platform.settings.payment_gateway_url or "none"
     return [
         f"Portal link of {invoice.account_id} ({invoice.customer.name}, "
         f"channel {invoice.customer.channel.value}): {link}",
         f"  page       {Path(page)} (HTTP {response.status_code}, {documents} document(s))",
+        f"  pay online {buttons} button(s), to the local payment gateway {gateway}",
     ]

@@ -63,6 +63,12 @@ GC_THRESHOLDS = (20_000, 20, 20)
 
 #: Who the meter counts the runner's own calls for (polling, approval link, export).
 LOCAL_RUNNER = "local runner"
+#: The HTTP API's routes served by functions other than the approval API's (the template's
+#: ``HttpApi`` events under these paths).
+HTTP_API_PREFIXES = {
+    "/portal/": "CustomerPortalFunction",
+    "/payments/webhook": "PaymentsWebhookFunction",
+}
 
 #: Business names of the steps, for progress lines.
 STEP_NAMES = {
@@ -206,12 +212,13 @@ class LocalEnvironment:
 
     def _http_api_handler(self, event: dict[str, Any], context: Any) -> Any:
         """The HTTP API's function for the request's path, as the template routes it: the
-        customer portal's under ``/portal/``, the approval API's for the rest. Loaded on
+        customer portal's under ``/portal/``, the payments webhook's (where the local
+        gateway delivers a paid checkout), the approval API's for the rest. Loaded on
         first request (after the environment is set)."""
-        function = (
-            "CustomerPortalFunction"
-            if str(event.get("rawPath", "")).startswith("/portal/")
-            else "ApprovalApiFunction"
+        path = str(event.get("rawPath", ""))
+        function = next(
+            (name for prefix, name in HTTP_API_PREFIXES.items() if path.startswith(prefix)),
+            "ApprovalApiFunction",
         )
         handler = self.router.handler_for(function)[1]
         if not self.meter:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from invoice_dispatch.adapters import aws_clients
 from invoice_dispatch.adapters.autopay_store import AutoPayStore
@@ -101,6 +102,21 @@ class Platform:
             settings.payment_gateway_timeout_seconds,
         )
 
+    @property
+    def offers_online_payment(self) -> bool:
+        """The portal's "Pay online" needs the gateway's address and key; the portal's
+        Lambda is given both only when ``PaymentGatewayUrl`` is set."""
+        return bool(self.settings.payment_gateway_url and self.settings.payment_gateway_secret_id)
+
+    @property
+    def checkout_origin(self) -> str | None:
+        """The one origin "Pay online" may send a customer to: the configured checkout
+        origin, else the gateway's own (``scheme://host[:port]``); None without a gateway."""
+        if not self.offers_online_payment:
+            return None
+        configured = self.settings.payment_checkout_origin or self.settings.payment_gateway_url
+        return origin_of(configured or "")
+
     @cached_property
     def corrections(self) -> CorrectionsStore:
         """Credit notes, write-offs and disputes asked for on demand, on the same table."""
@@ -188,6 +204,12 @@ class Platform:
         if not secret_id:
             raise PermanentError("PAYMENTS_WEBHOOK_SECRET_ID is not configured")
         return self.clients.secret_bytes(secret_id)
+
+
+def origin_of(url: str) -> str:
+    """``https://pay.example.com`` of ``https://pay.example.com/v1/...``: what a CSP names."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 @lru_cache(maxsize=1)

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     payment_gateway_url: str | None = None
     #: The secret holding the gateway's API key (``{"api_key": ...}``).
     payment_gateway_secret_id: str | None = None
+    #: Where the gateway's hosted checkout pages live, when not at the API's own origin
+    #: (Stripe: ``https://checkout.stripe.com``). The portal page's CSP lets its "Pay
+    #: online" form lead there and nowhere else (``workflow/portal_web.py``).
+    payment_checkout_origin: str | None = None
     #: How long a charge may take before its outcome is "unknown" (asked again later).
     payment_gateway_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
     #: Days after the first declined charge on which it is tried again (``autopay/``).

@@ -10,7 +10,14 @@ from decimal import Decimal
 import pytest
 
 from invoice_dispatch.adapters.payment_gateway_http import HttpPaymentGateway
-from invoice_dispatch.autopay import ChargeOutcome, ChargeRequest, idempotency_key
+from invoice_dispatch.autopay import (
+    ChargeOutcome,
+    ChargeRequest,
+    CheckoutRequest,
+    CheckoutUnavailable,
+    checkout_key,
+    idempotency_key,
+)
 from invoice_dispatch.errors import PermanentError
 from tools.payment_gateway_server import PaymentGatewayState, running_payment_gateway
 
@@ -120,3 +127,44 @@ def test_a_refused_connection_is_unavailable_and_a_wrong_key_is_a_permanent_erro
     with pytest.raises(PermanentError, match=r"HTTP 401.*Invalid API key"):
         wrong_key.charge(_request())
     assert state.charges == []
+
+
+def _checkout(amount: str = "119.00") -> CheckoutRequest:
+    return CheckoutRequest(
+        idempotency_key=checkout_key("INV-2026-000001", Decimal(amount)),
+        invoice_number="INV-2026-000001",
+        account_id="ACC-1001",
+        amount=Decimal(amount),
+        currency="EUR",
+        reference="RF18INV2026000001",
+        success_url="https://portal.example.com/portal/ACC-1001?exp=1&sig=2",
+        cancel_url="https://portal.example.com/portal/ACC-1001?exp=1&sig=2",
+    )
+
+
+def test_a_checkout_asked_again_with_its_key_is_the_same_page_and_a_new_amount_a_new_one(
+    gateway: tuple[HttpPaymentGateway, PaymentGatewayState],
+) -> None:
+    adapter, state = gateway
+    first, again = adapter.create_checkout(_checkout()), adapter.create_checkout(_checkout())
+    after_a_partial_payment = adapter.create_checkout(_checkout("19.00"))
+
+    assert first == again and first.url.startswith(f"{state.base_url}/checkout/cs_")
+    assert after_a_partial_payment.session_id != first.session_id
+    assert [(s["amount"], s["metadata"]["reference"]) for s in state.checkouts.values()] == [
+        (11900, "RF18INV2026000001"),
+        (1900, "RF18INV2026000001"),
+    ]
+    assert state.charges == []  # a checkout takes no money until the customer pays
+
+
+def test_a_checkout_the_gateway_cannot_make_is_unavailable_with_the_reason(
+    served: tuple[str, PaymentGatewayState],
+) -> None:
+    url, state = served
+    state.checkouts_down = True
+    with pytest.raises(CheckoutUnavailable, match="HTTP 503"):
+        HttpPaymentGateway(url, API_KEY, 0.3).create_checkout(_checkout())
+    with pytest.raises(CheckoutUnavailable, match="HTTP 401 Invalid API key"):
+        HttpPaymentGateway(url, "sk_wrong", 0.3).create_checkout(_checkout())
+    assert state.checkouts == {}

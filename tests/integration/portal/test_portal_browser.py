@@ -21,7 +21,9 @@ from tests.e2e.test_e2e_approval import CHROMIUM, CHROMIUM_ARGS
 from tests.unit.payments.payment_factories import bank_payment
 from tests.unit.portal.portal_factories import OURS, THEIRS, PortalApi, finalize_for
 from tools.approval_server import serve_lambda
+from tools.local_run.stack import LOCAL_GATEWAY_API_KEY
 from tools.local_run.wiring import REPO_ROOT
+from tools.payment_gateway_server import running_payment_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -33,16 +35,22 @@ class Portal:
     link: str
     platform: Platform
     numbers: dict[str, str]
+    gateway_url: str
 
 
 @pytest.fixture(scope="module")
 def portal() -> Iterator[Portal]:
     """Our customer's invoice, open; two other customers' beside it (one of them paid). The
-    pages' own links point at the local server, as the deployed ones point at the API."""
-    with moto_platform() as platform:
+    pages' own links point at the local server, as the deployed ones point at the API; the
+    local payment gateway is configured, so the open invoice offers "Pay online"."""
+    with (
+        moto_platform() as platform,
+        running_payment_gateway(LOCAL_GATEWAY_API_KEY) as (gateway_url, _gateway),
+    ):
         api = PortalApi(platform)
         with serve_lambda(api.handler) as server:
             os.environ["APPROVAL_BASE_URL"] = server.url
+            os.environ["PAYMENT_GATEWAY_URL"] = gateway_url
             reset_platform()
             platform = get_platform()
             ours = finalize_for(platform, OURS, "ACC-P3", THEIRS)
@@ -56,10 +64,12 @@ def portal() -> Iterator[Portal]:
                 server.url, OURS, datetime.now(UTC) + timedelta(days=7), platform.portal_key()
             )
             numbers = {account: str(invoices[i].invoice.number) for account, i in ours.items()}
-            yield Portal(link, platform, numbers)
+            yield Portal(link, platform, numbers, gateway_url)
 
 
-def _open(portal: Portal, viewport: dict[str, int], screenshot: Path, **options: object) -> dict:
+def _open(
+    portal: Portal, viewport: dict[str, int], screenshot: Path, pay: bool = False, **options: object
+) -> dict:
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's chromium is missing: `make test` installs it with apt-get"
@@ -84,14 +94,19 @@ def _open(portal: Portal, viewport: dict[str, int], screenshot: Path, **options:
         download = download_info.value
         seen["download_name"] = download.suggested_filename
         seen["download_head"] = Path(download.path()).read_bytes()[:5]
+        seen["pay_buttons"] = page.get_by_role("button", name="Pay online").count()
         page.screenshot(path=str(screenshot), full_page=True)
+        if pay:  # the CSP's form-action must let the POST's 303 lead to the gateway's page
+            page.get_by_role("button", name="Pay online").click()
+            page.wait_for_url(f"{portal.gateway_url}/checkout/*", timeout=5_000)
+            seen["checkout_text"] = page.locator("body").inner_text()
         browser.close()
     return seen
 
 
 def test_desktop_shows_the_invoice_amount_open_pdf_and_qr_code(portal: Portal) -> None:
     screenshot = SCREENSHOTS / "portal-desktop.png"
-    seen = _open(portal, {"width": 1280, "height": 900}, screenshot)
+    seen = _open(portal, {"width": 1280, "height": 900}, screenshot, pay=True)
 
     stored = next(
         s
@@ -106,6 +121,9 @@ def test_desktop_shows_the_invoice_amount_open_pdf_and_qr_code(portal: Portal) -
     assert "How to pay" in seen["text"] and "RF" in seen["text"] and "IBAN" in seen["text"]
     assert seen["qr_box"] and seen["qr_box"]["width"] >= 120
     assert seen["header_visible"] is True
+    assert seen["pay_buttons"] == 1  # the open EUR invoice's; the gateway's page follows it
+    assert f"Invoice {portal.numbers[OURS]}" in seen["checkout_text"]
+    assert f"{stored.invoice.gross_total} EUR" in seen["checkout_text"]
     assert (seen["download_name"], seen["download_head"]) == (
         f"{portal.numbers[OURS]}.pdf",
         b"%PDF-",

@@ -68,8 +68,22 @@ class PortalApi:
         )
 
     def get(self, url: str) -> dict[str, Any]:
+        return self.request("GET", url)
+
+    def post(self, url: str) -> dict[str, Any]:
+        """A form's POST: the browser sends the action's query and an empty form body."""
+        return self.request("POST", url, {"content-type": "application/x-www-form-urlencoded"})
+
+    def request(
+        self, method: str, url: str, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         parts = urlsplit(url)
         event = build_http_api_event(
-            "GET", f"{parts.path}?{parts.query}", {}, b"", "203.0.113.7", "portal.example.com"
+            method,
+            f"{parts.path}?{parts.query}",
+            headers or {},
+            b"",
+            "203.0.113.7",
+            "portal.example.com",
         )
         return self.handler(event, LocalLambdaContext(function_name="CustomerPortalFunction"))

@@ -16,6 +16,13 @@ wrong key, a malformed request) and raises ``PermanentError`` with the gateway's
 retrying cannot help and a person must look. The API key is passed in by the caller
 (read from Secrets Manager), never read here; ``tools/payment_gateway_server.py`` is the
 local stand-in.
+
+The portal's checkout: ``POST <url>/v1/checkout_sessions`` (Stripe's Checkout Sessions,
+``mode: payment``) with the amount, currency, the invoice and its creditor reference in
+``metadata``, and ``success_url`` / ``cancel_url`` back to the portal, under the same
+bearer key and an ``Idempotency-Key``; 200 answers ``{"id": "cs_...", "url": ...}``, the
+hosted page. Anything else (down, slow, refused) is ``CheckoutUnavailable``: the
+customer is waiting at a button, so there is no "ask again later", only "not now".
 """
 
 from __future__ import annotations
@@ -23,13 +30,22 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from pydantic import ValidationError
 
-from invoice_dispatch.autopay import ChargeOutcome, ChargeRequest, ChargeResult
+from invoice_dispatch.autopay import (
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    CheckoutRequest,
+    CheckoutSession,
+    CheckoutUnavailable,
+)
+from invoice_dispatch.autopay.gateway import InvoiceAmountRequest
 from invoice_dispatch.errors import PermanentError
 from invoice_dispatch.money import quantum
 
 
-def minor_units(request: ChargeRequest) -> int:
+def minor_units(request: InvoiceAmountRequest) -> int:
     """The amount as an integer of the currency's minor units (cents; yen as they are)."""
     return int(request.amount / quantum(request.currency))
 
@@ -45,9 +61,21 @@ class HttpPaymentGateway:
         http: requests.Session | None = None,
     ) -> None:
         self._intents_url = f"{url.rstrip('/')}/v1/payment_intents"
+        self._checkouts_url = f"{url.rstrip('/')}/v1/checkout_sessions"
         self._timeout = timeout_seconds
         self._http = http or requests.Session()
         self._headers = {"Accept": "application/json", "Authorization": f"Bearer {api_key}"}
+
+    def _post(
+        self, url: str, body: dict[str, Any], request: InvoiceAmountRequest
+    ) -> requests.Response:
+        """Every request under its key: the gateway answers a repeated key as the first."""
+        return self._http.post(
+            url,
+            json=body,
+            headers={**self._headers, "Idempotency-Key": request.idempotency_key},
+            timeout=self._timeout,
+        )
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         body: dict[str, Any] = {
@@ -66,12 +94,7 @@ class HttpPaymentGateway:
         if request.mandate_ref:
             body["mandate"] = request.mandate_ref
         try:
-            response = self._http.post(
-                self._intents_url,
-                json=body,
-                headers={**self._headers, "Idempotency-Key": request.idempotency_key},
-                timeout=self._timeout,
-            )
+            response = self._post(self._intents_url, body, request)
         except requests.Timeout:
             return ChargeResult(
                 outcome=ChargeOutcome.UNKNOWN,
@@ -83,6 +106,40 @@ class HttpPaymentGateway:
                 reason="the gateway is unreachable (connection refused or reset)",
             )
         return _result(response)
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        body: dict[str, Any] = {
+            "mode": "payment",
+            "amount": minor_units(request),
+            "currency": request.currency.lower(),
+            "description": f"Invoice {request.invoice_number}",
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": {
+                "invoice_number": request.invoice_number,
+                "account_id": request.account_id,
+                "reference": request.reference,
+            },
+        }
+        try:
+            response = self._post(self._checkouts_url, body, request)
+        except requests.Timeout:
+            raise CheckoutUnavailable(f"no answer within {self._timeout:g} s") from None
+        except requests.ConnectionError:
+            raise CheckoutUnavailable(
+                "the gateway is unreachable (connection refused or reset)"
+            ) from None
+        answer = _json(response)
+        if response.status_code != 200:
+            raw_error = answer.get("error")
+            message = raw_error.get("message", "") if isinstance(raw_error, dict) else ""
+            raise CheckoutUnavailable(
+                f"the gateway answered HTTP {response.status_code} {message}".rstrip()
+            )
+        try:
+            return CheckoutSession(session_id=str(answer.get("id", "")), url=answer.get("url"))
+        except ValidationError:
+            raise CheckoutUnavailable("the gateway answered without a hosted page's URL") from None
 
 
 def _result(response: requests.Response) -> ChargeResult:

@@ -10,7 +10,11 @@ from invoice_dispatch.autopay.gateway import (
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
+    CheckoutRequest,
+    CheckoutSession,
+    CheckoutUnavailable,
     PaymentGateway,
+    checkout_key,
     idempotency_key,
 )
 from invoice_dispatch.autopay.schedule import (
@@ -26,8 +30,12 @@ __all__ = [
     "ChargeOutcome",
     "ChargeRequest",
     "ChargeResult",
+    "CheckoutRequest",
+    "CheckoutSession",
+    "CheckoutUnavailable",
     "PaymentGateway",
     "PendingCharge",
     "RetrySchedule",
+    "checkout_key",
     "idempotency_key",
 ]

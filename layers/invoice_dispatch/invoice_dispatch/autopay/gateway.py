@@ -14,6 +14,15 @@ The last two are never "try again with a new request": the next try re-asks with
 charge it made is answered as made, not made again). That is why the key is a function
 of the invoice and the attempt's number alone (``idempotency_key``): a retried Lambda, a
 second run the same day or tomorrow's run all send the same key for the same attempt.
+
+The same port hosts a customer's own payment (the portal's "Pay online"): a **checkout**
+is a page at the gateway where the customer enters a card, for one invoice's open
+amount. Creating one takes no money, so it has only two outcomes: a session with the
+hosted page's address, or ``CheckoutUnavailable``. Its key is a function of the invoice
+and the amount open (``checkout_key``), so a customer who clicks twice, or comes back
+after a reload, is sent to the same page and can pay only once; after a partial payment
+the amount changes and so does the key. The payment itself reaches the ledger as any
+other card payment does, through the signed payments webhook (``payments/webhook.py``).
 """
 
 from __future__ import annotations
@@ -42,8 +51,9 @@ def idempotency_key(number: str, attempt: int) -> str:
     return f"autopay-{number}-{attempt}"
 
 
-class ChargeRequest(BaseModel):
-    """What one attempt asks the gateway for: the invoice's open amount at the time."""
+class InvoiceAmountRequest(BaseModel):
+    """What every request to the gateway carries: one invoice's open amount at the time,
+    under a key that makes asking again the same request."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -52,6 +62,11 @@ class ChargeRequest(BaseModel):
     account_id: str
     amount: Decimal = Field(gt=0)
     currency: str
+
+
+class ChargeRequest(InvoiceAmountRequest):
+    """What one attempt asks the gateway for: the stored means to charge."""
+
     method_ref: str | None = None
     mandate_ref: str | None = None
 
@@ -66,7 +81,42 @@ class ChargeResult(BaseModel):
     reason: str = ""
 
 
+def checkout_key(number: str, amount_open: Decimal) -> str:
+    """``checkout-<invoice number>-<amount open>``: one hosted page per amount owed."""
+    return f"checkout-{number}-{amount_open}"
+
+
+class CheckoutRequest(InvoiceAmountRequest):
+    """A hosted payment page for what is open on one invoice, and where it sends the
+    customer back to (the portal page, both when paid and when abandoned)."""
+
+    #: The invoice's ISO 11649 creditor reference, as the bank transfer would quote it.
+    reference: str
+    success_url: str
+    cancel_url: str
+
+
+class CheckoutSession(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The gateway's id of the session (``cs_...``).
+    session_id: str
+    #: The gateway's hosted page the customer is sent to.
+    url: str = Field(pattern=r"^https?://")
+
+
+class CheckoutUnavailable(Exception):
+    """No checkout now (the gateway is down, slow or refused us); nothing was recorded.
+
+    The message is a sentence for the operator's log; the customer sees the portal's own.
+    """
+
+
 class PaymentGateway(Protocol):
     def charge(self, request: ChargeRequest) -> ChargeResult:
         """Create and confirm a charge; never raises for the outcomes above."""
+        ...
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        """A hosted page for the customer to pay; raises ``CheckoutUnavailable``."""
         ...

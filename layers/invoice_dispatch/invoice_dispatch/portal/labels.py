@@ -25,6 +25,8 @@ _PORTAL_LABELS: dict[str, dict[str, str]] = {
         "pay_intro": "Transfer the amount open to the account below, quoting the reference, "
         "so that your payment is matched to the invoice. For euro invoices, scan the QR code "
         "with your banking app.",
+        "pay_online": "Pay online",
+        "pay_online_note": "by card on our payment provider's secure page, or by transfer:",
         "beneficiary": "Beneficiary",
         "reference": "Reference",
         "credits": "Credits {number}",
@@ -58,6 +60,9 @@ _PORTAL_LABELS: dict[str, dict[str, str]] = {
         "pay_intro": "Überweisen Sie den offenen Betrag auf das unten genannte Konto und geben "
         "Sie den Verwendungszweck an, damit Ihre Zahlung der Rechnung zugeordnet wird. Bei "
         "Rechnungen in Euro scannen Sie den QR-Code mit Ihrer Banking-App.",
+        "pay_online": "Online bezahlen",
+        "pay_online_note": "mit Karte auf der sicheren Seite unseres Zahlungsanbieters, "
+        "oder per Überweisung:",
         "beneficiary": "Empfänger",
         "reference": "Verwendungszweck",
         "credits": "Korrektur zu {number}",
@@ -91,6 +96,9 @@ _PORTAL_LABELS: dict[str, dict[str, str]] = {
         "pay_intro": "Virez le montant restant dû sur le compte ci-dessous en indiquant la "
         "référence, afin que votre paiement soit rapproché de la facture. Pour les factures "
         "en euros, scannez le QR code avec votre application bancaire.",
+        "pay_online": "Payer en ligne",
+        "pay_online_note": "par carte sur la page sécurisée de notre prestataire de paiement, "
+        "ou par virement :",
         "beneficiary": "Bénéficiaire",
         "reference": "Référence",
         "credits": "Avoir sur {number}",

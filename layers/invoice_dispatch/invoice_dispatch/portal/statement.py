@@ -75,6 +75,8 @@ class PortalRow:
     pdf_url: str | None
     note: str = ""
     payment: PaymentDetails | None = None
+    #: Where the "Pay online" button posts to (only with a gateway, only while payable).
+    pay_url: str | None = None
 
 
 def _payment(receivable: Receivable, seller: LegalEntity, wording: Wording) -> PaymentDetails:
@@ -98,6 +100,53 @@ def _payment(receivable: Receivable, seller: LegalEntity, wording: Wording) -> P
     )
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where an invoice stands for its customer today: what is open and who collects it.
+
+    The page and the "Pay online" request both judge from this one reading, so a button
+    is never shown for what the request would refuse, nor the other way round.
+    """
+
+    receivable: Receivable
+    status: ReceivableStatus
+    #: Auto-pay is collecting it, or will once collections admits it.
+    auto_pay: bool
+    #: Collections has opened its receivable (the day after it was sent): a payment that
+    #: arrives before that finds no invoice to match and waits on the exception list.
+    admitted: bool
+
+    @property
+    def owed(self) -> bool:
+        return self.receivable.open_amount > 0 and self.status is not ReceivableStatus.DISPUTED
+
+    @property
+    def payable(self) -> bool:
+        """Whether the customer should pay it themselves: owed and not auto-pay's to take."""
+        return self.owed and not self.auto_pay
+
+    @property
+    def payable_online(self) -> bool:
+        """A card payment is matched at once, so it waits until the ledger knows the
+        invoice; until then the page shows the transfer details only."""
+        return self.payable and self.admitted
+
+
+def standing(invoice: Invoice, ledger: tuple[Receivable | None, bool], today: date) -> Standing:
+    """``ledger`` is the receivable (None before collections admits the invoice) and whether
+    auto-pay is collecting it. An invoice auto-pay will take asks for no transfer (the
+    customer would pay twice): until auto-pay has charged it or handed it over, it is
+    collected automatically."""
+    admitted, collecting = ledger
+    receivable = admitted or Receivable.opened_for(invoice)
+    return Standing(
+        receivable=receivable,
+        status=receivable.status(today),
+        auto_pay=invoice.auto_pay is not None and (collecting or admitted is None),
+        admitted=admitted is not None,
+    )
+
+
 def invoice_row(
     invoice: Invoice,
     ledger: tuple[Receivable | None, bool],
@@ -105,30 +154,24 @@ def invoice_row(
     seller: LegalEntity,
     today: date,
     wording: Wording,
+    pay_url: str | None = None,
 ) -> PortalRow:
-    """One invoice as the customer sees it today; payment details while anything is owed.
-
-    ``ledger`` is the receivable (None before collections admits the invoice) and whether
-    auto-pay is collecting it. An invoice auto-pay will take asks for no transfer (the
-    customer would pay twice): until auto-pay has charged it or handed it over, the page
-    says it is collected automatically.
-    """
-    admitted, collecting = ledger
-    receivable = admitted or Receivable.opened_for(invoice)
-    status = receivable.status(today)
-    auto_pay = invoice.auto_pay is not None and (collecting or admitted is None)
-    owed = receivable.open_amount > 0 and status is not ReceivableStatus.DISPUTED
+    """One invoice as the customer sees it today; payment details while anything is owed,
+    and the "Pay online" button's address (``pay_url``, given when a gateway is set up)."""
+    current = standing(invoice, ledger, today)
+    receivable = current.receivable
     return PortalRow(
         kind=wording.labels["invoice"],
         number=receivable.number,
         issue_date=wording.day(invoice.issue_date),
         due_date=wording.day(invoice.due_date),
-        status=wording.labels[status.value],
+        status=wording.labels[current.status.value],
         amount=wording.money(invoice.gross_total, invoice.currency),
         open_amount=wording.money(receivable.open_amount, invoice.currency),
         pdf_url=pdf_url,
-        note=wording.labels["auto_pay"] if owed and auto_pay else "",
-        payment=_payment(receivable, seller, wording) if owed and not auto_pay else None,
+        note=wording.labels["auto_pay"] if current.owed and current.auto_pay else "",
+        payment=_payment(receivable, seller, wording) if current.payable else None,
+        pay_url=pay_url if current.payable_online else None,
     )
 
 

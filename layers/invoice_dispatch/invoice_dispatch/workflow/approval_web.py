@@ -7,7 +7,7 @@ and the page's own signed form token; the run record decides who was first.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -62,6 +62,8 @@ class Page:
     status_code: int
     body: str | bytes
     content_type: str = "text/html; charset=utf-8"
+    #: Beside the security headers: a redirect's ``Location``, a 503's ``Retry-After``.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def error_page(status_code: int, title: str, message: str) -> Page:

@@ -20,7 +20,9 @@ def _with_security_headers(
     """A global middleware also wraps Powertools' own answers (an unknown path's 404), so
     no response of the API can leave without them."""
     response = next_middleware(resolver)
-    response.headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        # A page may tighten or widen one for itself (the portal's CSP names the checkout).
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -30,7 +32,7 @@ def respond(page: Page, headers: dict[str, str] | None = None) -> Response:
         status_code=page.status_code,
         content_type=page.content_type,
         body=page.body,
-        headers={**SECURITY_HEADERS, **(headers or {})},
+        headers={**SECURITY_HEADERS, **page.headers, **(headers or {})},
     )
 
 
