@@ -76,7 +76,7 @@ def test_the_kpis_that_need_a_person_raise_alarms_on_the_alert_topic() -> None:
         for alarm in _resources("AWS::CloudWatch::Alarm").values()
         if alarm["Properties"].get("Namespace") == NAMESPACE
     }
-    for metric in ("ExceptionBacklog", "DeliveryRate", "RunErpFailures"):
+    for metric in ("ExceptionBacklog", "DeliveryRate", "RunErpFailures", "MilestoneEventsRefused"):
         assert alarms[metric]["AlarmActions"] == [{"Ref": "AlertTopic"}], metric
     backlog = alarms["ExceptionBacklog"]
     # Above zero for a whole day: the smallest of a day's values.
