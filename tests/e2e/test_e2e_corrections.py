@@ -190,7 +190,7 @@ def test_the_credit_note_factur_x_is_type_381_referencing_the_invoice_and_passes
     assert [str(finding) for finding in findings if finding.is_error] == []
 
 
-def test_the_customer_gets_the_credit_note_by_email_once(
+def test_the_customer_gets_the_credit_note_by_email_once_with_the_portal_link(
     stack: Stack, credits: dict[str, Any]
 ) -> None:
     invoice: Invoice = credits["invoice"]
@@ -206,6 +206,9 @@ def test_the_customer_gets_the_credit_note_by_email_once(
     )
     attachments = [part.get_filename() for m in to_customer for part in m.iter_attachments()]
     assert attachments == [f"{credits[n].record['number']}.pdf" for n in ("partial", "rest")]
+    for message in to_customer:  # and, as every customer e-mail, the signed portal link
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert f"/portal/{invoice.account_id}?exp=" in text and "&sig=" in text
 
 
 def test_the_erp_holds_each_credit_note_once_against_its_invoice(

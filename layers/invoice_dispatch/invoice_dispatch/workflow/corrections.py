@@ -71,6 +71,7 @@ from invoice_dispatch.receivables import (
     Receivable,
 )
 from invoice_dispatch.rendering import render_invoice_email
+from invoice_dispatch.workflow.dispatch import customer_message
 from invoice_dispatch.workflow.finalize import finalized_copy
 from invoice_dispatch.workflow.mime import build_message
 from invoice_dispatch.workflow.payments_in import record_once
@@ -439,17 +440,15 @@ def deliver_credit_note(request_id: str, platform: Platform) -> str:
     settings = platform.settings
     recipient = note.customer.email
     try:
-        email = render_invoice_email(note, platform.legal_entity)
-        message = build_message(
-            sender=settings.sender_email,
-            recipient=recipient,
-            subject=email.subject,
-            text_body=email.text_body,
-            html_body=email.html_body,
-            attachment_name=f"{note.number}.pdf",
-            attachment=platform.documents.get_bytes(str(item["pdf_key"])),
-            reply_to=platform.legal_entity.email,
+        # As every customer e-mail: the portal link, and the PDF unless the channel is portal.
+        portal_url = platform.portal_link(note.account_id, datetime.now(UTC))
+        email = render_invoice_email(note, platform.legal_entity, portal_url)
+        attachment = (
+            platform.documents.get_bytes(str(item["pdf_key"]))
+            if note.customer.channel.attaches_pdf
+            else None
         )
+        message = customer_message(note, recipient, email, attachment, platform)
         message_id = platform.mailer.send_raw(
             settings.sender_email,
             recipient,

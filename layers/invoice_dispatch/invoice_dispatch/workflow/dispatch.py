@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from invoice_dispatch.adapters.aws_errors import transient_reason
 from invoice_dispatch.errors import TransientError
-from invoice_dispatch.invoice import DeliveryStatus, InvoiceStatus
+from invoice_dispatch.invoice import DeliveryStatus, Invoice, InvoiceStatus
 from invoice_dispatch.lifecycle import erp_settled
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.rendering import RenderedEmail, render_invoice_email
@@ -41,20 +41,21 @@ def invoice_document(stored: StoredInvoice, platform: Platform) -> tuple[bytes |
 
 
 def customer_message(
-    stored: StoredInvoice,
+    document: Invoice,
     recipient: str,
     email: RenderedEmail,
     attachment: bytes | None,
     platform: Platform,
 ) -> bytes:
-    """The MIME message to the customer about ``stored``, replies going to the seller."""
+    """The MIME message to the customer about ``document`` (an invoice or a credit note),
+    its PDF attached when there is one, replies going to the seller."""
     return build_message(
         sender=platform.settings.sender_email,
         recipient=recipient,
         subject=email.subject,
         text_body=email.text_body,
         html_body=email.html_body,
-        attachment_name=f"{stored.invoice.number}.pdf" if attachment else None,
+        attachment_name=f"{document.number}.pdf" if attachment else None,
         attachment=attachment,
         reply_to=platform.legal_entity.email,
     )
@@ -63,7 +64,7 @@ def customer_message(
 def _message_for(stored: StoredInvoice, recipient: str, platform: Platform) -> bytes:
     attachment, portal_url = invoice_document(stored, platform)
     email = render_invoice_email(stored.invoice, platform.legal_entity, portal_url)
-    return customer_message(stored, recipient, email, attachment, platform)
+    return customer_message(stored.invoice, recipient, email, attachment, platform)
 
 
 def dispatch_chunk(context: RunContext, invoice_ids: list[str], platform: Platform) -> ChunkOutcome:

@@ -73,7 +73,7 @@ def _send(
     email = render_reminder_email(
         stored.invoice, open_amount, stage.tone.value, run.as_of, platform.legal_entity, portal_url
     )
-    message = customer_message(stored, recipient, email, attachment, platform)
+    message = customer_message(stored.invoice, recipient, email, attachment, platform)
     return platform.mailer.send_raw(
         platform.settings.sender_email,
         recipient,
