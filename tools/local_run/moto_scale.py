@@ -276,6 +276,13 @@ class TableBackup:
         shard = table.stream_shard
         self.stream_records_before = len(shard.items) if shard is not None else 0
 
+    def __getattr__(self, name: str) -> Any:
+        """Answers as the live table. On failure moto puts this object into
+        ``backend.tables`` and raises; until ``transact_write_items`` below puts the table
+        back, another thread (a Map's concurrent child) may look the table up and get this
+        object: it must still serve that request, not fail on a missing attribute."""
+        return getattr(self.table, name)
+
     def remember(self, key: PrimaryKey) -> None:
         if key not in self.items_before:
             current = _stored_item(self.table, key)
