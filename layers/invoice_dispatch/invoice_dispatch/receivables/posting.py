@@ -52,6 +52,33 @@ class Posting(BaseModel):
     #: For an exception, the sentence a bookkeeper reads; for an applied posting, a summary.
     explanation: str = ""
 
+    @classmethod
+    def applied_to_one(
+        cls,
+        key: str,
+        source: str,
+        entry: LedgerEntry,
+        number: str,
+        explanation: str,
+        *,
+        payer: str = "",
+        reference: str | None = None,
+    ) -> Posting:
+        """One ledger entry put whole on one invoice (a write-off, a credit note, an
+        auto-pay charge): the posting's date, currency and amount are the entry's."""
+        return cls(
+            key=key,
+            source=source,
+            received_on=entry.booked_on,
+            currency=entry.currency,
+            amount=entry.amount,
+            payer=payer,
+            reference=entry.note if reference is None else reference,
+            outcome=PostingOutcome.APPLIED,
+            allocations=(Allocation(number=number, entry=entry),),
+            explanation=explanation,
+        )
+
     @model_validator(mode="after")
     def _allocations_match_outcome(self) -> Posting:
         if (self.outcome is PostingOutcome.APPLIED) != bool(self.allocations):

@@ -39,11 +39,9 @@ from invoice_dispatch.events import CollectionsRun, CollectionsStartEvent
 from invoice_dispatch.invoice import Invoice
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.receivables import (
-    Allocation,
     EntryKind,
     LedgerEntry,
     Posting,
-    PostingOutcome,
     Receivable,
 )
 from invoice_dispatch.workflow import keys
@@ -270,17 +268,14 @@ def _record_payment(
         booked_on=as_of,
         note=f"Collected by auto-pay from {means} ({answer.charge_id})",
     )
-    posting = Posting(
-        key=key,
-        source="auto-pay",
-        received_on=as_of,
-        currency=state.currency,
-        amount=pending.amount,
+    posting = Posting.applied_to_one(
+        key,
+        "auto-pay",
+        entry,
+        state.number,
+        f"{pending.amount} {state.currency} collected by auto-pay "
+        f"({answer.charge_id}) applied to {state.number}.",
         payer=receivable.customer_name,
         reference=answer.charge_id,
-        outcome=PostingOutcome.APPLIED,
-        allocations=(Allocation(number=state.number, entry=entry),),
-        explanation=f"{pending.amount} {state.currency} collected by auto-pay "
-        f"({answer.charge_id}) applied to {state.number}.",
     )
     record_once(key, [state.number], lambda _receivables: posting, platform)

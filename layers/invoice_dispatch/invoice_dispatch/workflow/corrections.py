@@ -63,11 +63,9 @@ from invoice_dispatch.legal_entity import LegalEntity
 from invoice_dispatch.money import round_money
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.receivables import (
-    Allocation,
     EntryKind,
     LedgerEntry,
     Posting,
-    PostingOutcome,
     Receivable,
 )
 from invoice_dispatch.rendering import render_invoice_email
@@ -503,20 +501,6 @@ def write_off_key(request_id: str) -> str:
     return f"write-off:{request_id}"
 
 
-def _posting(key: str, entry: LedgerEntry, number: str, source: str, sentence: str) -> Posting:
-    return Posting(
-        key=key,
-        source=source,
-        received_on=entry.booked_on,
-        currency=entry.currency,
-        amount=entry.amount,
-        reference=entry.note,
-        outcome=PostingOutcome.APPLIED,
-        allocations=(Allocation(number=number, entry=entry),),
-        explanation=sentence,
-    )
-
-
 def _record_entry(
     key: str,
     number: str,
@@ -552,7 +536,7 @@ def _record_entry(
             booked_on=on.date(),
             note=note[:500],
         )
-        return _posting(key, entry, number, source, note)
+        return Posting.applied_to_one(key, source, entry, number, note)
 
     record_once(key, [number], decide, platform)
 
