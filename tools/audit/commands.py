@@ -27,6 +27,7 @@ from invoice_dispatch.adapters.dynamodb_store import DynamoStore
 from invoice_dispatch.adapters.erp_factory import build_erp_client
 from invoice_dispatch.adapters.s3_documents import S3Documents
 from invoice_dispatch.audit.checks import report_lines
+from invoice_dispatch.billing.period import billing_period
 from invoice_dispatch.erp import ErpTotalsReader
 from invoice_dispatch.legal_entity import load_legal_entity
 from invoice_dispatch.platform import Platform
@@ -36,6 +37,14 @@ from invoice_dispatch.workflow.register import write_period_register
 from tools.local_run.wiring import REPO_ROOT
 
 Target = tuple[Platform, ErpTotalsReader | None]
+
+
+def _period(label: str) -> str:
+    """A mistyped period (2026-13) is refused with a sentence, not audited as empty."""
+    try:
+        return billing_period(label).label
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def verify(period: str, platform: Platform, erp: ErpTotalsReader | None) -> int:
@@ -137,7 +146,7 @@ def local_stack(out: Path) -> Iterator[Target]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.audit", description=__doc__)
     parser.add_argument("command", choices=("verify", "register"))
-    parser.add_argument("--period", required=True, help="the billing period, YYYY-MM")
+    parser.add_argument("--period", required=True, type=_period, help="the billing period, YYYY-MM")
     parser.add_argument("--stack", help="a deployed stack's name; default: the local stack")
     parser.add_argument("--region", help="the deployed stack's region")
     parser.add_argument(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import boto3
+import pytest
 
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.workflow.audit_verify import verify_period
 from invoice_dispatch.workflow.finalize import finalized_copy, number_series
 from tests.unit.billing.billing_factories import invoice_for, raw_account
+from tools.audit.commands import main as audit_main
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -59,3 +61,12 @@ def test_a_number_no_period_holds_is_missing(platform: Platform) -> None:
         "The INV-2026 series jumps from INV-2026-000001 to INV-2026-000003: "
         "INV-2026-000002 is missing."
     ]
+
+
+def test_a_mistyped_period_is_refused_with_a_sentence_not_audited_as_empty(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        audit_main(["verify", "--period", "2026-13"])
+    assert refused.value.code == 2
+    assert "Billing period '2026-13' is not of the form YYYY-MM" in capsys.readouterr().err
