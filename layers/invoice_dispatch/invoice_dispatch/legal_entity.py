@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from invoice_dispatch.config_files import read_config_text
 from invoice_dispatch.invoice import PostalAddress
-from invoice_dispatch.schedule import check_calendar
 
 
 class Branding(BaseModel):
@@ -80,14 +79,12 @@ class LegalEntity(BaseModel):
         description="The business-day schedule's calendar; None: the address's country",
     )
 
-    @model_validator(mode="after")
-    def _known_holiday_calendar(self) -> LegalEntity:
-        """An unknown country or subdivision stops at load, not on a billing morning."""
-        check_calendar(self.holiday_calendar.country, self.holiday_calendar.subdivision)
-        return self
-
     @property
     def holiday_calendar(self) -> HolidayCalendar:
+        """Checked where it is used (``schedule.py``, by StartRun on a business-day
+        schedule), not at load: every Lambda loads the entity at its cold start, and
+        building a calendar there cost each of them about 0.1 s for a check only StartRun
+        needs. An unknown calendar stops the window's first morning, in a sentence."""
         return self.holidays or HolidayCalendar(country=self.address.country)
 
 

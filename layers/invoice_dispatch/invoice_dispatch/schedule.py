@@ -16,8 +16,6 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-import holidays
-
 ScheduleKind = Literal["first-of-month", "business-day", "custom"]
 
 #: Saturday and Sunday (``date.weekday()`` numbers them 5 and 6).
@@ -26,6 +24,8 @@ _WEEKEND = (5, 6)
 
 def check_calendar(country: str, subdivision: str | None) -> None:
     """Raise ``ValueError`` with a readable sentence if no such calendar is known."""
+    import holidays  # here, not at import: only StartRun's business-day check needs it
+
     try:
         holidays.country_holidays(country, subdiv=subdivision)
     except NotImplementedError as error:
@@ -35,6 +35,8 @@ def check_calendar(country: str, subdivision: str | None) -> None:
 
 @lru_cache(maxsize=32)
 def public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    import holidays
+
     check_calendar(country, subdivision)
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
 
