@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,6 +43,19 @@ def moto_platform() -> Iterator[Platform]:
 def platform() -> Iterator[Platform]:
     with moto_platform() as fresh:
         yield fresh
+
+
+@pytest.fixture
+def dense_thread_switching() -> Iterator[None]:
+    """Switch threads every microsecond instead of every 5 ms, so that an unguarded read
+    meets a write within a fraction of a second instead of once in a long run (the local
+    stack runs a Map's children as threads of one process)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def draft_invoice(
