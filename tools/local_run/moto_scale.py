@@ -30,7 +30,9 @@ moto answers exactly as it was and removes only the cost that grows with history
 Four more remove work moto repeats on every request although its result cannot change:
 the list of a response class's methods, the attribute names its serializer tries for
 each member of a response shape, S3's URL table (re-imported per request), and the full
-MIME parse of an SES raw message of which moto reads only the headers.
+MIME parse of an SES raw message of which moto reads only the headers. Another takes
+from UpdateItem's validation what repeats for the same expression: the deep copy of its
+parse, and the three checks that read only the expression, its names and the table's keys.
 
 And one answers DynamoDB's item reads (``GetItem``, ``BatchGetItem``, ``Query``, ``Scan``)
 with ``json.dumps`` of moto's result, which is already DynamoDB's wire format, instead of
@@ -51,6 +53,7 @@ import functools
 import inspect
 import itertools
 import json
+import pickle
 import shutil
 import tempfile
 import threading
@@ -78,6 +81,7 @@ def make_moto_scale() -> None:
     make_moto_ses_keep_messages_on_disk()
     make_moto_s3_keep_objects_on_disk()
     make_moto_requests_skip_repeated_work()
+    make_moto_update_validation_skip_repeated_work()
     make_moto_dynamodb_items_answer_as_plain_json()
 
 
@@ -802,6 +806,88 @@ def make_moto_requests_skip_repeated_work() -> None:
         "make",
         classmethod(lambda cls, expression: parse_update(cls, expression)),
     )
+
+
+# ------------------------------------------------------------ DynamoDB updates
+#: How many parsed expressions and checked (expression, names, keys) a patch remembers.
+_REMEMBERED = 4096
+
+
+def make_moto_update_validation_skip_repeated_work() -> None:
+    """Validate an UpdateItem's expression at the cost of what depends on the request.
+
+    moto's ``UpdateExpressionValidator`` deep-copies the parsed expression and walks the
+    copy with ten processors, about 60 % of an UpdateItem (five per invoice). Two parts
+    repeat work whose result cannot change:
+
+    * the copy: ``copy.deepcopy`` of the tree takes about four times what unpickling a
+      pickle of it does, and the tree is the parse cache's, never changed (see
+      ``make_moto_requests_skip_repeated_work``), so its pickle is made once;
+    * three processors only check the expression against its names and the table's key
+      attributes (too many clauses, overlapping paths, a key attribute updated) and pass
+      the tree on unchanged; once they passed for an expression, its names and the
+      table's keys, they pass again. The seven that read the values and the item still
+      run on every request.
+    """
+    if not _first_install("update validation"):
+        return
+    import moto.dynamodb.parsing.validators as validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    pickled: dict[int, tuple[Node, bytes]] = {}
+
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if memo is not None or not isinstance(value, Node):
+            return copy.deepcopy(value, memo)
+        entry = pickled.get(id(value))
+        if entry is None or entry[0] is not value:  # the tree is held, so its id stays its
+            if len(pickled) >= _REMEMBERED:
+                pickled.clear()
+            entry = pickled[id(value)] = (value, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+        return pickle.loads(entry[1])
+
+    expression_checks = (
+        validators.ActionCountValidator,
+        validators.OverlappingPathsValidator,
+        validators.UpdateHashRangeKeyValidator,
+    )
+    passed: dict[tuple[Any, ...], Node] = {}
+    stock_validator = validators.UpdateExpressionValidator
+
+    class UpdateExpressionValidator(stock_validator):  # type: ignore[misc, valid-type]
+        def __init__(
+            self,
+            expression: Node,
+            expression_attribute_names: dict[str, str],
+            expression_attribute_values: dict[str, Any],
+            item: Item,
+            table: Table,
+        ) -> None:
+            self.expression = expression
+            self.checked_as = (
+                id(expression),
+                tuple(sorted((expression_attribute_names or {}).items())),
+                tuple(table.table_key_attrs),
+            )
+            super().__init__(
+                expression, expression_attribute_names, expression_attribute_values, item, table
+            )
+
+        def get_ast_processors(self) -> list[Any]:
+            processors = super().get_ast_processors()
+            if passed.get(self.checked_as) is not self.expression:
+                return processors  # type: ignore[no-any-return]
+            return [each for each in processors if not isinstance(each, expression_checks)]
+
+        def validate(self) -> Node:
+            validated = super().validate()
+            if len(passed) >= _REMEMBERED:
+                passed.clear()
+            passed[self.checked_as] = self.expression
+            return validated
+
+    _replace(validators, "deepcopy", deepcopy)
+    _replace(dynamodb_models, "UpdateExpressionValidator", UpdateExpressionValidator)
 
 
 # ------------------------------------------------------------ DynamoDB answers

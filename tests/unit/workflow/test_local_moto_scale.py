@@ -445,6 +445,76 @@ def test_cancelled_transactions_leave_the_table_and_report_reasons_as_moto_does(
     assert patched[0]["reasons"][-1]["Code"] == "ConditionalCheckFailed"
 
 
+def updates_right_and_wrong() -> list[Any]:
+    """The same expressions again and again, with other values and names, on new and
+    existing items, and each refusal moto makes: a key attribute updated, overlapping
+    paths, two SET clauses, a missing value, a function on a missing path."""
+    create_table()
+    client = dynamodb()
+    key = {"PK": {"S": "P#1"}, "SK": {"S": "S#1"}}
+    requests: list[dict[str, Any]] = []
+    for round_ in range(3):
+        requests += [
+            {
+                "UpdateExpression": "SET #s = :s, seen = if_not_exists(seen, :n) REMOVE gone",
+                "ExpressionAttributeNames": {"#s": f"status_{round_ % 2}"},
+                "ExpressionAttributeValues": {":s": {"S": f"v{round_}"}, ":n": {"N": "1"}},
+            },
+            {
+                "UpdateExpression": (
+                    "SET tags = list_append(if_not_exists(tags, :e), :t) ADD n :one"
+                ),
+                "ExpressionAttributeValues": {
+                    ":e": {"L": []},
+                    ":t": {"L": [{"S": f"t{round_}"}]},
+                    ":one": {"N": "1"},
+                },
+            },
+            {
+                "UpdateExpression": "SET #k = :v",
+                "ExpressionAttributeNames": {"#k": "SK" if round_ else "other"},
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            {
+                "UpdateExpression": "SET a = :v, a.b = :v",
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            {
+                "UpdateExpression": "SET a = :v SET b = :v",
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            {
+                "UpdateExpression": "SET a = :missing",
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            {
+                "UpdateExpression": "SET a = nothing.here + :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            },
+        ]
+    observed: list[Any] = []
+    for request in requests:
+        for item_key in (key, {"PK": {"S": "P#2"}, "SK": {"S": f"new-{len(observed)}"}}):
+            try:
+                answer = client.update_item(
+                    TableName=TABLE, Key=item_key, ReturnValues="ALL_NEW", **request
+                )
+                observed.append(answer["Attributes"])
+            except ClientError as error:
+                observed.append(error.response["Error"])
+    observed.append(table_contents())
+    return observed
+
+
+def test_updates_validate_and_apply_as_moto_does_when_expressions_repeat() -> None:
+    stock, patched = stock_and_patched(updates_right_and_wrong)
+
+    assert patched == stock
+    refusals = [each["Message"] for each in patched if isinstance(each, dict) and "Code" in each]
+    assert any("part of the key" in message for message in refusals)
+    assert any("overlap" in message.lower() for message in refusals)
+
+
 def sent_raw_messages() -> list[Any]:
     sesv2 = boto3.client("sesv2", region_name=REGION)
     sesv2.create_email_identity(EmailIdentity="billing@example.com")
