@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import pytest_socket
 
-from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus
 from invoice_dispatch.platform import Platform
 from invoice_dispatch.workflow.delivery_events import apply_ses_event
@@ -27,20 +24,12 @@ from invoice_dispatch.workflow.dispatch import dispatch_chunk
 from invoice_dispatch.workflow.erp_posting import post_chunk
 from tests.conftest import ses_sample_event
 from tests.unit.workflow.test_workflow_dispatch import RUN, finalized_invoices
-from tools.erp.http_erp_server import HttpErpState, running_http_erp
+from tools.erp.http_erp_server import HttpErpState
 
 pytestmark = pytest.mark.integration
 
 CHUNKS = 4
 PER_CHUNK = 8
-
-
-@pytest.fixture
-def erp(platform: Platform) -> Iterator[HttpErpState]:
-    pytest_socket.socket_allow_hosts(["127.0.0.1", "localhost"])
-    with running_http_erp() as (url, state):
-        platform.erp_client = HttpErpClient(url, timeout_seconds=5)
-        yield state
 
 
 def _ses_events(platform: Platform, invoice_ids: list[str]) -> list[dict[str, object]]:

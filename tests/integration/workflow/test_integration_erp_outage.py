@@ -4,13 +4,10 @@ replay books every invoice exactly once. Real HTTP ERP on localhost, AWS in moto
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import pytest_socket
 
-from invoice_dispatch.adapters.erp_http import HttpErpClient
 from invoice_dispatch.errors import TransientError
 from invoice_dispatch.events import StepError
 from invoice_dispatch.invoice import DeliveryStatus, ErpStatus
@@ -23,7 +20,7 @@ from invoice_dispatch.workflow.finalize import finalize_chunk
 from invoice_dispatch.workflow.redo import plan_redo
 from invoice_dispatch.workflow.resume import plan_resume, settle_ended_runs
 from tests.conftest import draft_invoice
-from tools.erp.http_erp_server import HttpErpState, running_http_erp
+from tools.erp.http_erp_server import HttpErpState
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +33,6 @@ REDO = RunContext(
     approval_timeout_seconds=60,
     replay_erp_errors=True,
 )
-
-
-@pytest.fixture
-def erp(platform: Platform) -> Iterator[HttpErpState]:
-    pytest_socket.socket_allow_hosts(["127.0.0.1", "localhost"])
-    with running_http_erp() as (url, state):
-        platform.erp_client = HttpErpClient(url, timeout_seconds=2)
-        yield state
 
 
 def _finalized(platform: Platform, count: int) -> list[str]:
