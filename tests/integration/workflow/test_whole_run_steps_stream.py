@@ -34,7 +34,6 @@ from typing import Any
 
 import pytest
 from moto.dynamodb.models import table as moto_table
-from moto.dynamodb.models.dynamo_type import Item as MotoItem
 
 from invoice_dispatch.billing import AnomalyThresholds
 from invoice_dispatch.billing.anomalies import NON_POSITIVE_TOTAL, TOTAL_CHANGE
@@ -92,15 +91,6 @@ BUDGET_FRACTION = 0.2
 ROWS_DOCUMENT_COPIES_IN_MOTO = 5
 
 STEPS = ("overview", "request_approval", "auto_approve", "plan_delivery", "summarize_run")
-
-
-class _KeepsNothing(list[object]):
-    """Stands in for moto's list of every DynamoDB item it ever built (kept for its reset):
-    that list also keeps the copy each query answers with, so in moto every invoice read
-    would stay in memory whatever the step does."""
-
-    def append(self, _: object) -> None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -240,7 +230,6 @@ def measure_runs(*sizes: int) -> dict[int, Measured]:
         patch.setattr(moto_table, "RESULT_SIZE_LIMIT", QUERY_PAGE_BYTES)
         for size in sizes:
             with moto_platform() as platform:
-                patch.setattr(MotoItem, "instances_tracked", _KeepsNothing())
                 _through_the_steps(platform, WARM_UP, WARM_UP_SIZE, _untraced)
                 peaks, results = _through_the_steps(platform, RUN, size, _traced)
                 rows = platform.documents.get_bytes(keys.approval_rows(RUN.run_id))
